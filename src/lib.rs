@@ -1,0 +1,17 @@
+//! # ips-core
+//!
+//! The core of the Influencer Performance System: everything that turns a spreadsheet of ads into
+//! per-creator statistics, with no UI and no HTTP server in it.
+//!
+//! - [`ingest`]: a CSV upload becomes typed [`ingest::AdRow`]s plus a per-row problem report.
+//! - [`store`]: the SQLite store (datasets, rows, runs, run events); the only module that owns SQL.
+//! - [`pipeline`]: the stages a run goes through, each with typed input and output.
+//!
+//! Invariant: nothing here knows about Leptos or axum. The `app` crate renders what this crate
+//! computes; the `server` crate wires it to HTTP and a job runner.
+
+pub mod ingest;
+pub mod pipeline;
+pub mod store;
+#[cfg(feature = "test-support")]
+pub mod testing;

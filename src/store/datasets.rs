@@ -1,0 +1,176 @@
+//! Datasets (uploads) and their rows.
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Result, Store, StoreError, now_ms};
+use crate::ingest::{AdRow, ParsedSheet, RejectedRow, RowProblem};
+
+pub type DatasetId = i64;
+
+/// What the caller knows about an upload besides its parsed content.
+pub struct NewDataset<'a> {
+    pub name: &'a str,
+    pub sha256: &'a str,
+    pub size_bytes: u64,
+    pub is_demo: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    pub id: DatasetId,
+    pub name: String,
+    pub uploaded_at_ms: i64,
+    pub sha256: String,
+    pub url_column: String,
+    pub perf_column: String,
+    pub notices: Vec<String>,
+    pub is_demo: bool,
+    pub accepted_rows: u32,
+    pub rejected_rows: u32,
+}
+
+const DATASET_COLUMNS: &str = "d.id, d.name, d.uploaded_at_ms, d.sha256, d.url_column, d.perf_column, \
+     d.notices, d.is_demo, \
+     (SELECT COUNT(*) FROM rows r WHERE r.dataset_id = d.id AND r.accepted = 1), \
+     (SELECT COUNT(*) FROM rows r WHERE r.dataset_id = d.id AND r.accepted = 0)";
+
+fn dataset_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Dataset> {
+    let notices: String = row.get(6)?;
+    Ok(Dataset {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        uploaded_at_ms: row.get(2)?,
+        sha256: row.get(3)?,
+        url_column: row.get(4)?,
+        perf_column: row.get(5)?,
+        notices: serde_json::from_str(&notices).unwrap_or_else(|_| vec![notices]),
+        is_demo: row.get(7)?,
+        accepted_rows: row.get(8)?,
+        rejected_rows: row.get(9)?,
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{e}: {text}")))
+}
+
+impl Store {
+    /// Stores an upload and all its rows, accepted and rejected, in one transaction.
+    pub fn insert_dataset(&self, new: &NewDataset<'_>, sheet: &ParsedSheet) -> Result<DatasetId> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO datasets (name, uploaded_at_ms, sha256, size_bytes, url_column, perf_column, notices, is_demo)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                new.name,
+                now_ms(),
+                new.sha256,
+                new.size_bytes as i64,
+                sheet.mapping.video_url.1,
+                sheet.mapping.performance.1,
+                to_json(&sheet.notices)?,
+                new.is_demo,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut insert_row = tx.prepare(
+                "INSERT INTO rows (dataset_id, row_number, accepted, video_url, performance, perf_raw, extra)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut insert_problem = tx.prepare(
+                "INSERT INTO row_problems (dataset_id, row_number, field, message) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for ad in &sheet.accepted {
+                insert_row.execute(params![
+                    id,
+                    ad.row,
+                    true,
+                    ad.video_url,
+                    ad.performance,
+                    ad.performance.to_string(),
+                    to_json(&ad.extra)?
+                ])?;
+            }
+            for rejected in &sheet.rejected {
+                insert_row.execute(params![
+                    id,
+                    rejected.row,
+                    false,
+                    rejected.video_url,
+                    None::<f64>,
+                    rejected.performance,
+                    to_json(&rejected.extra)?
+                ])?;
+                for p in &rejected.problems {
+                    insert_problem.execute(params![id, p.row, p.field, p.message])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn dataset(&self, id: DatasetId) -> Result<Dataset> {
+        self.conn()
+            .query_row(&format!("SELECT {DATASET_COLUMNS} FROM datasets d WHERE d.id = ?1"), [id], dataset_from_row)
+            .optional()?
+            .ok_or(StoreError::NotFound { what: "dataset", id })
+    }
+
+    /// All datasets, newest first.
+    pub fn list_datasets(&self) -> Result<Vec<Dataset>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("SELECT {DATASET_COLUMNS} FROM datasets d ORDER BY d.id DESC"))?;
+        let rows = stmt.query_map([], dataset_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Accepted rows in input order.
+    pub fn accepted_rows(&self, id: DatasetId) -> Result<Vec<AdRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT row_number, video_url, performance, extra FROM rows
+             WHERE dataset_id = ?1 AND accepted = 1 ORDER BY row_number",
+        )?;
+        let raw = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
+            .collect::<rusqlite::Result<Vec<(u32, String, f64, String)>>>()?;
+        raw.into_iter()
+            .map(|(row, video_url, performance, extra)| {
+                Ok(AdRow { row, video_url, performance, extra: from_json(&extra)? })
+            })
+            .collect()
+    }
+
+    /// Rejected rows in input order, each with all its problems.
+    pub fn rejected_rows(&self, id: DatasetId) -> Result<Vec<RejectedRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT row_number, video_url, perf_raw, extra FROM rows
+             WHERE dataset_id = ?1 AND accepted = 0 ORDER BY row_number",
+        )?;
+        let raw = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
+            .collect::<rusqlite::Result<Vec<(u32, Option<String>, Option<String>, String)>>>()?;
+        let mut problems_stmt = conn.prepare(
+            "SELECT field, message FROM row_problems WHERE dataset_id = ?1 AND row_number = ?2 ORDER BY rowid",
+        )?;
+        raw.into_iter()
+            .map(|(row, video_url, performance, extra)| {
+                let problems = problems_stmt
+                    .query_map(params![id, row], |r| {
+                        Ok(RowProblem { row, field: r.get(0)?, message: r.get(1)? })
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(RejectedRow { row, video_url, performance, extra: from_json(&extra)?, problems })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,238 @@
+//! Runs, their progress, their event log, and the per-row outcome of each run.
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::{DatasetId, Result, Store, StoreError, now_ms};
+
+pub type RunId = i64;
+
+/// Where a run is in its life. `Interrupted` means the server stopped while the run was going;
+/// such a run can be resumed and skips the stages it had finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Cancelled,
+    Succeeded,
+    Failed,
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Queued, Self::Running, Self::Cancelled, Self::Succeeded, Self::Failed, Self::Interrupted]
+            .into_iter()
+            .find(|status| status.as_str() == s)
+    }
+
+    /// Still has work to do (or is doing it).
+    pub fn is_active(self) -> bool {
+        matches!(self, RunStatus::Queued | RunStatus::Running)
+    }
+
+    /// Can be started again from where it stopped.
+    pub fn is_resumable(self) -> bool {
+        matches!(self, RunStatus::Cancelled | RunStatus::Failed | RunStatus::Interrupted)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub id: RunId,
+    pub dataset_id: DatasetId,
+    pub status: RunStatus,
+    pub stage: Option<String>,
+    pub done: u64,
+    pub total: u64,
+    pub created_at_ms: i64,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunEvent {
+    pub at_ms: i64,
+    pub message: String,
+}
+
+const RUN_COLUMNS: &str = "id, dataset_id, status, stage, done, total, created_at_ms, started_at_ms, finished_at_ms, error";
+
+fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
+    let status: String = row.get(2)?;
+    Ok(Run {
+        id: row.get(0)?,
+        dataset_id: row.get(1)?,
+        status: RunStatus::parse(&status).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, status.into())
+        })?,
+        stage: row.get(3)?,
+        done: row.get(4)?,
+        total: row.get(5)?,
+        created_at_ms: row.get(6)?,
+        started_at_ms: row.get(7)?,
+        finished_at_ms: row.get(8)?,
+        error: row.get(9)?,
+    })
+}
+
+impl Store {
+    /// A new queued run of a dataset.
+    pub fn create_run(&self, dataset_id: DatasetId) -> Result<RunId> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO runs (dataset_id, status, created_at_ms) VALUES (?1, 'queued', ?2)",
+            params![dataset_id, now_ms()],
+        )?;
+        let id = conn.last_insert_rowid();
+        drop(conn);
+        self.add_event(id, "Queued")?;
+        Ok(id)
+    }
+
+    pub fn run(&self, id: RunId) -> Result<Run> {
+        self.conn()
+            .query_row(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"), [id], run_from_row)
+            .optional()?
+            .ok_or(StoreError::NotFound { what: "run", id })
+    }
+
+    /// Runs of a dataset, newest first.
+    pub fn runs_for_dataset(&self, dataset_id: DatasetId) -> Result<Vec<Run>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE dataset_id = ?1 ORDER BY id DESC"))?;
+        let runs = stmt.query_map([dataset_id], run_from_row)?;
+        Ok(runs.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Ids of runs with one of these statuses, oldest first.
+    pub fn runs_with_status(&self, statuses: &[RunStatus]) -> Result<Vec<RunId>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id, status FROM runs ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, RunId>(0)?, r.get::<_, String>(1)?)))?;
+        let mut ids = Vec::new();
+        for row in rows {
+            let (id, status) = row?;
+            if RunStatus::parse(&status).is_some_and(|s| statuses.contains(&s)) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Moves a run to `status`, stamping start and finish times, and logs why.
+    pub fn set_run_status(&self, id: RunId, status: RunStatus, error: Option<&str>) -> Result<()> {
+        let now = now_ms();
+        let finished = (!status.is_active() && status != RunStatus::Interrupted).then_some(now);
+        let changed = self.conn().execute(
+            "UPDATE runs SET status = ?2, error = ?3,
+                    started_at_ms = CASE WHEN ?2 = 'running' THEN COALESCE(started_at_ms, ?4) ELSE started_at_ms END,
+                    finished_at_ms = ?5
+             WHERE id = ?1",
+            params![id, status.as_str(), error, now, finished],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound { what: "run", id });
+        }
+        let message = match (status, error) {
+            (RunStatus::Queued, _) => "Queued to resume".to_string(),
+            (RunStatus::Running, _) => "Started".to_string(),
+            (RunStatus::Succeeded, _) => "Finished".to_string(),
+            (RunStatus::Cancelled, _) => "Cancelled".to_string(),
+            (RunStatus::Interrupted, _) => "Interrupted: the server stopped during the run".to_string(),
+            (RunStatus::Failed, Some(e)) => format!("Failed: {e}"),
+            (RunStatus::Failed, None) => "Failed".to_string(),
+        };
+        self.add_event(id, &message)
+    }
+
+    /// Records which stage a run is in and how far it got.
+    pub fn set_progress(&self, id: RunId, stage: &str, done: u64, total: u64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE runs SET stage = ?2, done = ?3, total = ?4 WHERE id = ?1",
+            params![id, stage, done as i64, total as i64],
+        )?;
+        Ok(())
+    }
+
+    pub fn add_event(&self, run: RunId, message: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO run_events (run_id, at_ms, message) VALUES (?1, ?2, ?3)",
+            params![run, now_ms(), message],
+        )?;
+        Ok(())
+    }
+
+    /// A run's events, oldest first.
+    pub fn events(&self, run: RunId) -> Result<Vec<RunEvent>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT at_ms, message FROM run_events WHERE run_id = ?1 ORDER BY id")?;
+        let events = stmt.query_map([run], |r| Ok(RunEvent { at_ms: r.get(0)?, message: r.get(1)? }))?;
+        Ok(events.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// At start-up: runs left `running` by a server that stopped are marked interrupted.
+    /// Returns them, oldest first, so the caller can resume them.
+    pub fn mark_interrupted_runs(&self) -> Result<Vec<RunId>> {
+        let ids = self.runs_with_status(&[RunStatus::Running])?;
+        for &id in &ids {
+            self.set_run_status(id, RunStatus::Interrupted, None)?;
+        }
+        Ok(ids)
+    }
+
+    pub fn is_stage_done(&self, run: RunId, stage: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row("SELECT 1 FROM run_stages WHERE run_id = ?1 AND stage = ?2", params![run, stage], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    pub fn mark_stage_done(&self, run: RunId, stage: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO run_stages (run_id, stage, finished_at_ms) VALUES (?1, ?2, ?3)",
+            params![run, stage, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Sets the status of a batch of rows of a run in one transaction.
+    pub fn set_row_statuses(&self, run: RunId, rows: &[(u32, &str)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO run_rows (run_id, row_number, status) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (run_id, row_number) DO UPDATE SET status = excluded.status",
+            )?;
+            for (row, status) in rows {
+                stmt.execute(params![run, row, status])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// (row number, status) of every row the run has seen, in input order.
+    pub fn row_statuses(&self, run: RunId) -> Result<Vec<(u32, String)>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT row_number, status FROM run_rows WHERE run_id = ?1 ORDER BY row_number")?;
+        let rows = stmt.query_map([run], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
