@@ -10,6 +10,7 @@
 //! Invariant: nothing here knows about Leptos or axum. The `app` crate renders what this crate
 //! computes; the `server` crate wires it to HTTP and a job runner.
 
+pub mod hash;
 pub mod ingest;
 pub mod pipeline;
 pub mod store;

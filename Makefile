@@ -1,0 +1,48 @@
+# The two commands: `make run` and `make test`. Both set up what is missing first (tools/setup.sh).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+ADDR ?= 127.0.0.1:3000
+LOGS := $(TARGET_DIR)/test-logs
+
+.PHONY: run test setup models site site-release test-rust test-e2e fmt clean
+
+## Set up, build the release site and server, and serve on $(ADDR).
+run: setup site-release
+	cargo build --release -p ips-server
+	IPS_SITE_ROOT=target/site $(TARGET_DIR)/release/ips serve --addr $(ADDR)
+
+## Set up, then every crate's tests and the browser tests, then one summary line.
+test: setup
+	@mkdir -p $(LOGS)
+	@rm -f $(LOGS)/*
+	$(MAKE) --no-print-directory test-rust
+	$(MAKE) --no-print-directory test-e2e
+	@python3 tools/test-summary.py $(LOGS)
+
+setup:
+	tools/setup.sh
+
+models:
+	python3 tools/fetch-models.py
+
+site:
+	tools/build-site.sh debug
+
+site-release:
+	tools/build-site.sh release
+
+test-rust:
+	@mkdir -p $(LOGS)
+	cargo test --workspace --features ips-core/test-support 2>&1 | tee $(LOGS)/cargo-test.log
+
+test-e2e: site
+	cargo build -p ips-server
+	cd end2end && IPS_E2E_JSON=$(abspath $(LOGS))/e2e.json npx playwright test
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
+	rm -rf end2end/test-results end2end/artifacts

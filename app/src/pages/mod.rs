@@ -1,0 +1,25 @@
+//! One module per page.
+
+mod dataset;
+mod home;
+
+pub use dataset::DatasetPage;
+pub use home::HomePage;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found" />
+        <section class="card">
+            <h1>"Page not found"</h1>
+            <p><a href="/">"Back to the start page"</a></p>
+        </section>
+    }
+}

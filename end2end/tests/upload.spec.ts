@@ -1,0 +1,69 @@
+import { expect, test } from '@playwright/test';
+import { openHydrated, screenshot } from './support';
+
+// 3 valid rows and 2 bad ones (row 4: not a number; row 6: no URL).
+const CSV = [
+  'Performance,Video URL,Campaign',
+  '1.50,https://cdn.example.com/ads/one.mp4,Spring',
+  '0.75,https://cdn.example.com/ads/two.mp4,Spring',
+  'lots,https://cdn.example.com/ads/three.mp4,Summer',
+  '2.25,https://cdn.example.com/ads/four.mp4,Summer',
+  '1.10,,Summer',
+].join('\n');
+
+test('upload a CSV: 3 accepted, 2 problems with row numbers, a run that progresses and ends', async ({ page }) => {
+  await openHydrated(page, '/');
+  await screenshot(page, '01-home');
+
+  await page.setInputFiles('#upload-file', { name: 'ads.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
+  await page.getByRole('button', { name: 'Upload and run' }).click();
+
+  await expect(page).toHaveURL(/\/datasets\/\d+$/);
+  await expect(page.locator('#accepted-count .stat-value')).toHaveText('3');
+  await expect(page.locator('#rejected-count .stat-value')).toHaveText('2');
+  const problems = page.locator('#problems tbody tr');
+  await expect(problems).toHaveCount(2);
+  await expect(problems.nth(0)).toContainText('4');
+  await expect(problems.nth(0)).toContainText("not a number: 'lots'");
+  await expect(problems.nth(1)).toContainText('6');
+  await expect(problems.nth(1)).toContainText('missing video URL');
+
+  // The run queued by the upload ends without a reload.
+  const firstRun = page.locator('article.run').first();
+  await expect(firstRun).toHaveAttribute('data-status', 'succeeded');
+  await expect(firstRun.locator('.count')).toHaveText('3 / 3');
+
+  // A second run started from the (hydrated) page appears and ends, live.
+  await openHydrated(page, page.url());
+  await page.getByRole('button', { name: 'Start a new run' }).click();
+  await expect(page.locator('article.run')).toHaveCount(2);
+  const newest = page.locator('article.run').first();
+  await expect(newest).toHaveAttribute('data-status', 'succeeded');
+  await expect(newest.locator('.events')).toContainText('Stage ingest: started');
+  await expect(newest.locator('.events')).toContainText('Finished');
+  await screenshot(page, '02-dataset-after-runs');
+});
+
+test('a file that is not a CSV gets one clear message', async ({ page }) => {
+  await openHydrated(page, '/');
+  await page.setInputFiles('#upload-file', {
+    name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]),
+  });
+  await page.getByRole('button', { name: 'Upload and run' }).click();
+  await expect(page.locator('#upload-error')).toHaveText(/not a CSV text file/);
+  await screenshot(page, '03-upload-error');
+});
+
+test('a file dropped on the hydrated form is uploaded', async ({ page }) => {
+  await openHydrated(page, '/');
+  await page.evaluate((csv) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([csv], 'dropped.csv', { type: 'text/csv' }));
+    const form = document.querySelector('form.upload')!;
+    form.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    form.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, CSV);
+  await expect(page).toHaveURL(/\/datasets\/\d+$/);
+  await expect(page.locator('h1')).toContainText('dropped.csv');
+  await expect(page.locator('#accepted-count .stat-value')).toHaveText('3');
+});

@@ -1,0 +1,106 @@
+//! Configuration: built-in defaults, then a TOML file, then `IPS_*` environment variables, then
+//! command-line flags (applied by `main`). Each later source overrides the earlier ones.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// The file read when no `--config` is given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "ips.toml";
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the database, caches and face crops live.
+    pub data_dir: PathBuf,
+    /// Address the web app listens on.
+    pub addr: SocketAddr,
+    /// The built site (wasm, JS, CSS, public files), as made by `make site` or cargo-leptos.
+    pub site_root: PathBuf,
+    /// Largest accepted upload, in MiB.
+    pub max_upload_mib: usize,
+    /// Resume runs that were going when the server stopped.
+    pub resume_on_start: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            site_root: PathBuf::from("target/site"),
+            max_upload_mib: 50,
+            resume_on_start: true,
+        }
+    }
+}
+
+impl Config {
+    /// Loads `path` (or `ips.toml` when present and `path` is `None`), then applies environment
+    /// overrides.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let mut config = match path {
+            Some(path) => Self::from_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => Self::from_file(Path::new(DEFAULT_CONFIG_FILE))?,
+            None => Self::default(),
+        };
+        config.apply_env(|key| std::env::var(key).ok())?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("in config file {}", path.display()))
+    }
+
+    /// `IPS_DATA_DIR`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
+        if let Some(v) = var("IPS_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = var("IPS_ADDR") {
+            self.addr = v.parse().with_context(|| format!("IPS_ADDR={v} is not an address like 127.0.0.1:3000"))?;
+        }
+        if let Some(v) = var("IPS_SITE_ROOT") {
+            self.site_root = v.into();
+        }
+        if let Some(v) = var("IPS_MAX_UPLOAD_MIB") {
+            self.max_upload_mib = v.parse().with_context(|| format!("IPS_MAX_UPLOAD_MIB={v} is not a whole number"))?;
+        }
+        if let Some(v) = var("IPS_RESUME_ON_START") {
+            self.resume_on_start = v.parse().with_context(|| format!("IPS_RESUME_ON_START={v} is not true or false"))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_values_override_defaults_and_env_overrides_the_file() {
+        let mut config: Config = toml::from_str("data_dir = \"/srv/ips\"\nmax_upload_mib = 5\n").unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/srv/ips"));
+        assert_eq!(config.addr, Config::default().addr);
+        config
+            .apply_env(|k| match k {
+                "IPS_ADDR" => Some("0.0.0.0:8080".into()),
+                "IPS_MAX_UPLOAD_MIB" => Some("7".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.addr.port(), 8080);
+        assert_eq!(config.max_upload_mib, 7);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/ips"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = Config::default().apply_env(|k| (k == "IPS_ADDR").then(|| "nonsense".into())).unwrap_err();
+        assert!(err.to_string().contains("IPS_ADDR=nonsense"), "{err}");
+        assert!(toml::from_str::<Config>("colour = \"blue\"").is_err(), "unknown keys are refused");
+    }
+}

@@ -1,0 +1,108 @@
+//! The background job runner: one worker task executes queued runs one at a time (the pipeline
+//! uses every core; two runs at once would only make both slower), on the blocking pool.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use ips_app::ssr::JobControl;
+use ips_core::pipeline::{self, CancelFlag};
+use ips_core::store::{RunId, RunStatus, Store};
+use tokio::sync::mpsc;
+
+pub struct JobRunner {
+    store: Arc<Store>,
+    queue: mpsc::UnboundedSender<RunId>,
+    /// Cancel flags of runs the worker has started and not finished.
+    running: Mutex<HashMap<RunId, CancelFlag>>,
+}
+
+impl JobRunner {
+    /// Starts the worker task. Must be called inside a tokio runtime.
+    pub fn start(store: Arc<Store>) -> Arc<Self> {
+        let (queue, mut receiver) = mpsc::unbounded_channel();
+        let runner = Arc::new(Self { store, queue, running: Mutex::new(HashMap::new()) });
+        let worker = Arc::clone(&runner);
+        tokio::spawn(async move {
+            while let Some(run) = receiver.recv().await {
+                worker.execute(run).await;
+            }
+        });
+        runner
+    }
+
+    /// At start-up: marks runs the last server left running as interrupted, and queues them and
+    /// any runs that were still waiting, oldest first, when `resume` is set.
+    pub fn recover(&self, resume: bool) -> anyhow::Result<Vec<RunId>> {
+        let interrupted = self.store.mark_interrupted_runs()?;
+        if !interrupted.is_empty() {
+            tracing::warn!(?interrupted, "runs were interrupted by the last shutdown");
+        }
+        if !resume {
+            return Ok(Vec::new());
+        }
+        for &run in &interrupted {
+            self.store.set_run_status(run, RunStatus::Queued, None)?;
+        }
+        let queued = self.store.runs_with_status(&[RunStatus::Queued])?;
+        for &run in &queued {
+            self.submit(run);
+        }
+        Ok(queued)
+    }
+
+    async fn execute(self: &Arc<Self>, run: RunId) {
+        let flag = {
+            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            // A run cancelled while it waited in the queue is no longer queued: skip it.
+            match self.store.run(run) {
+                Ok(r) if r.status == RunStatus::Queued => {}
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::error!(run, "cannot read run: {e}");
+                    return;
+                }
+            }
+            let flag = CancelFlag::new();
+            running.insert(run, flag.clone());
+            flag
+        };
+        tracing::info!(run, "run started");
+        let store = Arc::clone(&self.store);
+        let result = tokio::task::spawn_blocking(move || pipeline::execute(&store, run, &flag)).await;
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&run);
+        match result {
+            Ok(Ok(outcome)) => tracing::info!(run, ?outcome, "run ended"),
+            Ok(Err(e)) => tracing::error!(run, "run failed: {e}"),
+            Err(panic) => {
+                tracing::error!(run, "run panicked: {panic}");
+                let _ = self.store.set_run_status(run, RunStatus::Failed, Some("internal error (see the server log)"));
+            }
+        }
+    }
+}
+
+impl JobControl for JobRunner {
+    fn submit(&self, run: RunId) {
+        if self.queue.send(run).is_err() {
+            tracing::error!(run, "the job worker has stopped; run not started");
+        }
+    }
+
+    fn cancel(&self, run: RunId) {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(flag) = running.get(&run) {
+            flag.cancel();
+            let _ = self.store.add_event(run, "Cancel requested");
+            return;
+        }
+        match self.store.run(run) {
+            Ok(r) if r.status == RunStatus::Queued => {
+                if let Err(e) = self.store.set_run_status(run, RunStatus::Cancelled, None) {
+                    tracing::error!(run, "cannot cancel queued run: {e}");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(run, "cancel of unknown run: {e}"),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! # ips-server
+//!
+//! The thin binary around the core and the app: reads the configuration, opens the store, starts
+//! the job runner, serves the Leptos app and the upload route, and offers the `ips` CLI. It
+//! decides nothing about ads or creators; it wires and reports.
+
+pub mod config;
+pub mod jobs;
+pub mod upload;
+pub mod web;

@@ -1,0 +1,85 @@
+//! The HTTP side: the Leptos app (pages and server functions), the upload route and the static
+//! site files, over one shared [`AppState`].
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::routing::post;
+use ips_app::ssr::ServerState;
+use ips_app::{App, shell};
+use ips_core::store::Store;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+
+use crate::config::Config;
+use crate::jobs::JobRunner;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub server: ServerState,
+    pub max_upload_mib: usize,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Leptos options from our config; under `cargo leptos watch` its environment wins for the site
+/// files (it builds them elsewhere) and the reload port.
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let env = |key: &str| std::env::var(key).ok();
+    let reload_port = env("LEPTOS_RELOAD_PORT").and_then(|p| p.parse().ok()).unwrap_or(3001);
+    LeptosOptions::builder()
+        .output_name(env("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "ips".to_string()))
+        .site_root(env("LEPTOS_SITE_ROOT").unwrap_or_else(|| config.site_root.display().to_string()))
+        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".to_string()))
+        .site_addr(config.addr)
+        .reload_port(reload_port)
+        .build()
+}
+
+/// Everything the server runs: store, job runner, routes.
+pub struct Server {
+    pub router: Router,
+    pub store: Arc<Store>,
+    pub jobs: Arc<JobRunner>,
+}
+
+/// Opens the store, starts the job runner (resuming interrupted runs if configured) and builds
+/// the router. Must be called inside a tokio runtime.
+pub fn build(config: &Config) -> anyhow::Result<Server> {
+    let store = Arc::new(Store::open(&config.data_dir)?);
+    let jobs = JobRunner::start(Arc::clone(&store));
+    let resumed = jobs.recover(config.resume_on_start)?;
+    if !resumed.is_empty() {
+        tracing::info!(?resumed, "resuming runs");
+    }
+    let leptos_options = leptos_options(config);
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        server: ServerState { store: Arc::clone(&store), jobs: jobs.clone() },
+        max_upload_mib: config.max_upload_mib,
+    };
+    let context_state = state.server.clone();
+    let routes = generate_route_list(App);
+    let router = Router::new()
+        .route("/upload", post(crate::upload::upload))
+        .layer(DefaultBodyLimit::max(config.max_upload_mib * 1024 * 1024))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state);
+    Ok(Server { router, store, jobs })
+}
