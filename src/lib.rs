@@ -10,9 +10,16 @@
 //! Invariant: nothing here knows about Leptos or axum. The `app` crate renders what this crate
 //! computes; the `server` crate wires it to HTTP and a job runner.
 
+pub mod demo;
+pub mod export;
+pub mod faces;
+pub mod fetch;
+pub mod frames;
+pub mod grouping;
 pub mod hash;
 pub mod ingest;
 pub mod pipeline;
+pub mod stats;
 pub mod store;
-#[cfg(feature = "test-support")]
 pub mod testing;
+pub mod video_writer;

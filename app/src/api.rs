@@ -113,8 +113,63 @@ pub async fn resume_run(run_id: i64) -> Result<(), ServerFnError> {
     })
     .await?;
     if !resumable {
-        return Err(ServerFnError::new("This run cannot be resumed: it is not stopped."));
+        return Err(ServerFnError::new(
+            "This run cannot be resumed: it is not stopped.",
+        ));
     }
     state.jobs.submit(run_id);
     Ok(())
+}
+
+/// One row of the influencer table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatorRow {
+    /// None: the "No creator on camera" row.
+    pub creator_id: Option<u32>,
+    pub label: String,
+    /// Path of the face image on this server.
+    pub face_url: Option<String>,
+    pub unique_videos: u32,
+    pub ads: u32,
+    pub mean: f64,
+    pub median: f64,
+    pub std_dev: Option<f64>,
+    pub best: f64,
+    pub worst: f64,
+    /// One link per unique video (its first URL); only http(s) URLs become links.
+    pub videos: Vec<VideoLink>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoLink {
+    pub video_id: u32,
+    pub url: String,
+    /// More URLs showing the same video.
+    pub other_urls: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageView {
+    pub name: String,
+    /// `done`, `active` or `pending`.
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub run: RunView,
+    pub dataset_id: i64,
+    pub dataset_name: String,
+    pub is_demo: bool,
+    pub stages: Vec<StageView>,
+    /// Sorted by mean performance, best first; "No creator on camera" last.
+    pub creators: Vec<CreatorRow>,
+    pub unique_videos: u32,
+    pub rows_failed: u32,
+    pub rows_rejected: u32,
+}
+
+#[server]
+pub async fn get_run_report(run_id: i64) -> Result<RunReport, ServerFnError> {
+    crate::ssr::with_store(move |store| crate::ssr::run_report(store, run_id)).await
 }

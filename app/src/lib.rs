@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=path!("") view=pages::HomePage />
                     <Route path=path!("/datasets/:id") view=pages::DatasetPage />
+                    <Route path=path!("/runs/:id") view=pages::RunPage />
                 </Routes>
             </main>
         </Router>

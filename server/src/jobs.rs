@@ -5,12 +5,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use ips_app::ssr::JobControl;
-use ips_core::pipeline::{self, CancelFlag};
+use std::path::PathBuf;
+
+use ips_core::pipeline::{self, CancelFlag, Context, PipelineSettings};
 use ips_core::store::{RunId, RunStatus, Store};
 use tokio::sync::mpsc;
 
 pub struct JobRunner {
     store: Arc<Store>,
+    data_dir: PathBuf,
+    settings: PipelineSettings,
     queue: mpsc::UnboundedSender<RunId>,
     /// Cancel flags of runs the worker has started and not finished.
     running: Mutex<HashMap<RunId, CancelFlag>>,
@@ -18,9 +22,15 @@ pub struct JobRunner {
 
 impl JobRunner {
     /// Starts the worker task. Must be called inside a tokio runtime.
-    pub fn start(store: Arc<Store>) -> Arc<Self> {
+    pub fn start(store: Arc<Store>, data_dir: PathBuf, settings: PipelineSettings) -> Arc<Self> {
         let (queue, mut receiver) = mpsc::unbounded_channel();
-        let runner = Arc::new(Self { store, queue, running: Mutex::new(HashMap::new()) });
+        let runner = Arc::new(Self {
+            store,
+            data_dir,
+            settings,
+            queue,
+            running: Mutex::new(HashMap::new()),
+        });
         let worker = Arc::clone(&runner);
         tokio::spawn(async move {
             while let Some(run) = receiver.recv().await {
@@ -68,14 +78,30 @@ impl JobRunner {
         };
         tracing::info!(run, "run started");
         let store = Arc::clone(&self.store);
-        let result = tokio::task::spawn_blocking(move || pipeline::execute(&store, run, &flag)).await;
-        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&run);
+        let (data_dir, settings) = (self.data_dir.clone(), self.settings.clone());
+        let result = tokio::task::spawn_blocking(move || {
+            let ctx = Context {
+                store: &store,
+                data_dir,
+                settings,
+            };
+            pipeline::execute(&ctx, run, &flag)
+        })
+        .await;
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&run);
         match result {
             Ok(Ok(outcome)) => tracing::info!(run, ?outcome, "run ended"),
             Ok(Err(e)) => tracing::error!(run, "run failed: {e}"),
             Err(panic) => {
                 tracing::error!(run, "run panicked: {panic}");
-                let _ = self.store.set_run_status(run, RunStatus::Failed, Some("internal error (see the server log)"));
+                let _ = self.store.set_run_status(
+                    run,
+                    RunStatus::Failed,
+                    Some("internal error (see the server log)"),
+                );
             }
         }
     }

@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::http::{HeaderValue, header};
 use axum::routing::post;
 use ips_app::ssr::ServerState;
 use ips_app::{App, shell};
 use ips_core::store::Store;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeader;
 
 use crate::config::Config;
 use crate::jobs::JobRunner;
@@ -32,10 +35,14 @@ impl FromRef<AppState> for LeptosOptions {
 /// files (it builds them elsewhere) and the reload port.
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     let env = |key: &str| std::env::var(key).ok();
-    let reload_port = env("LEPTOS_RELOAD_PORT").and_then(|p| p.parse().ok()).unwrap_or(3001);
+    let reload_port = env("LEPTOS_RELOAD_PORT")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3001);
     LeptosOptions::builder()
         .output_name(env("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "ips".to_string()))
-        .site_root(env("LEPTOS_SITE_ROOT").unwrap_or_else(|| config.site_root.display().to_string()))
+        .site_root(
+            env("LEPTOS_SITE_ROOT").unwrap_or_else(|| config.site_root.display().to_string()),
+        )
         .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".to_string()))
         .site_addr(config.addr)
         .reload_port(reload_port)
@@ -53,7 +60,11 @@ pub struct Server {
 /// the router. Must be called inside a tokio runtime.
 pub fn build(config: &Config) -> anyhow::Result<Server> {
     let store = Arc::new(Store::open(&config.data_dir)?);
-    let jobs = JobRunner::start(Arc::clone(&store));
+    let jobs = JobRunner::start(
+        Arc::clone(&store),
+        config.data_dir.clone(),
+        config.pipeline.clone(),
+    );
     let resumed = jobs.recover(config.resume_on_start)?;
     if !resumed.is_empty() {
         tracing::info!(?resumed, "resuming runs");
@@ -61,13 +72,26 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
     let leptos_options = leptos_options(config);
     let state = AppState {
         leptos_options: leptos_options.clone(),
-        server: ServerState { store: Arc::clone(&store), jobs: jobs.clone() },
+        server: ServerState {
+            store: Arc::clone(&store),
+            jobs: jobs.clone(),
+        },
         max_upload_mib: config.max_upload_mib,
     };
     let context_state = state.server.clone();
     let routes = generate_route_list(App);
     let router = Router::new()
         .route("/upload", post(crate::upload::upload))
+        .nest_service(
+            "/faces",
+            immutable(ServeDir::new(ips_core::pipeline::faces_dir(
+                &config.data_dir,
+            ))),
+        )
+        .nest_service(
+            "/demo",
+            ServeDir::new(config.data_dir.join(crate::demo::DEMO_DIR)),
+        )
         .layer(DefaultBodyLimit::max(config.max_upload_mib * 1024 * 1024))
         .leptos_routes_with_context(
             &state,
@@ -81,5 +105,18 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
-    Ok(Server { router, store, jobs })
+    Ok(Server {
+        router,
+        store,
+        jobs,
+    })
+}
+
+/// Face crops are content-addressed: a name never changes content, so browsers may keep them.
+fn immutable(service: ServeDir) -> SetResponseHeader<ServeDir, HeaderValue> {
+    SetResponseHeader::overriding(
+        service,
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    )
 }

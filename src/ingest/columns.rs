@@ -31,11 +31,23 @@ impl Field {
     fn candidates(self) -> &'static [&'static str] {
         match self {
             Field::VideoUrl => &[
-                "videourl", "videolink", "videouri", "adurl", "creativeurl", "asseturl", "url",
-                "link", "video",
+                "videourl",
+                "videolink",
+                "videouri",
+                "adurl",
+                "creativeurl",
+                "asseturl",
+                "url",
+                "link",
+                "video",
             ],
             Field::Performance => &[
-                "performance", "performancescore", "roas", "purchaseroas", "score", "perf",
+                "performance",
+                "performancescore",
+                "roas",
+                "purchaseroas",
+                "score",
+                "perf",
             ],
         }
     }
@@ -49,7 +61,11 @@ pub struct ColumnMapping {
 }
 
 pub(super) fn normalise(header: &str) -> String {
-    header.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    header
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 pub(super) fn detect(headers: &[String]) -> Result<ColumnMapping, IngestError> {
@@ -65,7 +81,10 @@ pub(super) fn detect(headers: &[String]) -> Result<ColumnMapping, IngestError> {
 fn find(headers: &[String], field: Field) -> Result<(usize, String), IngestError> {
     let normalised: Vec<String> = headers.iter().map(|h| normalise(h)).collect();
     for candidate in field.candidates() {
-        let mut hits = normalised.iter().enumerate().filter(|(_, h)| h == candidate);
+        let mut hits = normalised
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h == candidate);
         if let Some((index, _)) = hits.next() {
             if let Some((other, _)) = hits.next() {
                 return Err(IngestError::AmbiguousColumn {
@@ -80,7 +99,11 @@ fn find(headers: &[String], field: Field) -> Result<(usize, String), IngestError
     Err(IngestError::MissingColumn {
         wanted: field.label(),
         examples: field.examples(),
-        found: headers.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", "),
+        found: headers
+            .iter()
+            .map(|h| format!("`{h}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
     })
 }
 

@@ -26,11 +26,17 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, IngestError> {
             return decode_utf8(body);
         }
         let (text, _, had_errors) = encoding.decode(bytes);
-        let mut notices = vec![format!("The file is {}; it was read as such.", encoding.name())];
+        let mut notices = vec![format!(
+            "The file is {}; it was read as such.",
+            encoding.name()
+        )];
         if had_errors {
             notices.push("Some bytes were not valid text and show as \u{FFFD}.".to_string());
         }
-        return Ok(Decoded { text: text.into_owned(), notices });
+        return Ok(Decoded {
+            text: text.into_owned(),
+            notices,
+        });
     }
     if bytes.contains(&0) {
         return Err(IngestError::Binary);
@@ -40,7 +46,10 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, IngestError> {
 
 fn decode_utf8(bytes: &[u8]) -> Result<Decoded, IngestError> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(Decoded { text: text.to_string(), notices: Vec::new() }),
+        Ok(text) => Ok(Decoded {
+            text: text.to_string(),
+            notices: Vec::new(),
+        }),
         Err(_) => {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
             if looks_binary(&text) {

@@ -18,13 +18,22 @@ pub(super) fn validate(
     let mut first_seen: HashMap<Vec<Option<String>>, u32> = HashMap::new();
 
     for row in &table.rows {
-        let cell = |i: usize| row.cells[i].as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let cell = |i: usize| {
+            row.cells[i]
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
         let url = cell(mapping.video_url.0);
         let performance = cell(mapping.performance.0);
         let extra = extra_cells(table, mapping, row);
         let mut problems = Vec::new();
         let mut problem = |field: &str, message: String| {
-            problems.push(RowProblem { row: row.row, field: field.to_string(), message })
+            problems.push(RowProblem {
+                row: row.row,
+                field: field.to_string(),
+                message,
+            })
         };
 
         let checked_url = match url {
@@ -32,7 +41,9 @@ pub(super) fn validate(
                 problem(&mapping.video_url.1, "missing video URL".to_string());
                 None
             }
-            Some(raw) => check_url(raw).map_err(|m| problem(&mapping.video_url.1, m)).ok(),
+            Some(raw) => check_url(raw)
+                .map_err(|m| problem(&mapping.video_url.1, m))
+                .ok(),
         };
         let checked_performance = match performance {
             None => {
@@ -43,8 +54,11 @@ pub(super) fn validate(
                 .map_err(|m| problem(&mapping.performance.1, m))
                 .ok(),
         };
-        let key: Vec<Option<String>> =
-            row.cells.iter().map(|c| c.as_deref().map(|s| s.trim().to_string())).collect();
+        let key: Vec<Option<String>> = row
+            .cells
+            .iter()
+            .map(|c| c.as_deref().map(|s| s.trim().to_string()))
+            .collect();
         if let Some(first) = first_seen.get(&key) {
             problem("row", format!("duplicate of row {first}"));
         } else {
@@ -52,9 +66,12 @@ pub(super) fn validate(
         }
 
         match (checked_url, checked_performance) {
-            (Some(video_url), Some(performance)) if problems.is_empty() => {
-                accepted.push(AdRow { row: row.row, video_url, performance, extra })
-            }
+            (Some(video_url), Some(performance)) if problems.is_empty() => accepted.push(AdRow {
+                row: row.row,
+                video_url,
+                performance,
+                extra,
+            }),
             _ => rejected.push(RejectedRow {
                 row: row.row,
                 video_url: url.map(str::to_string),
@@ -82,7 +99,8 @@ fn extra_cells(table: &Table, mapping: &ColumnMapping, row: &TableRow) -> Vec<(S
 }
 
 fn check_url(raw: &str) -> Result<String, String> {
-    let parsed = url::Url::parse(raw).map_err(|e| format!("not a valid URL ({e}): '{}'", clip(raw)))?;
+    let parsed =
+        url::Url::parse(raw).map_err(|e| format!("not a valid URL ({e}): '{}'", clip(raw)))?;
     if !SUPPORTED_SCHEMES.contains(&parsed.scheme()) {
         return Err(format!(
             "unsupported URL scheme '{}:' (use http, https or file)",

@@ -2,7 +2,7 @@
 //! so progress is visible and a cancel is honoured between batches.
 
 use super::{CancelFlag, PipelineError, Stage};
-use crate::store::{DatasetId, RunId, Store};
+use crate::store::{DatasetId, RowOutcome, RunId, Store};
 
 /// Rows written per transaction (and per progress update).
 const BATCH: usize = 100;
@@ -25,8 +25,16 @@ pub(super) fn run(
         if cancel.is_cancelled() {
             return Ok(false);
         }
-        let statuses: Vec<(u32, &str)> = batch.iter().map(|r| (r.row, INGESTED)).collect();
-        store.set_row_statuses(run_id, &statuses)?;
+        let outcomes: Vec<RowOutcome> = batch
+            .iter()
+            .map(|r| RowOutcome {
+                row: r.row,
+                status: INGESTED.to_string(),
+                detail: None,
+                sha256: None,
+            })
+            .collect();
+        store.set_row_outcomes(run_id, &outcomes)?;
         done += batch.len() as u64;
         store.set_progress(run_id, Stage::Ingest.name(), done, total)?;
     }

@@ -2,37 +2,119 @@
 //!
 //! [`execute`] drives one run: it marks the run running, runs every stage the run has not finished
 //! yet (a resumed run skips finished ones), records progress and events in the store, and leaves
-//! the run succeeded, failed or cancelled. Stages see the store only through its methods.
+//! the run succeeded, failed or cancelled. The stage logic lives in its own modules
+//! ([`crate::fetch`], [`crate::frames`], [`crate::faces`], [`crate::grouping`], [`crate::stats`]);
+//! the files here only connect them to the store.
 
+mod analyse;
 mod cancel;
+mod fetch;
+mod group;
 mod ingest;
+mod statistics;
 
 pub use cancel::CancelFlag;
 
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::faces::FaceSettings;
+use crate::fetch::FetchSettings;
+use crate::frames::SampleSettings;
 use crate::store::{RunId, RunStatus, Store, StoreError};
 
 /// A stage of a run, in execution order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// Takes the dataset's accepted rows into the run: one status line per ad.
+    /// The dataset's accepted rows enter the run: one status line per ad.
     Ingest,
+    /// Each distinct URL is downloaded into the video cache (or found there).
+    Fetch,
+    /// Each distinct video is decoded, sampled, and searched for its best face.
+    Analyse,
+    /// Ads are grouped into unique videos, and videos into creators.
+    Group,
+    /// Per video and per creator statistics.
+    Statistics,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 1] = [Stage::Ingest];
+    pub const ALL: [Stage; 5] = [
+        Stage::Ingest,
+        Stage::Fetch,
+        Stage::Analyse,
+        Stage::Group,
+        Stage::Statistics,
+    ];
 
     /// The name stored in the database and shown to the user.
     pub fn name(self) -> &'static str {
         match self {
             Stage::Ingest => "ingest",
+            Stage::Fetch => "fetch",
+            Stage::Analyse => "analyse",
+            Stage::Group => "group",
+            Stage::Statistics => "statistics",
         }
     }
+}
+
+/// Everything a run's stages can be tuned with. Saved with the run when it starts, so a resumed
+/// run keeps the settings it started with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineSettings {
+    pub fetch: FetchSettings,
+    pub frames: SampleSettings,
+    pub faces: FaceSettings,
+    /// Videos analysed in parallel; 0 means one per CPU core.
+    pub workers: usize,
+}
+
+impl PipelineSettings {
+    fn workers(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        }
+    }
+}
+
+/// What stages need besides the run: the store, where files go, and the settings for new runs.
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub data_dir: PathBuf,
+    pub settings: PipelineSettings,
+}
+
+impl Context<'_> {
+    /// Where best-face crops are stored (content-addressed JPEGs).
+    pub fn faces_dir(&self) -> PathBuf {
+        faces_dir(&self.data_dir)
+    }
+}
+
+/// `<data dir>/faces`: the face crops the report shows.
+pub fn faces_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("faces")
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the run's saved settings are unreadable: {0}")]
+    Settings(String),
+    #[error(transparent)]
+    Faces(#[from] crate::faces::FaceError),
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    #[error(transparent)]
+    Stats(#[from] crate::stats::StatsError),
+    #[error("{0}")]
+    Io(String),
 }
 
 /// How [`execute`] left the run.
@@ -44,32 +126,59 @@ pub enum Outcome {
 
 /// Runs (or resumes) a run to its end. A stage error fails the run and is returned; the run's
 /// status in the store always says how it ended.
-pub fn execute(store: &Store, run_id: RunId, cancel: &CancelFlag) -> Result<Outcome, PipelineError> {
-    let result = execute_stages(store, run_id, cancel);
+pub fn execute(
+    ctx: &Context<'_>,
+    run_id: RunId,
+    cancel: &CancelFlag,
+) -> Result<Outcome, PipelineError> {
+    let result = execute_stages(ctx, run_id, cancel);
     let (status, error) = match &result {
         Ok(Outcome::Succeeded) => (RunStatus::Succeeded, None),
         Ok(Outcome::Cancelled) => (RunStatus::Cancelled, None),
         Err(e) => (RunStatus::Failed, Some(e.to_string())),
     };
-    store.set_run_status(run_id, status, error.as_deref())?;
+    ctx.store.set_run_status(run_id, status, error.as_deref())?;
     result
 }
 
-fn execute_stages(store: &Store, run_id: RunId, cancel: &CancelFlag) -> Result<Outcome, PipelineError> {
+fn execute_stages(
+    ctx: &Context<'_>,
+    run_id: RunId,
+    cancel: &CancelFlag,
+) -> Result<Outcome, PipelineError> {
+    let store = ctx.store;
     let run = store.run(run_id)?;
+    let settings = match store.run_settings(run_id)? {
+        Some(saved) => {
+            serde_json::from_str(&saved).map_err(|e| PipelineError::Settings(e.to_string()))?
+        }
+        None => {
+            let json = serde_json::to_string(&ctx.settings)
+                .map_err(|e| PipelineError::Settings(e.to_string()))?;
+            store.set_run_settings(run_id, &json)?;
+            ctx.settings.clone()
+        }
+    };
     store.set_run_status(run_id, RunStatus::Running, None)?;
     for stage in Stage::ALL {
         if cancel.is_cancelled() {
             return Ok(Outcome::Cancelled);
         }
         if store.is_stage_done(run_id, stage.name())? {
-            store.add_event(run_id, &format!("Stage {}: already done, skipped", stage.name()))?;
+            store.add_event(
+                run_id,
+                &format!("Stage {}: already done, skipped", stage.name()),
+            )?;
             continue;
         }
         let started = std::time::Instant::now();
         store.add_event(run_id, &format!("Stage {}: started", stage.name()))?;
         let finished = match stage {
             Stage::Ingest => ingest::run(store, run_id, run.dataset_id, cancel)?,
+            Stage::Fetch => fetch::run(ctx, &settings, run_id, run.dataset_id, cancel)?,
+            Stage::Analyse => analyse::run(ctx, &settings, run_id, cancel)?,
+            Stage::Group => group::run(ctx, &settings, run_id)?,
+            Stage::Statistics => statistics::run(store, run_id, run.dataset_id)?,
         };
         if !finished {
             return Ok(Outcome::Cancelled);
@@ -77,10 +186,22 @@ fn execute_stages(store: &Store, run_id: RunId, cancel: &CancelFlag) -> Result<O
         store.mark_stage_done(run_id, stage.name())?;
         store.add_event(
             run_id,
-            &format!("Stage {}: done in {} ms", stage.name(), started.elapsed().as_millis()),
+            &format!(
+                "Stage {}: done in {}",
+                stage.name(),
+                human_duration(started.elapsed())
+            ),
         )?;
     }
     Ok(Outcome::Succeeded)
+}
+
+fn human_duration(d: std::time::Duration) -> String {
+    if d.as_secs() >= 1 {
+        format!("{:.1} s", d.as_secs_f64())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
 }
 
 #[cfg(test)]

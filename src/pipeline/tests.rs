@@ -1,55 +1,268 @@
+//! Pipeline tests: whole runs against a local HTTP server (127.0.0.1) serving videos the test
+//! writes itself.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use opencv::core::{CV_8UC3, Mat, Scalar};
+use opencv::prelude::*;
+
 use super::*;
 use crate::ingest::parse_csv;
-use crate::store::NewDataset;
+use crate::store::{DatasetId, NewDataset, StatsLevel};
 
-fn store_with_dataset(rows: usize) -> (Store, crate::store::DatasetId) {
-    let store = Store::open_in_memory().unwrap();
-    let mut csv = String::from("Performance,Video URL\n");
-    for i in 0..rows {
-        csv.push_str(&format!("{}.5,https://cdn.example.com/{i}.mp4\n", i % 3));
-    }
-    csv.push_str("oops,https://cdn.example.com/bad.mp4\n");
-    let sheet = parse_csv(csv.as_bytes()).unwrap();
-    let new = NewDataset { name: "t.csv", sha256: "x", size_bytes: csv.len() as u64, is_demo: false };
-    let id = store.insert_dataset(&new, &sheet).unwrap();
-    (store, id)
+/// A 3-second, 10 fps video: a face photo when the models are fetched, else grey frames.
+fn test_video(dir: &std::path::Path, name: &str, grey: f64) -> Vec<u8> {
+    let photo =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/face-api/demo/sample2.jpg");
+    let base = opencv::imgcodecs::imread(photo.to_str().unwrap(), opencv::imgcodecs::IMREAD_COLOR)
+        .ok()
+        .filter(|m| !m.empty() && grey < 0.0)
+        .map(|m| crate::frames::downscale(&m, 480).unwrap())
+        .unwrap_or_else(|| {
+            Mat::new_rows_cols_with_default(240, 320, CV_8UC3, Scalar::all(grey.abs())).unwrap()
+        });
+    let frames = vec![base; 30];
+    let path = dir.join(name);
+    crate::video_writer::write_mp4(&path, 10.0, &frames).unwrap();
+    std::fs::read(path).unwrap()
 }
 
-#[test]
-fn a_run_ingests_every_accepted_row_and_succeeds() {
-    let (store, dataset) = store_with_dataset(250);
+struct Served {
+    base: String,
+    hits: Arc<AtomicUsize>,
+}
+
+/// Serves `/face.mp4` and `/face-copy.mp4` (same bytes), `/grey.mp4`, and a 404 elsewhere.
+async fn serve_videos(dir: &std::path::Path) -> Served {
+    let face = test_video(dir, "face.mp4", -1.0);
+    let grey = test_video(dir, "grey.mp4", 90.0);
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = |bytes: Vec<u8>, hits: Arc<AtomicUsize>| {
+        get(move || {
+            hits.fetch_add(1, Ordering::SeqCst);
+            let bytes = bytes.clone();
+            async move { bytes }
+        })
+    };
+    let app = Router::new()
+        .route("/face.mp4", counter(face.clone(), hits.clone()))
+        .route("/face-copy.mp4", counter(face, hits.clone()))
+        .route("/grey.mp4", counter(grey, hits.clone()))
+        .fallback({
+            let hits = hits.clone();
+            move || {
+                hits.fetch_add(1, Ordering::SeqCst);
+                async { StatusCode::NOT_FOUND }
+            }
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Served { base, hits }
+}
+
+fn dataset(store: &Store, base: &str) -> DatasetId {
+    let csv = format!(
+        "Performance,Video URL\n1.0,{base}/face.mp4\n3.0,{base}/face-copy.mp4\n2.0,{base}/grey.mp4\n5.0,{base}/missing.mp4\n4.0,{base}/face.mp4\n"
+    );
+    let sheet = parse_csv(csv.as_bytes()).unwrap();
+    let new = NewDataset {
+        name: "t.csv",
+        sha256: "x",
+        size_bytes: csv.len() as u64,
+        is_demo: false,
+    };
+    store.insert_dataset(&new, &sheet).unwrap()
+}
+
+fn run_in_thread(
+    data_dir: std::path::PathBuf,
+    run: RunId,
+    cancel: CancelFlag,
+) -> Result<Outcome, String> {
+    std::thread::spawn(move || {
+        let store = Store::open(&data_dir).unwrap();
+        let ctx = Context {
+            store: &store,
+            data_dir: data_dir.clone(),
+            settings: PipelineSettings::default(),
+        };
+        execute(&ctx, run, &cancel).map_err(|e| e.to_string())
+    })
+    .join()
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_goes_from_rows_to_creator_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve_videos(dir.path()).await;
+    let store = Store::open(dir.path()).unwrap();
+    let dataset = dataset(&store, &served.base);
     let run = store.create_run(dataset).unwrap();
-    assert_eq!(execute(&store, run, &CancelFlag::new()).unwrap(), Outcome::Succeeded);
-    let stored = store.run(run).unwrap();
-    assert_eq!(stored.status, RunStatus::Succeeded);
-    assert_eq!((stored.done, stored.total), (250, 250));
-    assert!(stored.finished_at_ms.is_some());
-    let statuses = store.row_statuses(run).unwrap();
-    assert_eq!(statuses.len(), 250, "the rejected row is not part of the run");
-    assert_eq!(statuses[0], (2, ingest::INGESTED.to_string()));
+    let data_dir = dir.path().to_path_buf();
+    let outcome =
+        tokio::task::spawn_blocking(move || run_in_thread(data_dir, run, CancelFlag::new()))
+            .await
+            .unwrap();
+    assert_eq!(outcome, Ok(Outcome::Succeeded));
+
+    let outcomes = store.row_outcomes(run).unwrap();
+    let statuses: Vec<&str> = outcomes.iter().map(|o| o.status.as_str()).collect();
+    assert_eq!(
+        statuses,
+        [
+            "downloaded",
+            "downloaded",
+            "downloaded",
+            "failed",
+            "downloaded"
+        ]
+    );
+    assert_eq!(outcomes[3].detail.as_deref(), Some("HTTP 404 Not Found"));
+    assert_eq!(
+        served.hits.load(Ordering::SeqCst),
+        4,
+        "each distinct URL once: rows 2 and 6 share one; a 404 is not retried"
+    );
+
+    let grouping = store.grouping(run).unwrap();
+    assert_eq!(
+        grouping.videos.len(),
+        2,
+        "face.mp4 and face-copy.mp4 are the same bytes: one video"
+    );
+    assert_eq!(grouping.video_of_row[&2], grouping.video_of_row[&3]);
+
+    let video_stats = store.stats(run, StatsLevel::Video).unwrap();
+    let face_video = video_stats
+        .iter()
+        .find(|s| s.key == Some(grouping.video_of_row[&2]))
+        .unwrap();
+    assert_eq!(face_video.ads, 3);
+    assert!((face_video.mean - (1.0 + 3.0 + 4.0) / 3.0).abs() < 1e-12);
+
+    let creators = store.stats(run, StatsLevel::Creator).unwrap();
+    let no_face = creators
+        .iter()
+        .find(|s| s.key.is_none())
+        .expect("the grey video has nobody on camera");
+    assert_eq!((no_face.ads, no_face.mean), (1, 2.0));
+    if std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models/face-api/demo/sample2.jpg")
+        .is_file()
+    {
+        assert_eq!(
+            grouping.creators.len(),
+            1,
+            "the face video is one provisional creator"
+        );
+        let face = faces_dir(dir.path()).join(&grouping.creators[0].face_file);
+        assert!(
+            std::fs::read(face).unwrap().starts_with(&[0xFF, 0xD8]),
+            "the creator's face is a JPEG"
+        );
+        assert_eq!(creators[0].ads, 3);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_run_downloads_and_decodes_nothing_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve_videos(dir.path()).await;
+    let store = Store::open(dir.path()).unwrap();
+    let dataset = dataset(&store, &served.base);
+    let run = store.create_run(dataset).unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let first = tokio::task::spawn_blocking({
+        let data_dir = data_dir.clone();
+        move || run_in_thread(data_dir, run, CancelFlag::new())
+    })
+    .await
+    .unwrap();
+    assert_eq!(first, Ok(Outcome::Succeeded));
+    let hits_after_first = served.hits.load(Ordering::SeqCst);
+
+    // The server died after the analyse stage: later stages never finished.
+    store
+        .forget_stages_after(run, Stage::Analyse.name())
+        .unwrap();
+    store.set_run_status(run, RunStatus::Running, None).unwrap();
+    assert_eq!(store.mark_interrupted_runs().unwrap(), vec![run]);
+    let second =
+        tokio::task::spawn_blocking(move || run_in_thread(data_dir, run, CancelFlag::new()))
+            .await
+            .unwrap();
+    assert_eq!(second, Ok(Outcome::Succeeded));
+    assert_eq!(
+        served.hits.load(Ordering::SeqCst),
+        hits_after_first,
+        "nothing downloaded again"
+    );
+    let events: Vec<String> = store
+        .events(run)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.message)
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|m| m == "Stage fetch: already done, skipped"),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|m| m == "Stage analyse: already done, skipped"),
+        "{events:?}"
+    );
+    assert_eq!(store.grouping(run).unwrap().videos.len(), 2);
+
+    // A second run of the same dataset finds every video in the cache and every analysis done.
+    let rerun = store.create_run(dataset).unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let third =
+        tokio::task::spawn_blocking(move || run_in_thread(data_dir, rerun, CancelFlag::new()))
+            .await
+            .unwrap();
+    assert_eq!(third, Ok(Outcome::Succeeded));
+    assert_eq!(
+        served.hits.load(Ordering::SeqCst),
+        hits_after_first + 1,
+        "only the failed URL is tried again"
+    );
+    let statuses: Vec<String> = store
+        .row_outcomes(rerun)
+        .unwrap()
+        .into_iter()
+        .map(|o| o.status)
+        .collect();
+    assert_eq!(statuses, ["cached", "cached", "cached", "failed", "cached"]);
 }
 
 #[test]
 fn a_cancelled_run_stops_and_says_so() {
-    let (store, dataset) = store_with_dataset(10);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let dataset = dataset(&store, "http://127.0.0.1:9");
     let run = store.create_run(dataset).unwrap();
     let cancel = CancelFlag::new();
     cancel.cancel();
-    assert_eq!(execute(&store, run, &cancel).unwrap(), Outcome::Cancelled);
+    assert_eq!(
+        run_in_thread(dir.path().to_path_buf(), run, cancel),
+        Ok(Outcome::Cancelled)
+    );
     assert_eq!(store.run(run).unwrap().status, RunStatus::Cancelled);
-    assert!(store.events(run).unwrap().iter().any(|e| e.message == "Cancelled"));
-}
-
-#[test]
-fn an_interrupted_run_resumes_and_skips_finished_stages() {
-    let (store, dataset) = store_with_dataset(5);
-    let run = store.create_run(dataset).unwrap();
-    execute(&store, run, &CancelFlag::new()).unwrap();
-    // Simulate a server that died while the run was running, then restarted.
-    store.set_run_status(run, RunStatus::Running, None).unwrap();
-    assert_eq!(store.mark_interrupted_runs().unwrap(), vec![run]);
-    assert_eq!(store.run(run).unwrap().status, RunStatus::Interrupted);
-    assert_eq!(execute(&store, run, &CancelFlag::new()).unwrap(), Outcome::Succeeded);
-    let events: Vec<String> = store.events(run).unwrap().into_iter().map(|e| e.message).collect();
-    assert!(events.iter().any(|m| m == "Stage ingest: already done, skipped"), "{events:?}");
+    assert!(
+        store
+            .events(run)
+            .unwrap()
+            .iter()
+            .any(|e| e.message == "Cancelled")
+    );
 }

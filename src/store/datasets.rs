@@ -119,15 +119,24 @@ impl Store {
 
     pub fn dataset(&self, id: DatasetId) -> Result<Dataset> {
         self.conn()
-            .query_row(&format!("SELECT {DATASET_COLUMNS} FROM datasets d WHERE d.id = ?1"), [id], dataset_from_row)
+            .query_row(
+                &format!("SELECT {DATASET_COLUMNS} FROM datasets d WHERE d.id = ?1"),
+                [id],
+                dataset_from_row,
+            )
             .optional()?
-            .ok_or(StoreError::NotFound { what: "dataset", id })
+            .ok_or(StoreError::NotFound {
+                what: "dataset",
+                id,
+            })
     }
 
     /// All datasets, newest first.
     pub fn list_datasets(&self) -> Result<Vec<Dataset>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!("SELECT {DATASET_COLUMNS} FROM datasets d ORDER BY d.id DESC"))?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {DATASET_COLUMNS} FROM datasets d ORDER BY d.id DESC"
+        ))?;
         let rows = stmt.query_map([], dataset_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -140,11 +149,18 @@ impl Store {
              WHERE dataset_id = ?1 AND accepted = 1 ORDER BY row_number",
         )?;
         let raw = stmt
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
+            .query_map([id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+            })?
             .collect::<rusqlite::Result<Vec<(u32, String, f64, String)>>>()?;
         raw.into_iter()
             .map(|(row, video_url, performance, extra)| {
-                Ok(AdRow { row, video_url, performance, extra: from_json(&extra)? })
+                Ok(AdRow {
+                    row,
+                    video_url,
+                    performance,
+                    extra: from_json(&extra)?,
+                })
             })
             .collect()
     }
@@ -157,7 +173,9 @@ impl Store {
              WHERE dataset_id = ?1 AND accepted = 0 ORDER BY row_number",
         )?;
         let raw = stmt
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
+            .query_map([id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+            })?
             .collect::<rusqlite::Result<Vec<(u32, Option<String>, Option<String>, String)>>>()?;
         let mut problems_stmt = conn.prepare(
             "SELECT field, message FROM row_problems WHERE dataset_id = ?1 AND row_number = ?2 ORDER BY rowid",
@@ -166,10 +184,20 @@ impl Store {
             .map(|(row, video_url, performance, extra)| {
                 let problems = problems_stmt
                     .query_map(params![id, row], |r| {
-                        Ok(RowProblem { row, field: r.get(0)?, message: r.get(1)? })
+                        Ok(RowProblem {
+                            row,
+                            field: r.get(0)?,
+                            message: r.get(1)?,
+                        })
                     })?
                     .collect::<rusqlite::Result<_>>()?;
-                Ok(RejectedRow { row, video_url, performance, extra: from_json(&extra)?, problems })
+                Ok(RejectedRow {
+                    row,
+                    video_url,
+                    performance,
+                    extra: from_json(&extra)?,
+                    problems,
+                })
             })
             .collect()
     }

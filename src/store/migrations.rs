@@ -3,7 +3,10 @@
 use rusqlite_migration::{M, Migrations};
 
 pub(super) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1_DATASETS_ROWS_RUNS)])
+    Migrations::new(vec![
+        M::up(V1_DATASETS_ROWS_RUNS),
+        M::up(V2_VIDEOS_FACES_RESULTS),
+    ])
 }
 
 const V1_DATASETS_ROWS_RUNS: &str = r#"
@@ -77,6 +80,75 @@ CREATE TABLE run_rows (
     row_number  INTEGER NOT NULL,
     status      TEXT    NOT NULL,
     PRIMARY KEY (run_id, row_number)
+);
+"#;
+
+const V2_VIDEOS_FACES_RESULTS: &str = r#"
+-- The content-addressed video cache, and which URL gave which video.
+CREATE TABLE videos (
+    sha256         TEXT    PRIMARY KEY,
+    size_bytes     INTEGER NOT NULL,
+    container      TEXT    NOT NULL,
+    first_seen_ms  INTEGER NOT NULL
+);
+CREATE TABLE url_fetches (
+    url            TEXT    PRIMARY KEY,
+    sha256         TEXT    NOT NULL REFERENCES videos(sha256),
+    fetched_at_ms  INTEGER NOT NULL
+);
+
+-- What decoding a video taught us, per set of analysis settings (so other settings re-analyse).
+CREATE TABLE video_analyses (
+    sha256          TEXT    NOT NULL REFERENCES videos(sha256),
+    settings_key    TEXT    NOT NULL,
+    info            TEXT,             -- JSON frames::VideoInfo, NULL when decoding failed
+    faces           TEXT,             -- JSON faces::FaceSummary
+    face_file       TEXT,             -- best face crop in <data dir>/faces/, NULL: none found
+    face_score      REAL,
+    face_time_s     REAL,
+    error           TEXT,
+    analysed_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (sha256, settings_key)
+);
+
+-- The settings a run was started with (JSON), kept so a resumed run uses the same.
+ALTER TABLE runs ADD COLUMN settings TEXT;
+
+-- Per row of a run: how its video was obtained.
+ALTER TABLE run_rows ADD COLUMN detail TEXT;
+ALTER TABLE run_rows ADD COLUMN video_sha256 TEXT;
+
+-- A run's grouping.
+CREATE TABLE run_videos (
+    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    video_id    INTEGER NOT NULL,
+    sha256      TEXT    NOT NULL,
+    creator_id  INTEGER,
+    PRIMARY KEY (run_id, video_id)
+);
+CREATE INDEX run_videos_by_sha ON run_videos(run_id, sha256);
+CREATE TABLE run_creators (
+    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    creator_id  INTEGER NOT NULL,
+    label       TEXT    NOT NULL,
+    face_file   TEXT    NOT NULL,
+    PRIMARY KEY (run_id, creator_id)
+);
+
+-- A run's statistics; group_id 0 at level 'creator' is "no creator on camera".
+CREATE TABLE run_stats (
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    level      TEXT    NOT NULL CHECK (level IN ('video', 'creator')),
+    group_id   INTEGER NOT NULL,
+    ads        INTEGER NOT NULL,
+    mean       REAL    NOT NULL,
+    median     REAL    NOT NULL,
+    std_dev    REAL,
+    best_row   INTEGER NOT NULL,
+    best       REAL    NOT NULL,
+    worst_row  INTEGER NOT NULL,
+    worst      REAL    NOT NULL,
+    PRIMARY KEY (run_id, level, group_id)
 );
 "#;
 

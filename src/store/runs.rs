@@ -32,9 +32,16 @@ impl RunStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Queued, Self::Running, Self::Cancelled, Self::Succeeded, Self::Failed, Self::Interrupted]
-            .into_iter()
-            .find(|status| status.as_str() == s)
+        [
+            Self::Queued,
+            Self::Running,
+            Self::Cancelled,
+            Self::Succeeded,
+            Self::Failed,
+            Self::Interrupted,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
     }
 
     /// Still has work to do (or is doing it).
@@ -44,7 +51,10 @@ impl RunStatus {
 
     /// Can be started again from where it stopped.
     pub fn is_resumable(self) -> bool {
-        matches!(self, RunStatus::Cancelled | RunStatus::Failed | RunStatus::Interrupted)
+        matches!(
+            self,
+            RunStatus::Cancelled | RunStatus::Failed | RunStatus::Interrupted
+        )
     }
 }
 
@@ -104,7 +114,11 @@ impl Store {
 
     pub fn run(&self, id: RunId) -> Result<Run> {
         self.conn()
-            .query_row(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"), [id], run_from_row)
+            .query_row(
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
+                [id],
+                run_from_row,
+            )
             .optional()?
             .ok_or(StoreError::NotFound { what: "run", id })
     }
@@ -112,8 +126,9 @@ impl Store {
     /// Runs of a dataset, newest first.
     pub fn runs_for_dataset(&self, dataset_id: DatasetId) -> Result<Vec<Run>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE dataset_id = ?1 ORDER BY id DESC"))?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE dataset_id = ?1 ORDER BY id DESC"
+        ))?;
         let runs = stmt.query_map([dataset_id], run_from_row)?;
         Ok(runs.collect::<rusqlite::Result<_>>()?)
     }
@@ -152,7 +167,9 @@ impl Store {
             (RunStatus::Running, _) => "Started".to_string(),
             (RunStatus::Succeeded, _) => "Finished".to_string(),
             (RunStatus::Cancelled, _) => "Cancelled".to_string(),
-            (RunStatus::Interrupted, _) => "Interrupted: the server stopped during the run".to_string(),
+            (RunStatus::Interrupted, _) => {
+                "Interrupted: the server stopped during the run".to_string()
+            }
             (RunStatus::Failed, Some(e)) => format!("Failed: {e}"),
             (RunStatus::Failed, None) => "Failed".to_string(),
         };
@@ -168,6 +185,23 @@ impl Store {
         Ok(())
     }
 
+    /// The settings (JSON) a run was first started with, if it has started.
+    pub fn run_settings(&self, id: RunId) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT settings FROM runs WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?)
+    }
+
+    pub fn set_run_settings(&self, id: RunId, settings: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE runs SET settings = ?2 WHERE id = ?1",
+            params![id, settings],
+        )?;
+        Ok(())
+    }
+
     pub fn add_event(&self, run: RunId, message: &str) -> Result<()> {
         self.conn().execute(
             "INSERT INTO run_events (run_id, at_ms, message) VALUES (?1, ?2, ?3)",
@@ -179,8 +213,14 @@ impl Store {
     /// A run's events, oldest first.
     pub fn events(&self, run: RunId) -> Result<Vec<RunEvent>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT at_ms, message FROM run_events WHERE run_id = ?1 ORDER BY id")?;
-        let events = stmt.query_map([run], |r| Ok(RunEvent { at_ms: r.get(0)?, message: r.get(1)? }))?;
+        let mut stmt =
+            conn.prepare("SELECT at_ms, message FROM run_events WHERE run_id = ?1 ORDER BY id")?;
+        let events = stmt.query_map([run], |r| {
+            Ok(RunEvent {
+                at_ms: r.get(0)?,
+                message: r.get(1)?,
+            })
+        })?;
         Ok(events.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -197,9 +237,22 @@ impl Store {
     pub fn is_stage_done(&self, run: RunId, stage: &str) -> Result<bool> {
         Ok(self
             .conn()
-            .query_row("SELECT 1 FROM run_stages WHERE run_id = ?1 AND stage = ?2", params![run, stage], |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM run_stages WHERE run_id = ?1 AND stage = ?2",
+                params![run, stage],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some())
+    }
+
+    /// Names of the stages the run has finished, in the order they finished.
+    pub fn finished_stages(&self, run: RunId) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT stage FROM run_stages WHERE run_id = ?1 ORDER BY rowid")?;
+        let stages = stmt.query_map([run], |r| r.get(0))?;
+        Ok(stages.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn mark_stage_done(&self, run: RunId, stage: &str) -> Result<()> {
@@ -210,29 +263,14 @@ impl Store {
         Ok(())
     }
 
-    /// Sets the status of a batch of rows of a run in one transaction.
-    pub fn set_row_statuses(&self, run: RunId, rows: &[(u32, &str)]) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO run_rows (run_id, row_number, status) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (run_id, row_number) DO UPDATE SET status = excluded.status",
-            )?;
-            for (row, status) in rows {
-                stmt.execute(params![run, row, status])?;
-            }
-        }
-        tx.commit()?;
+    /// Forgets that the stages finished after `stage` finished, as if
+    /// the server had stopped right after `stage`. For tests of resume.
+    #[doc(hidden)]
+    pub fn forget_stages_after(&self, run: RunId, stage: &str) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM run_stages WHERE run_id = ?1 AND rowid > (SELECT rowid FROM run_stages WHERE run_id = ?1 AND stage = ?2)",
+            params![run, stage],
+        )?;
         Ok(())
-    }
-
-    /// (row number, status) of every row the run has seen, in input order.
-    pub fn row_statuses(&self, run: RunId) -> Result<Vec<(u32, String)>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT row_number, status FROM run_rows WHERE run_id = ?1 ORDER BY row_number")?;
-        let rows = stmt.query_map([run], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

@@ -16,13 +16,18 @@ pub fn RunCard(
     cancel: ServerAction<CancelRun>,
     resume: ServerAction<ResumeRun>,
 ) -> impl IntoView {
-    let percent = if run.total == 0 { 0.0 } else { run.done as f64 * 100.0 / run.total as f64 };
+    let percent = if run.total == 0 {
+        0.0
+    } else {
+        run.done as f64 * 100.0 / run.total as f64
+    };
     let stage = run.stage.clone().unwrap_or_else(|| "waiting".to_string());
     view! {
         <article class="run" id=format!("run-{}", run.id) data-status=run.status.clone()>
             <header class="run-head">
                 <h3>{format!("Run {}", run.id)}</h3>
                 <RunBadge status=run.status.clone() />
+                <a href=format!("/runs/{}", run.id) class="report-link">"Open report"</a>
                 <span class="muted">
                     {run.elapsed_ms.map(|ms| format!("{} elapsed", format::duration(ms)))}
                 </span>

@@ -23,7 +23,9 @@ pub fn UploadForm(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView 
     let on_drop = move |ev: DragEvent| {
         ev.prevent_default();
         dragging.set(false);
-        let Some(files) = ev.data_transfer().and_then(|dt| dt.files()) else { return };
+        let Some(files) = ev.data_transfer().and_then(|dt| dt.files()) else {
+            return;
+        };
         if files.length() == 0 {
             return;
         }

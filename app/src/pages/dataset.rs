@@ -1,50 +1,41 @@
 //! A dataset: what was read from the upload (accepted rows, problems per row) and its runs, live.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{CancelRun, DatasetReport, ResumeRun, StartRun, get_dataset_report};
-use crate::components::RunCard;
+use crate::components::{RunCard, use_poll};
 use crate::format;
-
-/// How often the page refreshes while a run is active. The run's state lives in the store, so a
-/// poll always shows the truth, survives server restarts and needs no connection bookkeeping.
-const POLL_EVERY: Duration = Duration::from_secs(1);
 
 #[component]
 pub fn DatasetPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(-1)
+    };
 
     let start = ServerAction::<StartRun>::new();
     let cancel = ServerAction::<CancelRun>::new();
     let resume = ServerAction::<ResumeRun>::new();
-    let tick = RwSignal::new(0u64);
     let active = RwSignal::new(false);
+    let tick = use_poll(active);
     let report = Resource::new(
-        move || (id(), tick.get(), start.version().get(), cancel.version().get(), resume.version().get()),
+        move || {
+            (
+                id(),
+                tick.get(),
+                start.version().get(),
+                cancel.version().get(),
+                resume.version().get(),
+            )
+        },
         |(id, ..)| get_dataset_report(id),
     );
-
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(
-            move || {
-                if active.get_untracked() {
-                    tick.update(|t| *t += 1);
-                }
-            },
-            POLL_EVERY,
-        )
-        .ok();
-        on_cleanup(move || {
-            if let Some(handle) = handle {
-                handle.clear();
-            }
-        });
-    });
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -72,11 +63,14 @@ fn Report(
     resume: ServerAction<ResumeRun>,
 ) -> impl IntoView {
     let action_error = move || {
-        [start.value().get().and_then(Result::err), resume.value().get().and_then(Result::err)]
-            .into_iter()
-            .flatten()
-            .next()
-            .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+        [
+            start.value().get().and_then(Result::err),
+            resume.value().get().and_then(Result::err),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
     };
     let has_active = report.has_active_run();
     view! {

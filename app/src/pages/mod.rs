@@ -2,9 +2,11 @@
 
 mod dataset;
 mod home;
+mod run;
 
 pub use dataset::DatasetPage;
 pub use home::HomePage;
+pub use run::RunPage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

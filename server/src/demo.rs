@@ -1,0 +1,67 @@
+//! The demo dataset on first start: when the store has no dataset yet, IPS makes its demo clips
+//! (from the face-api sample photos in `models/`), serves them itself under `/demo/videos/`, and
+//! loads a demo spreadsheet pointing at them, labelled as demo data, with a run started.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use ips_app::ssr::JobControl;
+use ips_core::demo;
+use ips_core::store::{DatasetId, NewDataset, Store};
+
+use crate::config::Config;
+
+/// The demo's folder inside the data directory, served at `/demo`.
+pub const DEMO_DIR: &str = "demo";
+
+/// Loads the demo if enabled and the store is empty. Returns the new dataset, if any.
+pub async fn load_if_empty(
+    config: &Config,
+    store: Arc<Store>,
+    jobs: Arc<dyn JobControl>,
+) -> anyhow::Result<Option<DatasetId>> {
+    if !config.demo || !store.list_datasets()?.is_empty() {
+        return Ok(None);
+    }
+    let photos = config.models_dir.join("face-api/demo");
+    if !photos.is_dir() {
+        tracing::warn!(
+            "no demo: {} is missing (run `make models`)",
+            photos.display()
+        );
+        return Ok(None);
+    }
+    let out = config.data_dir.join(DEMO_DIR);
+    let base_url = format!("http://{}/demo", loopback_addr(config.addr));
+    let faces = config.pipeline.faces.clone();
+    let (dataset, run) =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<(DatasetId, i64)> {
+            let clips = demo::make_clips(&photos, &out.join("videos"), &faces)
+                .context("making the demo clips")?;
+            let csv = demo::demo_csv(&clips, &base_url);
+            std::fs::write(out.join("demo.csv"), &csv).context("writing demo.csv")?;
+            let sheet = ips_core::ingest::parse_csv(csv.as_bytes())?;
+            let sha256 = ips_core::hash::sha256_hex(csv.as_bytes());
+            let new = NewDataset {
+                name: "Demo: sample creators",
+                sha256: &sha256,
+                size_bytes: csv.len() as u64,
+                is_demo: true,
+            };
+            let dataset = store.insert_dataset(&new, &sheet)?;
+            Ok((dataset, store.create_run(dataset)?))
+        })
+        .await??;
+    jobs.submit(run);
+    tracing::info!(dataset, run, "demo dataset loaded");
+    Ok(Some(dataset))
+}
+
+/// The address a local client uses to reach a server bound to `addr` (0.0.0.0 → 127.0.0.1).
+fn loopback_addr(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    addr
+}

@@ -1,0 +1,186 @@
+//! Stage `analyse`: each distinct video of the run is decoded once per set of settings: frames
+//! are sampled, faces detected, and the best face crop saved as a content-addressed JPEG. Videos
+//! already analysed with the same settings (by this run before a restart, or by another run) are
+//! skipped. Workers run in parallel, each with its own detector.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use super::{CancelFlag, Context, PipelineError, PipelineSettings, Stage};
+use crate::faces::{BestFace, HaarDetector, encode_jpeg};
+use crate::fetch::VideoCache;
+use crate::frames::{self, FramesError};
+use crate::store::{RunId, VideoAnalysis};
+
+/// Identifies the analysis settings, so a change of settings means a new analysis.
+pub(super) fn settings_key(settings: &PipelineSettings) -> String {
+    let json = serde_json::to_string(&(&settings.frames, &settings.faces)).unwrap_or_default();
+    crate::hash::sha256_hex(json.as_bytes())[..16].to_string()
+}
+
+pub(super) fn run(
+    ctx: &Context<'_>,
+    settings: &PipelineSettings,
+    run_id: RunId,
+    cancel: &CancelFlag,
+) -> Result<bool, PipelineError> {
+    let store = ctx.store;
+    let key = settings_key(settings);
+    let mut seen = HashSet::new();
+    let shas: Vec<String> = store
+        .row_outcomes(run_id)?
+        .into_iter()
+        .filter_map(|o| o.sha256)
+        .filter(|sha| seen.insert(sha.clone()))
+        .collect();
+    let total = shas.len() as u64;
+    let mut todo = Vec::new();
+    for sha in &shas {
+        if store.video_analysis(sha, &key)?.is_none() {
+            todo.push(sha.as_str());
+        }
+    }
+    let done = AtomicU64::new(total - todo.len() as u64);
+    store.set_progress(
+        run_id,
+        Stage::Analyse.name(),
+        done.load(Ordering::SeqCst),
+        total,
+    )?;
+    // The detector is checked once up front: a missing model fails the stage with its own message
+    // instead of failing every video.
+    HaarDetector::new(&settings.faces)?;
+
+    let cache = VideoCache::new(&ctx.data_dir);
+    let faces_dir = ctx.faces_dir();
+    std::fs::create_dir_all(&faces_dir)
+        .map_err(|e| PipelineError::Io(format!("{}: {e}", faces_dir.display())))?;
+    let next = AtomicUsize::new(0);
+    // Set when a worker fails, so the others stop after their current video.
+    let stop = CancelFlag::new();
+    let first_error: Mutex<Option<PipelineError>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..settings.workers().min(todo.len().max(1)) {
+            scope.spawn(|| {
+                let work = || -> Result<(), PipelineError> {
+                    let mut detector = HaarDetector::new(&settings.faces)?;
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(sha) = todo.get(i) else {
+                            return Ok(());
+                        };
+                        if cancel.is_cancelled() || stop.is_cancelled() {
+                            return Ok(());
+                        }
+                        let video = store.video(sha)?.ok_or_else(|| {
+                            PipelineError::Io(format!("video {sha} is not in the index"))
+                        })?;
+                        let path = cache.path(sha, video.container);
+                        let analysis =
+                            analyse_video(&path, settings, &mut detector, &faces_dir, cancel);
+                        if cancel.is_cancelled() {
+                            return Ok(());
+                        }
+                        store.save_video_analysis(sha, &key, &analysis)?;
+                        let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                        store.set_progress(run_id, Stage::Analyse.name(), n, total)?;
+                    }
+                };
+                if let Err(e) = work() {
+                    stop.cancel();
+                    first_error
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get_or_insert(e);
+                }
+            });
+        }
+    });
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    if cancel.is_cancelled() {
+        return Ok(false);
+    }
+    let with_face = shas
+        .iter()
+        .filter_map(|sha| store.video_analysis(sha, &key).ok().flatten())
+        .filter(|a| a.face_file.is_some())
+        .count();
+    store.add_event(
+        run_id,
+        &format!("Analysed {total} distinct videos: a face in {with_face}"),
+    )?;
+    Ok(true)
+}
+
+/// Samples one video, finds its best face and saves the crop. Failures (corrupt video…) become
+/// the analysis's `error`, not a failed run.
+pub fn analyse_video(
+    path: &Path,
+    settings: &PipelineSettings,
+    detector: &mut HaarDetector,
+    faces_dir: &Path,
+    cancel: &CancelFlag,
+) -> VideoAnalysis {
+    let mut best = BestFace::new();
+    let sampled = frames::sample(path, &settings.frames, |frame| {
+        if cancel.is_cancelled() {
+            return Err(FramesError::Stopped("cancelled".into()));
+        }
+        let detections = detector
+            .detect(&frame.image)
+            .map_err(|e| FramesError::Stopped(e.to_string()))?;
+        best.consider(&frame, &detections, &settings.faces)
+            .map_err(|e| FramesError::Stopped(e.to_string()))
+    });
+    let (crop, faces) = best.into_best();
+    let info = match sampled {
+        Ok(info) => info,
+        Err(e) => {
+            return VideoAnalysis {
+                info: None,
+                faces,
+                face_file: None,
+                face_score: None,
+                face_time_s: None,
+                error: Some(e.to_string()),
+            };
+        }
+    };
+    let saved = crop.map(|crop| -> Result<_, String> {
+        let jpeg = encode_jpeg(&crop.image).map_err(|e| e.to_string())?;
+        let name = format!("{}.jpg", crate::hash::sha256_hex(&jpeg));
+        std::fs::write(faces_dir.join(&name), &jpeg)
+            .map_err(|e| format!("saving face crop: {e}"))?;
+        Ok((name, crop.quality.score(), crop.time_s))
+    });
+    match saved {
+        Some(Err(e)) => VideoAnalysis {
+            info: Some(info),
+            faces,
+            face_file: None,
+            face_score: None,
+            face_time_s: None,
+            error: Some(e),
+        },
+        Some(Ok((name, score, time))) => VideoAnalysis {
+            info: Some(info),
+            faces,
+            face_file: Some(name),
+            face_score: Some(score),
+            face_time_s: Some(time),
+            error: None,
+        },
+        None => VideoAnalysis {
+            info: Some(info),
+            faces,
+            face_file: None,
+            face_score: None,
+            face_time_s: None,
+            error: None,
+        },
+    }
+}

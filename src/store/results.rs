@@ -1,0 +1,303 @@
+//! A run's results: each row's outcome, the grouping, the statistics, and the reads the report
+//! and the exports are made of.
+
+use std::collections::HashMap;
+
+use rusqlite::params;
+
+use super::{DatasetId, Result, RunId, Store};
+use crate::grouping::{Creator, Grouping, UniqueVideo};
+use crate::stats::GroupStats;
+
+/// What happened to one accepted row in a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowOutcome {
+    pub row: u32,
+    /// `ingested`, `downloaded`, `cached`, `failed`.
+    pub status: String,
+    /// The reason, for `failed`.
+    pub detail: Option<String>,
+    pub sha256: Option<String>,
+}
+
+/// Level of a statistics row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsLevel {
+    Video,
+    Creator,
+}
+
+impl StatsLevel {
+    fn as_str(self) -> &'static str {
+        match self {
+            StatsLevel::Video => "video",
+            StatsLevel::Creator => "creator",
+        }
+    }
+}
+
+/// One line of `ads.csv`: every row of the dataset, in input order, rejected ones included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdLine {
+    pub row: u32,
+    pub video_url: Option<String>,
+    /// The cell as given.
+    pub performance: Option<String>,
+    /// `rejected: …`, `failed: …`, `downloaded`, `cached`, or `ingested` for an unfinished run.
+    pub status: String,
+    pub video_id: Option<u32>,
+    pub creator_id: Option<u32>,
+}
+
+impl Store {
+    /// Upserts row outcomes in one transaction.
+    pub fn set_row_outcomes(&self, run: RunId, outcomes: &[RowOutcome]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO run_rows (run_id, row_number, status, detail, video_sha256) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (run_id, row_number) DO UPDATE
+                 SET status = excluded.status, detail = excluded.detail, video_sha256 = excluded.video_sha256",
+            )?;
+            for o in outcomes {
+                stmt.execute(params![run, o.row, o.status, o.detail, o.sha256])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn row_outcomes(&self, run: RunId) -> Result<Vec<RowOutcome>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT row_number, status, detail, video_sha256 FROM run_rows WHERE run_id = ?1 ORDER BY row_number",
+        )?;
+        let rows = stmt.query_map([run], |r| {
+            Ok(RowOutcome {
+                row: r.get(0)?,
+                status: r.get(1)?,
+                detail: r.get(2)?,
+                sha256: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Replaces the run's grouping.
+    pub fn save_grouping(&self, run: RunId, grouping: &Grouping) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM run_videos WHERE run_id = ?1", [run])?;
+        tx.execute("DELETE FROM run_creators WHERE run_id = ?1", [run])?;
+        {
+            let mut video = tx.prepare(
+                "INSERT INTO run_videos (run_id, video_id, sha256, creator_id) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for v in &grouping.videos {
+                for sha in &v.sha256s {
+                    video.execute(params![run, v.id, sha, v.creator])?;
+                }
+            }
+            let mut creator =
+                tx.prepare("INSERT INTO run_creators (run_id, creator_id, label, face_file) VALUES (?1, ?2, ?3, ?4)")?;
+            for c in &grouping.creators {
+                creator.execute(params![run, c.id, c.label, c.face_file])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The run's grouping as saved, with rows mapped through their outcomes' video hashes.
+    pub fn grouping(&self, run: RunId) -> Result<Grouping> {
+        let conn = self.conn();
+        let mut videos: Vec<UniqueVideo> = Vec::new();
+        let mut stmt =
+            conn.prepare("SELECT video_id, sha256, creator_id FROM run_videos WHERE run_id = ?1 ORDER BY video_id")?;
+        let rows = stmt.query_map([run], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+        })?;
+        for row in rows {
+            let (id, sha, creator) = row?;
+            match videos.last_mut() {
+                Some(last) if last.id == id => last.sha256s.push(sha),
+                _ => videos.push(UniqueVideo {
+                    id,
+                    sha256s: vec![sha],
+                    creator,
+                }),
+            }
+        }
+        let mut stmt =
+            conn.prepare("SELECT creator_id, label, face_file FROM run_creators WHERE run_id = ?1 ORDER BY creator_id")?;
+        let creators = stmt
+            .query_map([run], |r| {
+                Ok(Creator {
+                    id: r.get(0)?,
+                    label: r.get(1)?,
+                    videos: Vec::new(),
+                    face_file: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut creators = creators;
+        for v in &videos {
+            if let Some(c) = v
+                .creator
+                .and_then(|c| creators.iter_mut().find(|x| x.id == c))
+            {
+                c.videos.push(v.id);
+            }
+        }
+        let video_of_sha: HashMap<&str, u32> = videos
+            .iter()
+            .flat_map(|v| v.sha256s.iter().map(move |s| (s.as_str(), v.id)))
+            .collect();
+        let mut stmt = conn
+            .prepare("SELECT row_number, video_sha256 FROM run_rows WHERE run_id = ?1 AND video_sha256 IS NOT NULL")?;
+        let video_of_row = stmt
+            .query_map([run], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .filter_map(|(row, sha)| video_of_sha.get(sha.as_str()).map(|v| (row, *v)))
+            .collect();
+        Ok(Grouping {
+            videos,
+            creators,
+            video_of_row,
+        })
+    }
+
+    /// Replaces the run's statistics at one level.
+    pub fn save_stats(&self, run: RunId, level: StatsLevel, stats: &[GroupStats]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM run_stats WHERE run_id = ?1 AND level = ?2",
+            params![run, level.as_str()],
+        )?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO run_stats (run_id, level, group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for s in stats {
+                stmt.execute(params![
+                    run,
+                    level.as_str(),
+                    s.key.unwrap_or(0),
+                    s.ads,
+                    s.mean,
+                    s.median,
+                    s.std_dev,
+                    s.best_row,
+                    s.best,
+                    s.worst_row,
+                    s.worst
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The run's statistics at one level, in group order (the no-creator group, key None, last).
+    pub fn stats(&self, run: RunId, level: StatsLevel) -> Result<Vec<GroupStats>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst FROM run_stats
+             WHERE run_id = ?1 AND level = ?2 ORDER BY group_id = 0, group_id",
+        )?;
+        let rows = stmt.query_map(params![run, level.as_str()], |r| {
+            let key: u32 = r.get(0)?;
+            Ok(GroupStats {
+                key: (key != 0).then_some(key),
+                ads: r.get(1)?,
+                mean: r.get(2)?,
+                median: r.get(3)?,
+                std_dev: r.get(4)?,
+                best_row: r.get(5)?,
+                best: r.get(6)?,
+                worst_row: r.get(7)?,
+                worst: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The distinct URLs of each unique video of the run, in input order.
+    pub fn video_urls(&self, run: RunId, dataset: DatasetId) -> Result<HashMap<u32, Vec<String>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT rv.video_id, r.video_url FROM run_rows rr
+             JOIN rows r ON r.dataset_id = ?2 AND r.row_number = rr.row_number
+             JOIN run_videos rv ON rv.run_id = rr.run_id AND rv.sha256 = rr.video_sha256
+             WHERE rr.run_id = ?1 ORDER BY rr.row_number",
+        )?;
+        let mut urls: HashMap<u32, Vec<String>> = HashMap::new();
+        for row in stmt.query_map(params![run, dataset], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
+        })? {
+            let (video, url) = row?;
+            let list = urls.entry(video).or_default();
+            if !list.contains(&url) {
+                list.push(url);
+            }
+        }
+        Ok(urls)
+    }
+
+    /// Every row of the run's dataset with what happened to it, in input order.
+    pub fn ad_lines(&self, run: RunId, dataset: DatasetId) -> Result<Vec<AdLine>> {
+        let problems: HashMap<u32, String> = self
+            .rejected_rows(dataset)?
+            .into_iter()
+            .map(|r| {
+                (
+                    r.row,
+                    r.problems
+                        .iter()
+                        .map(|p| format!("{}: {}", p.field, p.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })
+            .collect();
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT r.row_number, r.video_url, r.perf_raw, r.accepted, rr.status, rr.detail, rv.video_id, rv.creator_id
+             FROM rows r
+             LEFT JOIN run_rows rr ON rr.run_id = ?1 AND rr.row_number = r.row_number
+             LEFT JOIN run_videos rv ON rv.run_id = ?1 AND rv.sha256 = rr.video_sha256
+             WHERE r.dataset_id = ?2
+             ORDER BY r.row_number",
+        )?;
+        let lines = stmt.query_map(params![run, dataset], |r| {
+            let row: u32 = r.get(0)?;
+            let accepted: bool = r.get(3)?;
+            let status: Option<String> = r.get(4)?;
+            let detail: Option<String> = r.get(5)?;
+            Ok(AdLine {
+                row,
+                video_url: r.get(1)?,
+                performance: r.get(2)?,
+                status: if !accepted {
+                    format!(
+                        "rejected: {}",
+                        problems.get(&row).cloned().unwrap_or_default()
+                    )
+                } else {
+                    match (status, detail) {
+                        (Some(s), Some(d)) => format!("{s}: {d}"),
+                        (Some(s), None) => s,
+                        (None, _) => "not processed".to_string(),
+                    }
+                },
+                video_id: r.get(6)?,
+                creator_id: r.get(7)?,
+            })
+        })?;
+        Ok(lines.collect::<rusqlite::Result<_>>()?)
+    }
+}

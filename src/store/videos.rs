@@ -1,0 +1,158 @@
+//! The video cache index (which URL gave which content) and per-video analyses.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, StoreError, now_ms};
+use crate::faces::FaceSummary;
+use crate::fetch::{CachedVideo, Container};
+use crate::frames::VideoInfo;
+
+/// What the analyse stage learned about one video.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoAnalysis {
+    pub info: Option<VideoInfo>,
+    pub faces: FaceSummary,
+    /// Best face crop, a file name in `<data dir>/faces/`.
+    pub face_file: Option<String>,
+    pub face_score: Option<f64>,
+    pub face_time_s: Option<f64>,
+    /// Why the video could not be analysed (corrupt, no frames…).
+    pub error: Option<String>,
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl Store {
+    /// The video an earlier fetch of `url` produced, if any.
+    pub fn url_video(&self, url: &str) -> Result<Option<CachedVideo>> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT v.sha256, v.size_bytes, v.container FROM url_fetches u JOIN videos v USING (sha256) WHERE u.url = ?1",
+                [url],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?, r.get::<_, String>(2)?)),
+            )
+            .optional()?;
+        row.map(|(sha256, size_bytes, container)| {
+            let container = Container::parse(&container)
+                .ok_or_else(|| StoreError::Corrupt(format!("container {container}")))?;
+            Ok(CachedVideo {
+                sha256,
+                size_bytes,
+                container,
+            })
+        })
+        .transpose()
+    }
+
+    /// A cached video by content hash.
+    pub fn video(&self, sha256: &str) -> Result<Option<CachedVideo>> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT size_bytes, container FROM videos WHERE sha256 = ?1",
+                [sha256],
+                |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?;
+        row.map(|(size_bytes, container)| {
+            let container = Container::parse(&container)
+                .ok_or_else(|| StoreError::Corrupt(format!("container {container}")))?;
+            Ok(CachedVideo {
+                sha256: sha256.to_string(),
+                size_bytes,
+                container,
+            })
+        })
+        .transpose()
+    }
+
+    /// Remembers that `url` gave `video`.
+    pub fn record_fetch(&self, url: &str, video: &CachedVideo) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let now = now_ms();
+        tx.execute(
+            "INSERT OR IGNORE INTO videos (sha256, size_bytes, container, first_seen_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![video.sha256, video.size_bytes as i64, video.container.as_str(), now],
+        )?;
+        tx.execute(
+            "INSERT INTO url_fetches (url, sha256, fetched_at_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (url) DO UPDATE SET sha256 = excluded.sha256, fetched_at_ms = excluded.fetched_at_ms",
+            params![url, video.sha256, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn video_analysis(
+        &self,
+        sha256: &str,
+        settings_key: &str,
+    ) -> Result<Option<VideoAnalysis>> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT info, faces, face_file, face_score, face_time_s, error FROM video_analyses
+                 WHERE sha256 = ?1 AND settings_key = ?2",
+                params![sha256, settings_key],
+                |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(info, faces, face_file, face_score, face_time_s, error)| {
+            let parse_err = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+            Ok(VideoAnalysis {
+                info: info
+                    .map(|i| serde_json::from_str(&i))
+                    .transpose()
+                    .map_err(parse_err)?,
+                faces: faces
+                    .map(|f| serde_json::from_str(&f))
+                    .transpose()
+                    .map_err(parse_err)?
+                    .unwrap_or_default(),
+                face_file,
+                face_score,
+                face_time_s,
+                error,
+            })
+        })
+        .transpose()
+    }
+
+    pub fn save_video_analysis(
+        &self,
+        sha256: &str,
+        settings_key: &str,
+        analysis: &VideoAnalysis,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO video_analyses
+               (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                sha256,
+                settings_key,
+                analysis.info.as_ref().map(json).transpose()?,
+                json(&analysis.faces)?,
+                analysis.face_file,
+                analysis.face_score,
+                analysis.face_time_s,
+                analysis.error,
+                now_ms()
+            ],
+        )?;
+        Ok(())
+    }
+}
