@@ -17,6 +17,16 @@ pub fn duration(ms: i64) -> String {
     }
 }
 
+/// "running for 3.2 s" while a run is active, "took 1 min 5 s" once it ended.
+pub fn elapsed(run: &crate::api::RunView) -> Option<String> {
+    let ms = run.elapsed_ms?;
+    Some(if run.is_active {
+        format!("running for {}", duration(ms))
+    } else {
+        format!("took {}", duration(ms))
+    })
+}
+
 /// A performance figure: three decimals, as ROAS is usually read.
 pub fn perf(value: f64) -> String {
     if value.is_finite() {

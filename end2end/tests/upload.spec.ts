@@ -1,17 +1,19 @@
 import { expect, test } from '@playwright/test';
 import { openHydrated, screenshot } from './support';
 
-// 3 valid rows and 2 bad ones (row 4: not a number; row 6: no URL).
-const CSV = [
+// 3 valid rows and 2 bad ones (row 4: not a number; row 6: no URL). The URLs are the server's
+// own demo clips, so the run fetches from 127.0.0.1 only.
+const csvFor = (base: string) => [
   'Performance,Video URL,Campaign',
-  '1.50,https://cdn.example.com/ads/one.mp4,Spring',
-  '0.75,https://cdn.example.com/ads/two.mp4,Spring',
-  'lots,https://cdn.example.com/ads/three.mp4,Summer',
-  '2.25,https://cdn.example.com/ads/four.mp4,Summer',
+  `1.50,${base}/demo/videos/p1-zoom.mp4,Spring`,
+  `0.75,${base}/demo/videos/p2-zoom.mp4,Spring`,
+  `lots,${base}/demo/videos/p3-zoom.mp4,Summer`,
+  `2.25,${base}/demo/videos/product-1.mp4,Summer`,
   '1.10,,Summer',
 ].join('\n');
 
-test('upload a CSV: 3 accepted, 2 problems with row numbers, a run that progresses and ends', async ({ page }) => {
+test('upload a CSV: 3 accepted, 2 problems with row numbers, a run that progresses and ends', async ({ page, baseURL }) => {
+  const CSV = csvFor(baseURL!);
   await openHydrated(page, '/');
   await screenshot(page, '01-home');
 
@@ -30,15 +32,16 @@ test('upload a CSV: 3 accepted, 2 problems with row numbers, a run that progress
 
   // The run queued by the upload ends without a reload.
   const firstRun = page.locator('article.run').first();
-  await expect(firstRun).toHaveAttribute('data-status', 'succeeded');
-  await expect(firstRun.locator('.count')).toHaveText('3 / 3');
+  await expect(firstRun).toHaveAttribute('data-status', 'succeeded', { timeout: 60_000 });
+  await expect(firstRun.locator('.events')).toContainText('Ingested 3 rows');
+  await expect(firstRun.locator('.events')).toContainText('Fetched 3 distinct URLs');
 
   // A second run started from the (hydrated) page appears and ends, live.
   await openHydrated(page, page.url());
   await page.getByRole('button', { name: 'Start a new run' }).click();
   await expect(page.locator('article.run')).toHaveCount(2);
   const newest = page.locator('article.run').first();
-  await expect(newest).toHaveAttribute('data-status', 'succeeded');
+  await expect(newest).toHaveAttribute('data-status', 'succeeded', { timeout: 60_000 });
   await expect(newest.locator('.events')).toContainText('Stage ingest: started');
   await expect(newest.locator('.events')).toContainText('Finished');
   await screenshot(page, '02-dataset-after-runs');
@@ -54,7 +57,8 @@ test('a file that is not a CSV gets one clear message', async ({ page }) => {
   await screenshot(page, '03-upload-error');
 });
 
-test('a file dropped on the hydrated form is uploaded', async ({ page }) => {
+test('a file dropped on the hydrated form is uploaded', async ({ page, baseURL }) => {
+  const CSV = csvFor(baseURL!);
   await openHydrated(page, '/');
   await page.evaluate((csv) => {
     const transfer = new DataTransfer();

@@ -28,9 +28,7 @@ pub fn RunCard(
                 <h3>{format!("Run {}", run.id)}</h3>
                 <RunBadge status=run.status.clone() />
                 <a href=format!("/runs/{}", run.id) class="report-link">"Open report"</a>
-                <span class="muted">
-                    {run.elapsed_ms.map(|ms| format!("{} elapsed", format::duration(ms)))}
-                </span>
+                <span class="muted">{format::elapsed(&run)}</span>
             </header>
             <div class="progress-line">
                 <span class="stage">{stage}</span>

@@ -55,7 +55,7 @@ fn Report(report: RunReport) -> impl IntoView {
                 <h1>{format!("Run {}", run.id)}</h1>
                 <RunBadge status=run.status.clone() />
                 {report.is_demo.then(|| view! { <span class="tag">"demo data"</span> })}
-                <span class="muted">{run.elapsed_ms.map(|ms| format!("{} elapsed", format::duration(ms)))}</span>
+                <span class="muted">{format::elapsed(&run)}</span>
             </div>
             <StageList stages=report.stages.clone() run=run.clone() />
             {run.error.clone().map(|e| view! { <p class="error">{e}</p> })}
@@ -107,7 +107,7 @@ fn CreatorTable(creators: Vec<CreatorRow>) -> impl IntoView {
             <tbody>
                 {creators.into_iter().map(|c| view! {
                     <tr data-creator=c.creator_id.map(|id| id.to_string()).unwrap_or_default()>
-                        <td class="creator-cell">
+                        <td><div class="creator-cell">
                             {match c.face_url.clone() {
                                 Some(url) => view! {
                                     <img class="face" src=url alt=format!("Face of {}", c.label) width="64" height="64" loading="lazy" />
@@ -115,20 +115,20 @@ fn CreatorTable(creators: Vec<CreatorRow>) -> impl IntoView {
                                 None => view! { <span class="face face-none" aria-hidden="true">"–"</span> }.into_any(),
                             }}
                             <span class="creator-label">{c.label.clone()}</span>
-                        </td>
+                        </div></td>
                         <td class="num">{c.unique_videos}</td>
                         <td class="num">{c.ads}</td>
                         <td class="num mean">{format::perf(c.mean)}</td>
                         <td class="num">{format::perf(c.median)}</td>
                         <td class="num">{c.std_dev.map(format::perf).unwrap_or_else(|| "–".to_string())}</td>
-                        <td class="video-links">
+                        <td><div class="video-links">
                             {c.videos.into_iter().map(|v| view! {
                                 <a href=v.url.clone() target="_blank" rel="noopener noreferrer nofollow"
                                    title=format!("{} (+{} more URLs)", v.url, v.other_urls)>
                                     {format!("#{}", v.video_id)}
                                 </a>
                             }).collect_view()}
-                        </td>
+                        </div></td>
                     </tr>
                 }).collect_view()}
             </tbody>

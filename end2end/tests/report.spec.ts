@@ -1,0 +1,36 @@
+import { expect, test } from '@playwright/test';
+import { openHydrated, screenshot } from './support';
+
+// The server makes its demo clips at start and serves them; the demo CSV lists their URLs.
+test('upload a CSV of demo URLs: the run ends and the table shows faces that load', async ({ page, request }) => {
+  const csv = await (await request.get('/demo/demo.csv')).text();
+  expect(csv.split('\n')[0]).toBe('Performance,Video URL,Campaign');
+
+  await openHydrated(page, '/');
+  await page.setInputFiles('#upload-file', { name: 'demo-urls.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.getByRole('button', { name: 'Upload and run' }).click();
+  await expect(page).toHaveURL(/\/datasets\/\d+$/);
+  const run = page.locator('article.run').first();
+  await expect(run).toHaveAttribute('data-status', 'succeeded', { timeout: 90_000 });
+
+  await run.getByRole('link', { name: 'Open report' }).click();
+  await expect(page).toHaveURL(/\/runs\/\d+$/);
+  await expect(page.locator('.stage-step.done')).toHaveCount(5);
+  const rows = page.locator('#creators tbody tr');
+  expect(await rows.count()).toBeGreaterThanOrEqual(5);
+
+  // Sorted by mean performance, best first (the "no creator" row, if any, last).
+  const means = await page.locator('#creators tbody tr[data-creator]:not([data-creator=""]) td.mean').allTextContents();
+  const values = means.map(Number);
+  expect(values).toEqual([...values].sort((a, b) => b - a));
+
+  // Every face image is served and decodes.
+  const faces = page.locator('#creators img.face');
+  expect(await faces.count()).toBeGreaterThanOrEqual(5);
+  for (const face of await faces.all()) {
+    await face.scrollIntoViewIfNeeded();
+    await expect.poll(() => face.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+  }
+  await expect(page.locator('#creators tbody tr[data-creator=""]')).toContainText('No creator on camera');
+  await screenshot(page, '04-run-report');
+});

@@ -1,0 +1,107 @@
+//! `ips run`: the headless pipeline writes its report files and exits 0 even when some rows fail.
+
+use std::process::Command;
+
+use ips_core::testing::{CorpusServer, corpus_dir};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ips_run_writes_ads_videos_and_creators() {
+    let Some(dir) = corpus_dir() else {
+        eprintln!("SKIPPED: the replay corpus (../shared/corpus) is absent");
+        return;
+    };
+    let corpus = CorpusServer::start(&dir).await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+    // The first 20 corpus rows, one row with a bad score and one URL that answers 404.
+    let mut csv: Vec<String> = corpus
+        .rewritten_assignment_csv()
+        .unwrap()
+        .lines()
+        .take(21)
+        .map(str::to_string)
+        .collect();
+    csv.push(format!("abc,{}/facebook-assets/hd-1", corpus.base_url()));
+    csv.push(format!(
+        "1.5,{}/facebook-assets/no-such-video",
+        corpus.base_url()
+    ));
+    let input = work.path().join("input.csv");
+    std::fs::write(&input, csv.join("\n")).unwrap();
+    let out = work.path().join("report");
+
+    let status = tokio::task::spawn_blocking({
+        let (input, out, data) = (input.clone(), out.clone(), work.path().join("data"));
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_ips"))
+                .arg("--data-dir")
+                .arg(&data)
+                .arg("run")
+                .arg(&input)
+                .arg("--out")
+                .arg(&out)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "a run with failed rows still exits 0");
+
+    let ads = std::fs::read_to_string(out.join("ads.csv")).unwrap();
+    let lines: Vec<&str> = ads.lines().collect();
+    assert_eq!(
+        lines[0],
+        "row,video_url,performance,status,video_id,creator_id"
+    );
+    assert_eq!(
+        lines.len(),
+        1 + 22,
+        "one line per input row, rejected rows included"
+    );
+    let rows: Vec<u32> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(rows, (2..=23).collect::<Vec<u32>>(), "in input order");
+    assert!(
+        lines[21].contains("rejected: Performance: not a number: 'abc'"),
+        "{}",
+        lines[21]
+    );
+    assert!(lines[22].contains("failed: HTTP 404"), "{}", lines[22]);
+    assert!(lines[1].contains(",downloaded,"), "{}", lines[1]);
+
+    let creators = std::fs::read_to_string(out.join("creators.csv")).unwrap();
+    assert!(
+        creators.starts_with("creator_id,label,face_file,unique_videos,ads,mean,"),
+        "{creators}"
+    );
+    for face in creators
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(2))
+        .filter(|f| !f.is_empty())
+    {
+        assert!(out.join(face).is_file(), "{face} is in the report folder");
+    }
+    let videos = std::fs::read_to_string(out.join("videos.csv")).unwrap();
+    assert!(videos.lines().count() > 1);
+}
+
+#[test]
+fn ips_run_fails_on_an_unreadable_file() {
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("empty.csv");
+    std::fs::write(&input, "").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ips"))
+        .arg("--data-dir")
+        .arg(work.path().join("data"))
+        .args(["run"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("The file is empty."), "{stderr}");
+}

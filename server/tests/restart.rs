@@ -1,0 +1,155 @@
+//! Kill the server with SIGKILL in the middle of a corpus run, start it again, and check that the
+//! run finishes without downloading or decoding again what was already done.
+//! Skipped, visibly, when the replay corpus is absent.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ips_core::store::{RunStatus, Store};
+use ips_core::testing::{CorpusServer, corpus_dir};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_server(data_dir: &std::path::Path, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_ips"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("IPS_DEMO", "false")
+        .env("RUST_LOG", "warn")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start ips")
+}
+
+async fn wait_until_up(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reqwest::get(format!("http://127.0.0.1:{port}/"))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Polls the store (read side, WAL) until `done` holds or the deadline passes.
+async fn wait_for(
+    store: &Store,
+    run: i64,
+    what: &str,
+    secs: u64,
+    done: impl Fn(&ips_core::store::Run) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Ok(r) = store.run(run) {
+            if done(&r) {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn analysis_times(data_dir: &std::path::Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(data_dir.join("ips.sqlite3")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT sha256, analysed_at_ms FROM video_analyses ORDER BY sha256")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_resumes_its_run_without_redoing_work() {
+    let Some(dir) = corpus_dir() else {
+        eprintln!("SKIPPED: the replay corpus (../shared/corpus) is absent");
+        return;
+    };
+    let corpus = CorpusServer::start(&dir).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = start_server(data.path(), port);
+    wait_until_up(port).await;
+
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::text(corpus.rewritten_assignment_csv().unwrap())
+            .file_name("assignment.csv"),
+    );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(format!("http://127.0.0.1:{port}/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["location"], "/datasets/1");
+
+    let store = Store::open(data.path()).unwrap();
+    wait_for(&store, 1, "10 videos analysed", 240, |r| {
+        r.stage.as_deref() == Some("analyse") && r.done >= 10
+    })
+    .await;
+    server.kill().unwrap(); // SIGKILL: no chance to clean up.
+    server.wait().unwrap();
+    let hits_before = corpus.total_hits();
+    assert_eq!(
+        hits_before, 268,
+        "the fetch stage had finished: every URL once"
+    );
+    let analysed_before = analysis_times(data.path());
+    assert!(
+        analysed_before.len() >= 10 && analysed_before.len() < 75,
+        "{} analysed",
+        analysed_before.len()
+    );
+
+    let mut server = start_server(data.path(), port);
+    wait_until_up(port).await;
+    wait_for(&store, 1, "the resumed run to succeed", 300, |r| {
+        r.status == RunStatus::Succeeded
+    })
+    .await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    assert_eq!(corpus.total_hits(), hits_before, "nothing downloaded again");
+    let analysed_after = analysis_times(data.path());
+    assert_eq!(analysed_after.len(), 75);
+    for (sha, at) in &analysed_before {
+        let after = analysed_after.iter().find(|(s, _)| s == sha).unwrap();
+        assert_eq!(after.1, *at, "video {sha} was decoded again");
+    }
+    let events: Vec<String> = store
+        .events(1)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.message)
+        .collect();
+    assert!(
+        events.iter().any(|m| m.starts_with("Interrupted")),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|m| m == "Stage fetch: already done, skipped"),
+        "{events:?}"
+    );
+    assert_eq!(store.grouping(1).unwrap().videos.len(), 75);
+}
