@@ -5,7 +5,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 ADDR ?= 127.0.0.1:3000
 LOGS := $(TARGET_DIR)/test-logs
 
-.PHONY: run test setup models site site-release test-rust test-e2e fmt clean
+.PHONY: run test bench setup models site site-release test-rust test-e2e fmt clean
 
 ## Set up, build the release site and server, and serve on $(ADDR).
 run: setup site-release
@@ -19,6 +19,10 @@ test: setup
 	$(MAKE) --no-print-directory test-rust
 	$(MAKE) --no-print-directory test-e2e
 	@python3 tools/test-summary.py $(LOGS)
+
+## Benchmarks (release build): the corpus run's wall time, stages and peak memory.
+bench: setup
+	cargo bench -p ips-core --features test-support --bench corpus_run
 
 setup:
 	tools/setup.sh

@@ -40,11 +40,7 @@ pub enum DemoError {
 }
 
 /// Writes the demo clips into `out` (skipping files already there) and lists them.
-pub fn make_clips(
-    photos_dir: &Path,
-    out: &Path,
-    faces: &FaceSettings,
-) -> Result<Vec<DemoClip>, DemoError> {
+pub fn make_clips(photos_dir: &Path, out: &Path, faces: &FaceSettings) -> Result<Vec<DemoClip>, DemoError> {
     std::fs::create_dir_all(out)?;
     let mut photos: Vec<PathBuf> = std::fs::read_dir(photos_dir)
         .map_err(|_| DemoError::NoPhotos(photos_dir.to_path_buf()))?
@@ -62,33 +58,17 @@ pub fn make_clips(
         if photo.empty() {
             continue;
         }
-        let Some(face) = detector
-            .detect(&photo)?
-            .into_iter()
-            .max_by_key(|d| d.rect.area())
-            .map(|d| d.rect)
-        else {
+        let Some(face) = detector.detect(&photo)?.into_iter().max_by_key(|d| d.rect.area()).map(|d| d.rect) else {
             continue;
         };
-        let person = photo_path
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string());
-        for (kind, frames) in [
-            ("zoom", zoom_frames(&photo, face)?),
-            ("pan", pan_frames(&photo, face)?),
-        ] {
+        let person = photo_path.file_stem().map(|s| s.to_string_lossy().to_string());
+        for (kind, frames) in [("zoom", zoom_frames(&photo, face)?), ("pan", pan_frames(&photo, face)?)] {
             let file = format!("p{}-{kind}.mp4", i + 1);
             write_once(&out.join(&file), &frames)?;
-            clips.push(DemoClip {
-                file,
-                person: person.clone(),
-            });
+            clips.push(DemoClip { file, person: person.clone() });
         }
     }
-    for (n, colour) in [
-        (1, Scalar::new(40.0, 120.0, 220.0, 0.0)),
-        (2, Scalar::new(60.0, 180.0, 90.0, 0.0)),
-    ] {
+    for (n, colour) in [(1, Scalar::new(40.0, 120.0, 220.0, 0.0)), (2, Scalar::new(60.0, 180.0, 90.0, 0.0))] {
         let file = format!("product-{n}.mp4");
         write_once(&out.join(&file), &product_frames(colour)?)?;
         clips.push(DemoClip { file, person: None });
@@ -99,10 +79,7 @@ pub fn make_clips(
         if !out.join(&file).exists() {
             std::fs::copy(out.join(&first.file), out.join(&file))?;
         }
-        clips.push(DemoClip {
-            file,
-            person: first.person,
-        });
+        clips.push(DemoClip { file, person: first.person });
     }
     Ok(clips)
 }
@@ -117,11 +94,7 @@ pub fn demo_csv(clips: &[DemoClip], base_url: &str) -> String {
             let unit = u32::from_str_radix(&seed[..8], 16).unwrap_or(0) as f64 / u32::MAX as f64;
             let score = 0.4 + 2.0 * unit;
             let campaign = ["Spring launch", "Summer sale", "Evergreen"][(i + ad) % 3];
-            csv.push_str(&format!(
-                "{score:.3},{}/videos/{},{campaign}\n",
-                base_url.trim_end_matches('/'),
-                clip.file
-            ));
+            csv.push_str(&format!("{score:.3},{}/videos/{},{campaign}\n", base_url.trim_end_matches('/'), clip.file));
         }
     }
     csv
@@ -140,32 +113,11 @@ fn window(photo: &Mat, centre: Point, window_h: i32) -> Result<Mat, opencv::Erro
     let window_w = window_h * WIDTH / HEIGHT;
     let pad = window_h;
     let mut padded = Mat::default();
-    opencv::core::copy_make_border(
-        photo,
-        &mut padded,
-        pad,
-        pad,
-        pad,
-        pad,
-        BORDER_REPLICATE,
-        Scalar::default(),
-    )?;
-    let rect = Rect::new(
-        centre.x + pad - window_w / 2,
-        centre.y + pad - window_h / 2,
-        window_w,
-        window_h,
-    );
+    opencv::core::copy_make_border(photo, &mut padded, pad, pad, pad, pad, BORDER_REPLICATE, Scalar::default())?;
+    let rect = Rect::new(centre.x + pad - window_w / 2, centre.y + pad - window_h / 2, window_w, window_h);
     let roi = Mat::roi(&padded, rect)?;
     let mut out = Mat::default();
-    imgproc::resize(
-        &roi,
-        &mut out,
-        Size::new(WIDTH, HEIGHT),
-        0.0,
-        0.0,
-        imgproc::INTER_AREA,
-    )?;
+    imgproc::resize(&roi, &mut out, Size::new(WIDTH, HEIGHT), 0.0, 0.0, imgproc::INTER_AREA)?;
     Ok(out)
 }
 
@@ -191,11 +143,7 @@ fn pan_frames(photo: &Mat, face: Rect) -> Result<Vec<Mat>, opencv::Error> {
         .map(|k| {
             let t = k as f64 / (FRAMES - 1) as f64 - 0.5;
             let centre = face_centre(face);
-            window(
-                photo,
-                Point::new(centre.x + (t * face.width as f64 * 0.8) as i32, centre.y),
-                window_h,
-            )
+            window(photo, Point::new(centre.x + (t * face.width as f64 * 0.8) as i32, centre.y), window_h)
         })
         .collect()
 }
@@ -204,22 +152,10 @@ fn pan_frames(photo: &Mat, face: Rect) -> Result<Vec<Mat>, opencv::Error> {
 fn product_frames(colour: Scalar) -> Result<Vec<Mat>, opencv::Error> {
     (0..FRAMES)
         .map(|k| {
-            let mut frame = Mat::new_rows_cols_with_default(
-                HEIGHT,
-                WIDTH,
-                CV_8UC3,
-                Scalar::new(235.0, 235.0, 235.0, 0.0),
-            )?;
+            let mut frame =
+                Mat::new_rows_cols_with_default(HEIGHT, WIDTH, CV_8UC3, Scalar::new(235.0, 235.0, 235.0, 0.0))?;
             let x = 60 + (k as i32 * 8);
-            imgproc::circle(
-                &mut frame,
-                Point::new(x, HEIGHT / 2),
-                70,
-                colour,
-                -1,
-                imgproc::LINE_AA,
-                0,
-            )?;
+            imgproc::circle(&mut frame, Point::new(x, HEIGHT / 2), 70, colour, -1, imgproc::LINE_AA, 0)?;
             imgproc::rectangle(
                 &mut frame,
                 Rect::new(40, HEIGHT - 140, WIDTH - 80, 60),
@@ -241,25 +177,15 @@ mod tests {
     fn clips_have_faces_where_they_should_and_the_csv_lists_them() {
         let photos = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/face-api/demo");
         if !photos.is_dir() {
-            eprintln!(
-                "SKIPPED: {} is absent (run `make models`)",
-                photos.display()
-            );
+            eprintln!("SKIPPED: {} is absent (run `make models`)", photos.display());
             return;
         }
         let out = tempfile::tempdir().unwrap();
         let clips = make_clips(&photos, out.path(), &FaceSettings::default()).unwrap();
-        assert!(
-            clips.iter().filter(|c| c.person.is_some()).count() >= 8,
-            "{clips:?}"
-        );
+        assert!(clips.iter().filter(|c| c.person.is_some()).count() >= 8, "{clips:?}");
         assert_eq!(clips.iter().filter(|c| c.person.is_none()).count(), 2);
         let bytes = |f: &str| std::fs::read(out.path().join(f)).unwrap();
-        assert_eq!(
-            bytes("p1-zoom.mp4"),
-            bytes("p1-zoom-repost.mp4"),
-            "the re-post is an exact duplicate"
-        );
+        assert_eq!(bytes("p1-zoom.mp4"), bytes("p1-zoom-repost.mp4"), "the re-post is an exact duplicate");
 
         let mut detector = HaarDetector::new(&FaceSettings::default()).unwrap();
         let mut faces_in = |file: &str| {
@@ -277,13 +203,7 @@ mod tests {
         let csv = demo_csv(&clips, "http://127.0.0.1:3000/demo");
         let sheet = crate::ingest::parse_csv(csv.as_bytes()).unwrap();
         assert!(sheet.rejected.is_empty());
-        assert!(
-            sheet.accepted.len() > clips.len(),
-            "some clips run as several ads"
-        );
-        assert!(sheet.accepted.iter().all(|r| {
-            r.video_url
-                .starts_with("http://127.0.0.1:3000/demo/videos/")
-        }));
+        assert!(sheet.accepted.len() > clips.len(), "some clips run as several ads");
+        assert!(sheet.accepted.iter().all(|r| { r.video_url.starts_with("http://127.0.0.1:3000/demo/videos/") }));
     }
 }

@@ -26,12 +26,7 @@ pub struct Written {
 }
 
 /// Writes `ads.csv`, `videos.csv`, `creators.csv` and `faces/` into `out`.
-pub fn write_report(
-    store: &Store,
-    run: RunId,
-    data_dir: &Path,
-    out: &Path,
-) -> Result<Written, ExportError> {
+pub fn write_report(store: &Store, run: RunId, data_dir: &Path, out: &Path) -> Result<Written, ExportError> {
     let io = |path: &Path, e: &dyn std::fmt::Display| ExportError::Write {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -49,23 +44,21 @@ pub fn write_report(
         "status" => ads.iter().map(|a| a.status.clone()).collect::<Vec<_>>(),
         "video_id" => ads.iter().map(|a| a.video_id).collect::<Vec<_>>(),
         "creator_id" => ads.iter().map(|a| a.creator_id).collect::<Vec<_>>(),
+        "hook_family" => ads.iter().map(|a| a.hook_family).collect::<Vec<_>>(),
     )
     .map_err(|e| io(out, &e))?;
     write_csv(&mut frame, &out.join("ads.csv"))?;
 
-    let creator_of_video: HashMap<u32, Option<u32>> =
-        grouping.videos.iter().map(|v| (v.id, v.creator)).collect();
+    let creator_of_video: HashMap<u32, Option<u32>> = grouping.videos.iter().map(|v| (v.id, v.creator)).collect();
     let videos = store.stats(run, StatsLevel::Video)?;
-    let first_url = |id: Option<u32>| {
-        id.and_then(|id| urls.get(&id))
-            .and_then(|u| u.first().cloned())
-    };
+    let first_url = |id: Option<u32>| id.and_then(|id| urls.get(&id)).and_then(|u| u.first().cloned());
     let mut frame = df!(
         "video_id" => videos.iter().map(|s| s.key).collect::<Vec<_>>(),
         "first_url" => videos.iter().map(|s| first_url(s.key)).collect::<Vec<_>>(),
         "urls" => videos.iter().map(|s| s.key.and_then(|k| urls.get(&k)).map_or(0, |u| u.len() as u32)).collect::<Vec<_>>(),
         "sha256" => videos.iter().map(|s| s.key.and_then(|k| grouping.videos.get(k as usize - 1)).map(|v| v.sha256s.join(" "))).collect::<Vec<_>>(),
         "creator_id" => videos.iter().map(|s| s.key.and_then(|k| creator_of_video.get(&k).copied().flatten())).collect::<Vec<_>>(),
+        "hook_family" => videos.iter().map(|s| s.key.and_then(|k| grouping.videos.get(k as usize - 1)).map(|v| v.hook_family)).collect::<Vec<_>>(),
         "ads" => videos.iter().map(|s| s.ads).collect::<Vec<_>>(),
         "mean" => videos.iter().map(|s| s.mean).collect::<Vec<_>>(),
         "median" => videos.iter().map(|s| s.median).collect::<Vec<_>>(),
@@ -82,10 +75,7 @@ pub fn write_report(
     let creator = |key: Option<u32>| key.and_then(|k| grouping.creators.iter().find(|c| c.id == k));
     let faces_dir = crate::pipeline::faces_dir(data_dir);
     for c in &grouping.creators {
-        let (from, to) = (
-            faces_dir.join(&c.face_file),
-            out.join("faces").join(&c.face_file),
-        );
+        let (from, to) = (faces_dir.join(&c.face_file), out.join("faces").join(&c.face_file));
         std::fs::copy(&from, &to).map_err(|e| io(&from, &e))?;
     }
     let mut frame = df!(
@@ -107,21 +97,12 @@ pub fn write_report(
     )
     .map_err(|e| io(out, &e))?;
     write_csv(&mut frame, &out.join("creators.csv"))?;
-    Ok(Written {
-        ads: ads.len(),
-        videos: videos.len(),
-        creators: creators.len(),
-    })
+    Ok(Written { ads: ads.len(), videos: videos.len(), creators: creators.len() })
 }
 
 fn write_csv(frame: &mut DataFrame, path: &Path) -> Result<(), ExportError> {
-    let io = |e: &dyn std::fmt::Display| ExportError::Write {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
+    let io =
+        |e: &dyn std::fmt::Display| ExportError::Write { path: path.display().to_string(), message: e.to_string() };
     let mut file = std::fs::File::create(path).map_err(|e| io(&e))?;
-    CsvWriter::new(&mut file)
-        .include_header(true)
-        .finish(frame)
-        .map_err(|e| io(&e))
+    CsvWriter::new(&mut file).include_header(true).finish(frame).map_err(|e| io(&e))
 }

@@ -10,15 +10,18 @@
 //! Invariant: nothing here knows about Leptos or axum. The `app` crate renders what this crate
 //! computes; the `server` crate wires it to HTTP and a job runner.
 
+pub mod align;
 pub mod demo;
 pub mod export;
 pub mod faces;
 pub mod fetch;
+pub mod fingerprint;
 pub mod frames;
 pub mod grouping;
 pub mod hash;
 pub mod ingest;
 pub mod pipeline;
+pub mod similarity;
 pub mod stats;
 pub mod store;
 pub mod testing;

@@ -48,10 +48,7 @@ pub fn per_creator(ads: &[AdOutcome]) -> Result<Vec<GroupStats>, StatsError> {
     grouped(&with_video, |a| a.creator)
 }
 
-fn grouped(
-    ads: &[&AdOutcome],
-    key: impl Fn(&AdOutcome) -> Option<u32>,
-) -> Result<Vec<GroupStats>, StatsError> {
+fn grouped(ads: &[&AdOutcome], key: impl Fn(&AdOutcome) -> Option<u32>) -> Result<Vec<GroupStats>, StatsError> {
     if ads.is_empty() {
         return Ok(Vec::new());
     }
@@ -80,20 +77,14 @@ fn grouped(
             by(true).first().alias("best_row"),
             by(false).first().alias("worst_row"),
         ])
-        .sort(
-            ["key"],
-            SortMultipleOptions::default().with_nulls_last(true),
-        )
+        .sort(["key"], SortMultipleOptions::default().with_nulls_last(true))
         .collect()?;
 
     let keys = out.column("key")?.u32()?.clone();
     let counts = out.column("ads")?.cast(&DataType::UInt32)?;
     let counts = counts.u32()?;
-    let f = |name: &str| -> Result<Float64Chunked, PolarsError> {
-        Ok(out.column(name)?.f64()?.clone())
-    };
-    let (mean, median, std, best, worst) =
-        (f("mean")?, f("median")?, f("std")?, f("best")?, f("worst")?);
+    let f = |name: &str| -> Result<Float64Chunked, PolarsError> { Ok(out.column(name)?.f64()?.clone()) };
+    let (mean, median, std, best, worst) = (f("mean")?, f("median")?, f("std")?, f("best")?, f("worst")?);
     let best_row = out.column("best_row")?.u32()?.clone();
     let worst_row = out.column("worst_row")?.u32()?.clone();
     Ok((0..out.height())
@@ -119,12 +110,7 @@ mod tests {
     use super::*;
 
     fn ad(row: u32, performance: f64, video: Option<u32>, creator: Option<u32>) -> AdOutcome {
-        AdOutcome {
-            row,
-            performance,
-            video,
-            creator,
-        }
+        AdOutcome { row, performance, video, creator }
     }
 
     /// The same statistics computed by hand, as the reference.
@@ -138,8 +124,7 @@ mod tests {
         } else {
             (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) / 2.0
         };
-        let std = (perfs.len() > 1)
-            .then(|| (perfs.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+        let std = (perfs.len() > 1).then(|| (perfs.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
         (mean, median, std)
     }
 
@@ -154,34 +139,20 @@ mod tests {
             ad(7, 4.0, Some(4), Some(2)),
         ];
         let stats = per_creator(&ads).unwrap();
-        assert_eq!(
-            stats.iter().map(|s| s.key).collect::<Vec<_>>(),
-            [Some(1), Some(2), None]
-        );
+        assert_eq!(stats.iter().map(|s| s.key).collect::<Vec<_>>(), [Some(1), Some(2), None]);
         let (mean, median, std) = reference(&[1.0, 3.0, 2.0]);
         let c1 = &stats[0];
         assert_eq!(c1.ads, 3);
         assert!((c1.mean - mean).abs() < 1e-12 && (c1.median - median).abs() < 1e-12);
         assert!((c1.std_dev.unwrap() - std.unwrap()).abs() < 1e-12);
-        assert_eq!(
-            (c1.best_row, c1.best, c1.worst_row, c1.worst),
-            (3, 3.0, 2, 1.0)
-        );
+        assert_eq!((c1.best_row, c1.best, c1.worst_row, c1.worst), (3, 3.0, 2, 1.0));
         assert_eq!(stats[1].std_dev, None, "one ad has no spread");
-        assert_eq!(
-            (stats[2].ads, stats[2].mean),
-            (1, 0.5),
-            "no-face group; the row without video is left out"
-        );
+        assert_eq!((stats[2].ads, stats[2].mean), (1, 0.5), "no-face group; the row without video is left out");
     }
 
     #[test]
     fn ties_pick_the_earliest_row() {
-        let ads = [
-            ad(9, 2.0, Some(1), None),
-            ad(4, 2.0, Some(1), None),
-            ad(6, 2.0, Some(1), None),
-        ];
+        let ads = [ad(9, 2.0, Some(1), None), ad(4, 2.0, Some(1), None), ad(6, 2.0, Some(1), None)];
         let stats = per_video(&ads).unwrap();
         assert_eq!((stats[0].best_row, stats[0].worst_row), (4, 4));
     }

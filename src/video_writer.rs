@@ -11,11 +11,7 @@ pub enum WriteError {
     #[error("no MP4 encoder available (tried H.264 and MPEG-4)")]
     NoEncoder,
     #[error("frame {index} is {got:?}, the video is {want:?}")]
-    FrameSize {
-        index: usize,
-        got: (i32, i32),
-        want: (i32, i32),
-    },
+    FrameSize { index: usize, got: (i32, i32), want: (i32, i32) },
     #[error("video writing failed: {0}")]
     OpenCv(#[from] opencv::Error),
 }

@@ -9,6 +9,18 @@ use ips_core::pipeline::{self, CancelFlag, Context, Outcome, PipelineSettings};
 use ips_core::store::{NewDataset, StatsLevel, Store};
 use ips_core::testing::{CorpusServer, corpus_dir};
 
+/// Corpus file name (without `.mp4`) by content hash.
+fn files_by_hash(dir: &std::path::Path) -> HashMap<String, String> {
+    std::fs::read_dir(dir.join("videos"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            let sha = ips_core::hash::sha256_hex(&std::fs::read(e.path()).unwrap());
+            (sha, e.file_name().to_string_lossy().replace(".mp4", ""))
+        })
+        .collect()
+}
+
 /// Corpus videos checked by eye (stills at 1, 4 and 7 s): a person on camera with a clear,
 /// frontal face — c03 and c16 (a woman opening a gift, the same scene re-cut), c17 and c21 (a
 /// man speaking into a microphone), c69 (a woman talking to camera in close-up). Many other
@@ -29,24 +41,12 @@ async fn the_corpus_goes_from_rows_to_creators() {
     let (store, run, dataset) = tokio::task::spawn_blocking(move || {
         let store = Store::open(&data_dir).unwrap();
         let sheet = parse_csv(csv.as_bytes()).unwrap();
-        let new = NewDataset {
-            name: "assignment.csv",
-            sha256: "corpus",
-            size_bytes: csv.len() as u64,
-            is_demo: false,
-        };
+        let new = NewDataset { name: "assignment.csv", sha256: "corpus", size_bytes: csv.len() as u64, is_demo: false };
         let dataset = store.insert_dataset(&new, &sheet).unwrap();
         let run = store.create_run(dataset).unwrap();
         let started = std::time::Instant::now();
-        let ctx = Context {
-            store: &store,
-            data_dir: data_dir.clone(),
-            settings: PipelineSettings::default(),
-        };
-        assert_eq!(
-            pipeline::execute(&ctx, run, &CancelFlag::new()).unwrap(),
-            Outcome::Succeeded
-        );
+        let ctx = Context { store: &store, data_dir: data_dir.clone(), settings: PipelineSettings::default() };
+        assert_eq!(pipeline::execute(&ctx, run, &CancelFlag::new()).unwrap(), Outcome::Succeeded);
         eprintln!("corpus run: {:.1} s", started.elapsed().as_secs_f64());
         (store, run, dataset)
     })
@@ -58,47 +58,59 @@ async fn the_corpus_goes_from_rows_to_creators() {
     assert_eq!(rows.len(), 268);
     let outcomes = store.row_outcomes(run).unwrap();
     assert_eq!(outcomes.len(), 268);
-    assert!(
-        outcomes.iter().all(|o| o.status == "downloaded"),
-        "every corpus URL answers"
-    );
+    assert!(outcomes.iter().all(|o| o.status == "downloaded"), "every corpus URL answers");
     assert_eq!(server.total_hits(), 268, "each URL fetched exactly once");
 
-    // 75 unique videos by content hash.
+    // 75 distinct files by content hash; near-duplicates among them grouped into fewer videos.
     let grouping = store.grouping(run).unwrap();
-    assert_eq!(grouping.videos.len(), 75);
-    assert_eq!(
-        outcomes
-            .iter()
-            .filter_map(|o| o.sha256.as_ref())
-            .collect::<HashSet<_>>()
-            .len(),
-        75
-    );
-
-    // A face crop in each of the videos checked by eye.
-    let sha_of = |file: &str| {
-        ips_core::hash::sha256_hex(&std::fs::read(dir.join("videos").join(file)).unwrap())
-    };
-    for file in CLEAR_FACE_VIDEOS {
-        let sha = sha_of(file);
-        let video = grouping
+    let names = files_by_hash(&dir);
+    let file_of = |_: &std::path::Path, sha: &String| names[sha].clone();
+    assert_eq!(outcomes.iter().filter_map(|o| o.sha256.as_ref()).collect::<HashSet<_>>().len(), 75);
+    assert_eq!(grouping.videos.iter().map(|v| v.sha256s.len()).sum::<usize>(), 75);
+    for group in grouping.videos.iter().filter(|v| v.sha256s.len() > 1) {
+        let files: Vec<String> = group.sha256s.iter().map(|s| file_of(&dir, s)).collect();
+        eprintln!("video {} (family {}): {}", group.id, group.hook_family, files.join(" "));
+    }
+    let families = grouping.videos.iter().map(|v| v.hook_family).collect::<HashSet<_>>().len();
+    eprintln!("{} unique videos in {families} hook families", grouping.videos.len());
+    for family in grouping.videos.iter().map(|v| v.hook_family).collect::<HashSet<_>>() {
+        let members: Vec<String> = grouping
             .videos
             .iter()
-            .find(|v| v.sha256s.contains(&sha))
-            .unwrap();
-        let creator = video
-            .creator
-            .unwrap_or_else(|| panic!("no face found in {file}"));
+            .filter(|v| v.hook_family == family)
+            .map(|v| v.sha256s.iter().map(|s| file_of(&dir, s)).collect::<Vec<_>>().join("+"))
+            .collect();
+        if members.len() > 1 {
+            eprintln!("family {family}: {}", members.join(" | "));
+        }
+    }
+
+    // Near-duplicates checked by eye: the same post screenshot re-encoded (c00, c23), the same
+    // lamp clip (c13, c35), the same talk with a different caption (c17, c21); c52 and c54 open
+    // differently (a caption card, a chat screenshot) before the same unboxing. c03 and c69 are
+    // different ads.
+    let video_of = |file: &str| {
+        let sha = ips_core::hash::sha256_hex(&std::fs::read(dir.join("videos").join(file)).unwrap());
+        grouping.videos.iter().find(|v| v.sha256s.contains(&sha)).unwrap().clone()
+    };
+    for (a, b) in [("c00.mp4", "c23.mp4"), ("c13.mp4", "c35.mp4"), ("c17.mp4", "c21.mp4")] {
+        assert_eq!(video_of(a).id, video_of(b).id, "{a} and {b} are one video");
+    }
+    assert_ne!(video_of("c52.mp4").id, video_of("c54.mp4").id);
+    assert_eq!(video_of("c52.mp4").hook_family, video_of("c54.mp4").hook_family, "c52 and c54 share a body");
+    assert_ne!(video_of("c03.mp4").hook_family, video_of("c69.mp4").hook_family);
+
+    // A face crop in each of the videos checked by eye.
+    let sha_of = |file: &str| ips_core::hash::sha256_hex(&std::fs::read(dir.join("videos").join(file)).unwrap());
+    for file in CLEAR_FACE_VIDEOS {
+        let sha = sha_of(file);
+        let video = grouping.videos.iter().find(|v| v.sha256s.contains(&sha)).unwrap();
+        let creator = video.creator.unwrap_or_else(|| panic!("no face found in {file}"));
         let face = &grouping.creators[creator as usize - 1].face_file;
         let crop = pipeline::faces_dir(data.path()).join(face);
         assert!(crop.is_file(), "{file}: face crop {face} missing");
         if let Some(keep) = std::env::var_os("IPS_KEEP_FACES") {
-            std::fs::copy(
-                &crop,
-                std::path::Path::new(&keep).join(file.replace(".mp4", ".jpg")),
-            )
-            .unwrap();
+            std::fs::copy(&crop, std::path::Path::new(&keep).join(file.replace(".mp4", ".jpg"))).unwrap();
         }
     }
 
@@ -106,10 +118,7 @@ async fn the_corpus_goes_from_rows_to_creators() {
     let performance: HashMap<u32, f64> = rows.iter().map(|r| (r.row, r.performance)).collect();
     let mut by_creator: HashMap<Option<u32>, Vec<f64>> = HashMap::new();
     for row in &rows {
-        by_creator
-            .entry(grouping.creator_of_row(row.row))
-            .or_default()
-            .push(performance[&row.row]);
+        by_creator.entry(grouping.creator_of_row(row.row)).or_default().push(performance[&row.row]);
     }
     let stats = store.stats(run, StatsLevel::Creator).unwrap();
     assert_eq!(stats.len(), by_creator.len());
@@ -117,21 +126,12 @@ async fn the_corpus_goes_from_rows_to_creators() {
         let perfs = &by_creator[&s.key];
         let mean = perfs.iter().sum::<f64>() / perfs.len() as f64;
         assert_eq!(s.ads as usize, perfs.len(), "{:?}", s.key);
-        assert!(
-            (s.mean - mean).abs() < 1e-9,
-            "{:?}: {} vs {mean}",
-            s.key,
-            s.mean
-        );
+        assert!((s.mean - mean).abs() < 1e-9, "{:?}: {} vs {mean}", s.key, s.mean);
         let best = perfs.iter().copied().fold(f64::MIN, f64::max);
         assert_eq!(s.best, best);
         assert_eq!(performance[&s.best_row], best);
     }
     let creators = grouping.creators.len();
-    let no_face = grouping
-        .videos
-        .iter()
-        .filter(|v| v.creator.is_none())
-        .count();
+    let no_face = grouping.videos.iter().filter(|v| v.creator.is_none()).count();
     eprintln!("corpus: {creators} provisional creators, {no_face} videos without a face");
 }

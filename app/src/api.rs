@@ -113,9 +113,7 @@ pub async fn resume_run(run_id: i64) -> Result<(), ServerFnError> {
     })
     .await?;
     if !resumable {
-        return Err(ServerFnError::new(
-            "This run cannot be resumed: it is not stopped.",
-        ));
+        return Err(ServerFnError::new("This run cannot be resumed: it is not stopped."));
     }
     state.jobs.submit(run_id);
     Ok(())

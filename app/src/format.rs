@@ -20,20 +20,12 @@ pub fn duration(ms: i64) -> String {
 /// "running for 3.2 s" while a run is active, "took 1 min 5 s" once it ended.
 pub fn elapsed(run: &crate::api::RunView) -> Option<String> {
     let ms = run.elapsed_ms?;
-    Some(if run.is_active {
-        format!("running for {}", duration(ms))
-    } else {
-        format!("took {}", duration(ms))
-    })
+    Some(if run.is_active { format!("running for {}", duration(ms)) } else { format!("took {}", duration(ms)) })
 }
 
 /// A performance figure: three decimals, as ROAS is usually read.
 pub fn perf(value: f64) -> String {
-    if value.is_finite() {
-        format!("{value:.3}")
-    } else {
-        "–".to_string()
-    }
+    if value.is_finite() { format!("{value:.3}") } else { "–".to_string() }
 }
 
 /// A UTC timestamp, "2026-11-26 04:05 UTC": unambiguous for a team across time zones.
@@ -42,11 +34,7 @@ pub fn timestamp(ms: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, (rem % 3600) / 60)
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).

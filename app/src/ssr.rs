@@ -7,8 +7,7 @@ use ips_core::store::{Run, RunId, Store, StoreError, now_ms};
 use leptos::prelude::*;
 
 use crate::api::{
-    CreatorRow, DatasetReport, DatasetSummary, EventView, ProblemView, RunReport, RunView,
-    StageView, VideoLink,
+    CreatorRow, DatasetReport, DatasetSummary, EventView, ProblemView, RunReport, RunView, StageView, VideoLink,
 };
 
 /// Starts and stops runs. Implemented by the server's job runner; the app only asks.
@@ -39,40 +38,25 @@ where
     let store = state()?.store;
     match tokio::task::spawn_blocking(move || f(&store)).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(StoreError::NotFound { what, id })) => {
-            Err(ServerFnError::new(format!("There is no {what} {id}.")))
-        }
+        Ok(Err(StoreError::NotFound { what, id })) => Err(ServerFnError::new(format!("There is no {what} {id}."))),
         Ok(Err(e)) => {
             tracing::error!("store error: {e}");
-            Err(ServerFnError::new(
-                "The server could not read its data; see its log.",
-            ))
+            Err(ServerFnError::new("The server could not read its data; see its log."))
         }
         Err(e) => {
             tracing::error!("store task failed: {e}");
-            Err(ServerFnError::new(
-                "The server failed while reading its data; see its log.",
-            ))
+            Err(ServerFnError::new("The server failed while reading its data; see its log."))
         }
     }
 }
 
 pub fn run_view(store: &Store, run: Run, with_events: bool) -> Result<RunView, StoreError> {
     let events = if with_events {
-        store
-            .events(run.id)?
-            .into_iter()
-            .map(|e| EventView {
-                at_ms: e.at_ms,
-                message: e.message,
-            })
-            .collect()
+        store.events(run.id)?.into_iter().map(|e| EventView { at_ms: e.at_ms, message: e.message }).collect()
     } else {
         Vec::new()
     };
-    let elapsed_ms = run
-        .started_at_ms
-        .map(|start| run.finished_at_ms.unwrap_or_else(now_ms) - start);
+    let elapsed_ms = run.started_at_ms.map(|start| run.finished_at_ms.unwrap_or_else(now_ms) - start);
     Ok(RunView {
         id: run.id,
         status: run.status.as_str().to_string(),
@@ -169,10 +153,7 @@ pub fn run_report(store: &Store, run_id: i64) -> Result<RunReport, StoreError> {
             } else {
                 "pending"
             };
-            StageView {
-                name,
-                state: state.to_string(),
-            }
+            StageView { name, state: state.to_string() }
         })
         .collect();
     let grouping = store.grouping(run_id)?;
@@ -183,32 +164,20 @@ pub fn run_report(store: &Store, run_id: i64) -> Result<RunReport, StoreError> {
             .filter_map(|id| {
                 let list = urls.get(id)?;
                 let url = list.iter().find(|u| is_web_url(u))?.clone();
-                Some(VideoLink {
-                    video_id: *id,
-                    url,
-                    other_urls: list.len() as u32 - 1,
-                })
+                Some(VideoLink { video_id: *id, url, other_urls: list.len() as u32 - 1 })
             })
             .collect()
     };
-    let no_face_videos: Vec<u32> = grouping
-        .videos
-        .iter()
-        .filter(|v| v.creator.is_none())
-        .map(|v| v.id)
-        .collect();
+    let no_face_videos: Vec<u32> = grouping.videos.iter().filter(|v| v.creator.is_none()).map(|v| v.id).collect();
     let mut creators: Vec<CreatorRow> = store
         .stats(run_id, StatsLevel::Creator)?
         .into_iter()
         .map(|s| {
-            let creator = s
-                .key
-                .and_then(|id| grouping.creators.iter().find(|c| c.id == id));
+            let creator = s.key.and_then(|id| grouping.creators.iter().find(|c| c.id == id));
             let videos = creator.map_or(no_face_videos.as_slice(), |c| c.videos.as_slice());
             CreatorRow {
                 creator_id: s.key,
-                label: creator
-                    .map_or_else(|| "No creator on camera".to_string(), |c| c.label.clone()),
+                label: creator.map_or_else(|| "No creator on camera".to_string(), |c| c.label.clone()),
                 face_url: creator.map(|c| format!("/faces/{}", c.face_file)),
                 unique_videos: videos.len() as u32,
                 ads: s.ads,
@@ -221,17 +190,8 @@ pub fn run_report(store: &Store, run_id: i64) -> Result<RunReport, StoreError> {
             }
         })
         .collect();
-    creators.sort_by(|a, b| {
-        a.creator_id
-            .is_none()
-            .cmp(&b.creator_id.is_none())
-            .then(b.mean.total_cmp(&a.mean))
-    });
-    let rows_failed = store
-        .row_outcomes(run_id)?
-        .iter()
-        .filter(|o| o.status == "failed")
-        .count() as u32;
+    creators.sort_by(|a, b| a.creator_id.is_none().cmp(&b.creator_id.is_none()).then(b.mean.total_cmp(&a.mean)));
+    let rows_failed = store.row_outcomes(run_id)?.iter().filter(|o| o.status == "failed").count() as u32;
     Ok(RunReport {
         run: run_view(store, run, true)?,
         dataset_id: dataset.id,

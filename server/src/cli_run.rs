@@ -15,45 +15,30 @@ use crate::config::Config;
 /// cannot be read, a stage that broke), not when some rows did.
 pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
     let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
-    let sheet =
-        ips_core::ingest::parse_csv(&bytes).with_context(|| format!("in {}", input.display()))?;
+    let sheet = ips_core::ingest::parse_csv(&bytes).with_context(|| format!("in {}", input.display()))?;
     for rejected in &sheet.rejected {
         for p in &rejected.problems {
             eprintln!("row {} ({}): {}", p.row, p.field, p.message);
         }
     }
     let store = Store::open(&config.data_dir)?;
-    let name = input.file_name().map_or_else(
-        || "input.csv".to_string(),
-        |n| n.to_string_lossy().to_string(),
-    );
+    let name = input.file_name().map_or_else(|| "input.csv".to_string(), |n| n.to_string_lossy().to_string());
     let sha256 = ips_core::hash::sha256_hex(&bytes);
     let dataset = store.insert_dataset(
-        &NewDataset {
-            name: &name,
-            sha256: &sha256,
-            size_bytes: bytes.len() as u64,
-            is_demo: false,
-        },
+        &NewDataset { name: &name, sha256: &sha256, size_bytes: bytes.len() as u64, is_demo: false },
         &sheet,
     )?;
     let run = store.create_run(dataset)?;
 
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg:>10} [{bar:40}] {pos}/{len} {elapsed_precise}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        ProgressStyle::with_template("{spinner} {msg:>10} [{bar:40}] {pos}/{len} {elapsed_precise}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
     let outcome = std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
-            let ctx = Context {
-                store: &store,
-                data_dir: config.data_dir.clone(),
-                settings: config.pipeline.clone(),
-            };
+            let ctx = Context { store: &store, data_dir: config.data_dir.clone(), settings: config.pipeline.clone() };
             pipeline::execute(&ctx, run, &CancelFlag::new())
         });
         while !worker.is_finished() {
@@ -64,9 +49,7 @@ pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
             }
             std::thread::sleep(Duration::from_millis(150));
         }
-        worker
-            .join()
-            .map_err(|_| anyhow::anyhow!("the pipeline panicked"))
+        worker.join().map_err(|_| anyhow::anyhow!("the pipeline panicked"))
     })?;
     bar.finish_and_clear();
     match outcome {
@@ -75,11 +58,7 @@ pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
         Err(e) => bail!("the run failed: {e}"),
     }
     let written = ips_core::export::write_report(&store, run, &config.data_dir, out)?;
-    let failed = store
-        .row_outcomes(run)?
-        .iter()
-        .filter(|o| o.status == "failed")
-        .count();
+    let failed = store.row_outcomes(run)?.iter().filter(|o| o.status == "failed").count();
     println!(
         "{} rows ({} rejected, {} without video), {} unique videos, {} creator rows → {}",
         written.ads,

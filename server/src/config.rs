@@ -53,9 +53,7 @@ impl Config {
     pub fn load(path: Option<&Path>) -> Result<Self> {
         let mut config = match path {
             Some(path) => Self::from_file(path)?,
-            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
-                Self::from_file(Path::new(DEFAULT_CONFIG_FILE))?
-            }
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => Self::from_file(Path::new(DEFAULT_CONFIG_FILE))?,
             None => Self::default(),
         };
         config.apply_env(|key| std::env::var(key).ok())?;
@@ -63,8 +61,7 @@ impl Config {
     }
 
     fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading config file {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("in config file {}", path.display()))
     }
 
@@ -75,37 +72,27 @@ impl Config {
             self.data_dir = v.into();
         }
         if let Some(v) = var("IPS_ADDR") {
-            self.addr = v
-                .parse()
-                .with_context(|| format!("IPS_ADDR={v} is not an address like 127.0.0.1:3000"))?;
+            self.addr = v.parse().with_context(|| format!("IPS_ADDR={v} is not an address like 127.0.0.1:3000"))?;
         }
         if let Some(v) = var("IPS_SITE_ROOT") {
             self.site_root = v.into();
         }
         if let Some(v) = var("IPS_MAX_UPLOAD_MIB") {
-            self.max_upload_mib = v
-                .parse()
-                .with_context(|| format!("IPS_MAX_UPLOAD_MIB={v} is not a whole number"))?;
+            self.max_upload_mib = v.parse().with_context(|| format!("IPS_MAX_UPLOAD_MIB={v} is not a whole number"))?;
         }
         if let Some(v) = var("IPS_RESUME_ON_START") {
-            self.resume_on_start = v
-                .parse()
-                .with_context(|| format!("IPS_RESUME_ON_START={v} is not true or false"))?;
+            self.resume_on_start =
+                v.parse().with_context(|| format!("IPS_RESUME_ON_START={v} is not true or false"))?;
         }
         if let Some(v) = var("IPS_DEMO") {
-            self.demo = v
-                .parse()
-                .with_context(|| format!("IPS_DEMO={v} is not true or false"))?;
+            self.demo = v.parse().with_context(|| format!("IPS_DEMO={v} is not true or false"))?;
         }
         if let Some(v) = var("IPS_FETCH_CONCURRENCY") {
-            self.pipeline.fetch.concurrency = v
-                .parse()
-                .with_context(|| format!("IPS_FETCH_CONCURRENCY={v} is not a whole number"))?;
+            self.pipeline.fetch.concurrency =
+                v.parse().with_context(|| format!("IPS_FETCH_CONCURRENCY={v} is not a whole number"))?;
         }
         if let Some(v) = var("IPS_WORKERS") {
-            self.pipeline.workers = v
-                .parse()
-                .with_context(|| format!("IPS_WORKERS={v} is not a whole number"))?;
+            self.pipeline.workers = v.parse().with_context(|| format!("IPS_WORKERS={v} is not a whole number"))?;
         }
         Ok(())
     }
@@ -117,15 +104,10 @@ mod tests {
 
     #[test]
     fn file_values_override_defaults_and_env_overrides_the_file() {
-        let mut config: Config = toml::from_str(
-            "data_dir = \"/srv/ips\"\nmax_upload_mib = 5\n[pipeline.fetch]\nconcurrency = 9\n",
-        )
-        .unwrap();
+        let mut config: Config =
+            toml::from_str("data_dir = \"/srv/ips\"\nmax_upload_mib = 5\n[pipeline.fetch]\nconcurrency = 9\n").unwrap();
         assert_eq!(config.pipeline.fetch.concurrency, 9);
-        assert_eq!(
-            config.pipeline.fetch.retries, 3,
-            "unset keys keep their defaults"
-        );
+        assert_eq!(config.pipeline.fetch.retries, 3, "unset keys keep their defaults");
         assert_eq!(config.data_dir, PathBuf::from("/srv/ips"));
         assert_eq!(config.addr, Config::default().addr);
         config
@@ -142,13 +124,8 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_variable() {
-        let err = Config::default()
-            .apply_env(|k| (k == "IPS_ADDR").then(|| "nonsense".into()))
-            .unwrap_err();
+        let err = Config::default().apply_env(|k| (k == "IPS_ADDR").then(|| "nonsense".into())).unwrap_err();
         assert!(err.to_string().contains("IPS_ADDR=nonsense"), "{err}");
-        assert!(
-            toml::from_str::<Config>("colour = \"blue\"").is_err(),
-            "unknown keys are refused"
-        );
+        assert!(toml::from_str::<Config>("colour = \"blue\"").is_err(), "unknown keys are refused");
     }
 }

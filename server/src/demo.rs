@@ -25,33 +25,24 @@ pub async fn load_if_empty(
     }
     let photos = config.models_dir.join("face-api/demo");
     if !photos.is_dir() {
-        tracing::warn!(
-            "no demo: {} is missing (run `make models`)",
-            photos.display()
-        );
+        tracing::warn!("no demo: {} is missing (run `make models`)", photos.display());
         return Ok(None);
     }
     let out = config.data_dir.join(DEMO_DIR);
     let base_url = format!("http://{}/demo", loopback_addr(config.addr));
     let faces = config.pipeline.faces.clone();
-    let (dataset, run) =
-        tokio::task::spawn_blocking(move || -> anyhow::Result<(DatasetId, i64)> {
-            let clips = demo::make_clips(&photos, &out.join("videos"), &faces)
-                .context("making the demo clips")?;
-            let csv = demo::demo_csv(&clips, &base_url);
-            std::fs::write(out.join("demo.csv"), &csv).context("writing demo.csv")?;
-            let sheet = ips_core::ingest::parse_csv(csv.as_bytes())?;
-            let sha256 = ips_core::hash::sha256_hex(csv.as_bytes());
-            let new = NewDataset {
-                name: "Demo: sample creators",
-                sha256: &sha256,
-                size_bytes: csv.len() as u64,
-                is_demo: true,
-            };
-            let dataset = store.insert_dataset(&new, &sheet)?;
-            Ok((dataset, store.create_run(dataset)?))
-        })
-        .await??;
+    let (dataset, run) = tokio::task::spawn_blocking(move || -> anyhow::Result<(DatasetId, i64)> {
+        let clips = demo::make_clips(&photos, &out.join("videos"), &faces).context("making the demo clips")?;
+        let csv = demo::demo_csv(&clips, &base_url);
+        std::fs::write(out.join("demo.csv"), &csv).context("writing demo.csv")?;
+        let sheet = ips_core::ingest::parse_csv(csv.as_bytes())?;
+        let sha256 = ips_core::hash::sha256_hex(csv.as_bytes());
+        let new =
+            NewDataset { name: "Demo: sample creators", sha256: &sha256, size_bytes: csv.len() as u64, is_demo: true };
+        let dataset = store.insert_dataset(&new, &sheet)?;
+        Ok((dataset, store.create_run(dataset)?))
+    })
+    .await??;
     jobs.submit(run);
     tracing::info!(dataset, run, "demo dataset loaded");
     Ok(Some(dataset))

@@ -24,13 +24,7 @@ impl JobRunner {
     /// Starts the worker task. Must be called inside a tokio runtime.
     pub fn start(store: Arc<Store>, data_dir: PathBuf, settings: PipelineSettings) -> Arc<Self> {
         let (queue, mut receiver) = mpsc::unbounded_channel();
-        let runner = Arc::new(Self {
-            store,
-            data_dir,
-            settings,
-            queue,
-            running: Mutex::new(HashMap::new()),
-        });
+        let runner = Arc::new(Self { store, data_dir, settings, queue, running: Mutex::new(HashMap::new()) });
         let worker = Arc::clone(&runner);
         tokio::spawn(async move {
             while let Some(run) = receiver.recv().await {
@@ -80,28 +74,17 @@ impl JobRunner {
         let store = Arc::clone(&self.store);
         let (data_dir, settings) = (self.data_dir.clone(), self.settings.clone());
         let result = tokio::task::spawn_blocking(move || {
-            let ctx = Context {
-                store: &store,
-                data_dir,
-                settings,
-            };
+            let ctx = Context { store: &store, data_dir, settings };
             pipeline::execute(&ctx, run, &flag)
         })
         .await;
-        self.running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&run);
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&run);
         match result {
             Ok(Ok(outcome)) => tracing::info!(run, ?outcome, "run ended"),
             Ok(Err(e)) => tracing::error!(run, "run failed: {e}"),
             Err(panic) => {
                 tracing::error!(run, "run panicked: {panic}");
-                let _ = self.store.set_run_status(
-                    run,
-                    RunStatus::Failed,
-                    Some("internal error (see the server log)"),
-                );
+                let _ = self.store.set_run_status(run, RunStatus::Failed, Some("internal error (see the server log)"));
             }
         }
     }

@@ -41,10 +41,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")))
         .init();
     let cli = Cli::parse();
     let mut config = Config::load(cli.config.as_deref())?;
@@ -59,8 +56,7 @@ async fn main() -> anyhow::Result<()> {
             serve(config).await
         }
         Command::Run { input, out } => {
-            tokio::task::spawn_blocking(move || ips_server::cli_run::run(&config, &input, &out))
-                .await?
+            tokio::task::spawn_blocking(move || ips_server::cli_run::run(&config, &input, &out)).await?
         }
     }
 }
@@ -70,11 +66,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
-    tracing::info!(
-        "IPS is serving http://{} (data in {})",
-        config.addr,
-        config.data_dir.display()
-    );
+    tracing::info!("IPS is serving http://{} (data in {})", config.addr, config.data_dir.display());
     let jobs: std::sync::Arc<dyn ips_app::ssr::JobControl> = server.jobs.clone();
     if let Err(e) = ips_server::demo::load_if_empty(&config, server.store.clone(), jobs).await {
         tracing::error!("the demo dataset could not be loaded: {e:#}");

@@ -35,14 +35,10 @@ impl FromRef<AppState> for LeptosOptions {
 /// files (it builds them elsewhere) and the reload port.
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     let env = |key: &str| std::env::var(key).ok();
-    let reload_port = env("LEPTOS_RELOAD_PORT")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3001);
+    let reload_port = env("LEPTOS_RELOAD_PORT").and_then(|p| p.parse().ok()).unwrap_or(3001);
     LeptosOptions::builder()
         .output_name(env("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "ips".to_string()))
-        .site_root(
-            env("LEPTOS_SITE_ROOT").unwrap_or_else(|| config.site_root.display().to_string()),
-        )
+        .site_root(env("LEPTOS_SITE_ROOT").unwrap_or_else(|| config.site_root.display().to_string()))
         .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".to_string()))
         .site_addr(config.addr)
         .reload_port(reload_port)
@@ -60,11 +56,7 @@ pub struct Server {
 /// the router. Must be called inside a tokio runtime.
 pub fn build(config: &Config) -> anyhow::Result<Server> {
     let store = Arc::new(Store::open(&config.data_dir)?);
-    let jobs = JobRunner::start(
-        Arc::clone(&store),
-        config.data_dir.clone(),
-        config.pipeline.clone(),
-    );
+    let jobs = JobRunner::start(Arc::clone(&store), config.data_dir.clone(), config.pipeline.clone());
     let resumed = jobs.recover(config.resume_on_start)?;
     if !resumed.is_empty() {
         tracing::info!(?resumed, "resuming runs");
@@ -72,44 +64,24 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
     let leptos_options = leptos_options(config);
     let state = AppState {
         leptos_options: leptos_options.clone(),
-        server: ServerState {
-            store: Arc::clone(&store),
-            jobs: jobs.clone(),
-        },
+        server: ServerState { store: Arc::clone(&store), jobs: jobs.clone() },
         max_upload_mib: config.max_upload_mib,
     };
     let context_state = state.server.clone();
     let routes = generate_route_list(App);
     let router = Router::new()
         .route("/upload", post(crate::upload::upload))
-        .nest_service(
-            "/faces",
-            immutable(ServeDir::new(ips_core::pipeline::faces_dir(
-                &config.data_dir,
-            ))),
-        )
-        .nest_service(
-            "/demo",
-            ServeDir::new(config.data_dir.join(crate::demo::DEMO_DIR)),
-        )
+        .nest_service("/faces", immutable(ServeDir::new(ips_core::pipeline::faces_dir(&config.data_dir))))
+        .nest_service("/demo", ServeDir::new(config.data_dir.join(crate::demo::DEMO_DIR)))
         .layer(DefaultBodyLimit::max(config.max_upload_mib * 1024 * 1024))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_state.clone()),
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
-    Ok(Server {
-        router,
-        store,
-        jobs,
-    })
+    Ok(Server { router, store, jobs })
 }
 
 /// Face crops are content-addressed: a name never changes content, so browsers may keep them.

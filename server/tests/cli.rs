@@ -13,18 +13,10 @@ async fn ips_run_writes_ads_videos_and_creators() {
     let corpus = CorpusServer::start(&dir).await.unwrap();
     let work = tempfile::tempdir().unwrap();
     // The first 20 corpus rows, one row with a bad score and one URL that answers 404.
-    let mut csv: Vec<String> = corpus
-        .rewritten_assignment_csv()
-        .unwrap()
-        .lines()
-        .take(21)
-        .map(str::to_string)
-        .collect();
+    let mut csv: Vec<String> =
+        corpus.rewritten_assignment_csv().unwrap().lines().take(21).map(str::to_string).collect();
     csv.push(format!("abc,{}/facebook-assets/hd-1", corpus.base_url()));
-    csv.push(format!(
-        "1.5,{}/facebook-assets/no-such-video",
-        corpus.base_url()
-    ));
+    csv.push(format!("1.5,{}/facebook-assets/no-such-video", corpus.base_url()));
     let input = work.path().join("input.csv");
     std::fs::write(&input, csv.join("\n")).unwrap();
     let out = work.path().join("report");
@@ -50,39 +42,17 @@ async fn ips_run_writes_ads_videos_and_creators() {
 
     let ads = std::fs::read_to_string(out.join("ads.csv")).unwrap();
     let lines: Vec<&str> = ads.lines().collect();
-    assert_eq!(
-        lines[0],
-        "row,video_url,performance,status,video_id,creator_id"
-    );
-    assert_eq!(
-        lines.len(),
-        1 + 22,
-        "one line per input row, rejected rows included"
-    );
-    let rows: Vec<u32> = lines[1..]
-        .iter()
-        .map(|l| l.split(',').next().unwrap().parse().unwrap())
-        .collect();
+    assert_eq!(lines[0], "row,video_url,performance,status,video_id,creator_id,hook_family");
+    assert_eq!(lines.len(), 1 + 22, "one line per input row, rejected rows included");
+    let rows: Vec<u32> = lines[1..].iter().map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
     assert_eq!(rows, (2..=23).collect::<Vec<u32>>(), "in input order");
-    assert!(
-        lines[21].contains("rejected: Performance: not a number: 'abc'"),
-        "{}",
-        lines[21]
-    );
+    assert!(lines[21].contains("rejected: Performance: not a number: 'abc'"), "{}", lines[21]);
     assert!(lines[22].contains("failed: HTTP 404"), "{}", lines[22]);
     assert!(lines[1].contains(",downloaded,"), "{}", lines[1]);
 
     let creators = std::fs::read_to_string(out.join("creators.csv")).unwrap();
-    assert!(
-        creators.starts_with("creator_id,label,face_file,unique_videos,ads,mean,"),
-        "{creators}"
-    );
-    for face in creators
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split(',').nth(2))
-        .filter(|f| !f.is_empty())
-    {
+    assert!(creators.starts_with("creator_id,label,face_file,unique_videos,ads,mean,"), "{creators}");
+    for face in creators.lines().skip(1).filter_map(|l| l.split(',').nth(2)).filter(|f| !f.is_empty()) {
         assert!(out.join(face).is_file(), "{face} is in the report folder");
     }
     let videos = std::fs::read_to_string(out.join("videos.csv")).unwrap();

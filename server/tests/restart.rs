@@ -9,11 +9,7 @@ use ips_core::store::{RunStatus, Store};
 use ips_core::testing::{CorpusServer, corpus_dir};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn start_server(data_dir: &std::path::Path, port: u16) -> Child {
@@ -31,23 +27,14 @@ fn start_server(data_dir: &std::path::Path, port: u16) -> Child {
 
 async fn wait_until_up(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(format!("http://127.0.0.1:{port}/"))
-        .await
-        .is_err()
-    {
+    while reqwest::get(format!("http://127.0.0.1:{port}/")).await.is_err() {
         assert!(Instant::now() < deadline, "server did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 /// Polls the store (read side, WAL) until `done` holds or the deadline passes.
-async fn wait_for(
-    store: &Store,
-    run: i64,
-    what: &str,
-    secs: u64,
-    done: impl Fn(&ips_core::store::Run) -> bool,
-) {
+async fn wait_for(store: &Store, run: i64, what: &str, secs: u64, done: impl Fn(&ips_core::store::Run) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         if let Ok(r) = store.run(run) {
@@ -62,13 +49,8 @@ async fn wait_for(
 
 fn analysis_times(data_dir: &std::path::Path) -> Vec<(String, i64)> {
     let conn = rusqlite::Connection::open(data_dir.join("ips.sqlite3")).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT sha256, analysed_at_ms FROM video_analyses ORDER BY sha256")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    let mut stmt = conn.prepare("SELECT sha256, analysed_at_ms FROM video_analyses ORDER BY sha256").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,46 +67,24 @@ async fn a_killed_server_resumes_its_run_without_redoing_work() {
 
     let form = reqwest::multipart::Form::new().part(
         "file",
-        reqwest::multipart::Part::text(corpus.rewritten_assignment_csv().unwrap())
-            .file_name("assignment.csv"),
+        reqwest::multipart::Part::text(corpus.rewritten_assignment_csv().unwrap()).file_name("assignment.csv"),
     );
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = client
-        .post(format!("http://127.0.0.1:{port}/upload"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client.post(format!("http://127.0.0.1:{port}/upload")).multipart(form).send().await.unwrap();
     assert_eq!(response.headers()["location"], "/datasets/1");
 
     let store = Store::open(data.path()).unwrap();
-    wait_for(&store, 1, "10 videos analysed", 240, |r| {
-        r.stage.as_deref() == Some("analyse") && r.done >= 10
-    })
-    .await;
+    wait_for(&store, 1, "10 videos analysed", 240, |r| r.stage.as_deref() == Some("analyse") && r.done >= 10).await;
     server.kill().unwrap(); // SIGKILL: no chance to clean up.
     server.wait().unwrap();
     let hits_before = corpus.total_hits();
-    assert_eq!(
-        hits_before, 268,
-        "the fetch stage had finished: every URL once"
-    );
+    assert_eq!(hits_before, 268, "the fetch stage had finished: every URL once");
     let analysed_before = analysis_times(data.path());
-    assert!(
-        analysed_before.len() >= 10 && analysed_before.len() < 75,
-        "{} analysed",
-        analysed_before.len()
-    );
+    assert!(analysed_before.len() >= 10 && analysed_before.len() < 75, "{} analysed", analysed_before.len());
 
     let mut server = start_server(data.path(), port);
     wait_until_up(port).await;
-    wait_for(&store, 1, "the resumed run to succeed", 300, |r| {
-        r.status == RunStatus::Succeeded
-    })
-    .await;
+    wait_for(&store, 1, "the resumed run to succeed", 300, |r| r.status == RunStatus::Succeeded).await;
     server.kill().unwrap();
     server.wait().unwrap();
 
@@ -135,21 +95,8 @@ async fn a_killed_server_resumes_its_run_without_redoing_work() {
         let after = analysed_after.iter().find(|(s, _)| s == sha).unwrap();
         assert_eq!(after.1, *at, "video {sha} was decoded again");
     }
-    let events: Vec<String> = store
-        .events(1)
-        .unwrap()
-        .into_iter()
-        .map(|e| e.message)
-        .collect();
-    assert!(
-        events.iter().any(|m| m.starts_with("Interrupted")),
-        "{events:?}"
-    );
-    assert!(
-        events
-            .iter()
-            .any(|m| m == "Stage fetch: already done, skipped"),
-        "{events:?}"
-    );
+    let events: Vec<String> = store.events(1).unwrap().into_iter().map(|e| e.message).collect();
+    assert!(events.iter().any(|m| m.starts_with("Interrupted")), "{events:?}");
+    assert!(events.iter().any(|m| m == "Stage fetch: already done, skipped"), "{events:?}");
     assert_eq!(store.grouping(1).unwrap().videos.len(), 75);
 }

@@ -44,25 +44,11 @@ impl BestFace {
                 continue;
             }
             let face = Mat::roi(&frame.image, rect)?.try_clone()?;
-            let quality = quality::assess(
-                &face,
-                rect.width.min(rect.height),
-                short_side,
-                detection.neighbours,
-            )?;
-            if self
-                .best
-                .as_ref()
-                .is_some_and(|b| b.quality.score() >= quality.score())
-            {
+            let quality = quality::assess(&face, rect.width.min(rect.height), short_side, detection.neighbours)?;
+            if self.best.as_ref().is_some_and(|b| b.quality.score() >= quality.score()) {
                 continue;
             }
-            let with_margin = expand(
-                rect,
-                settings.crop_margin,
-                frame.image.cols(),
-                frame.image.rows(),
-            );
+            let with_margin = expand(rect, settings.crop_margin, frame.image.cols(), frame.image.rows());
             let crop = Mat::roi(&frame.image, with_margin)?.try_clone()?;
             let image = crate::frames::downscale(&crop, settings.crop_max_side)?;
             self.best = Some(FaceCrop {
@@ -97,9 +83,5 @@ fn clip(r: Rect, width: i32, height: i32) -> Rect {
 fn expand(r: Rect, margin: f64, width: i32, height: i32) -> Rect {
     let dx = (r.width as f64 * margin).round() as i32;
     let dy = (r.height as f64 * margin).round() as i32;
-    clip(
-        Rect::new(r.x - dx, r.y - dy, r.width + 2 * dx, r.height + 2 * dy),
-        width,
-        height,
-    )
+    clip(Rect::new(r.x - dx, r.y - dy, r.width + 2 * dx, r.height + 2 * dy), width, height)
 }

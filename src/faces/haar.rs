@@ -19,15 +19,11 @@ impl HaarDetector {
         if !settings.cascade_path.is_file() {
             return Err(FaceError::Model(path));
         }
-        let classifier =
-            CascadeClassifier::new(&path).map_err(|e| FaceError::Model(format!("{path}: {e}")))?;
+        let classifier = CascadeClassifier::new(&path).map_err(|e| FaceError::Model(format!("{path}: {e}")))?;
         if classifier.empty()? {
             return Err(FaceError::Model(path));
         }
-        Ok(Self {
-            classifier,
-            settings: settings.clone(),
-        })
+        Ok(Self { classifier, settings: settings.clone() })
     }
 
     /// Faces in a BGR frame, in frame coordinates, most confident first.

@@ -18,8 +18,7 @@ use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Where Debian's `opencv-data` puts the cascade.
-pub const DEFAULT_CASCADE: &str =
-    "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+pub const DEFAULT_CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

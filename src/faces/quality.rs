@@ -48,31 +48,11 @@ pub fn laplacian_variance(image_bgr: &Mat) -> Result<f64, opencv::Error> {
     let mut grey = Mat::default();
     imgproc::cvt_color_def(image_bgr, &mut grey, imgproc::COLOR_BGR2GRAY)?;
     let mut normalised = Mat::default();
-    imgproc::resize(
-        &grey,
-        &mut normalised,
-        Size::new(SHARPNESS_SIDE, SHARPNESS_SIDE),
-        0.0,
-        0.0,
-        imgproc::INTER_AREA,
-    )?;
+    imgproc::resize(&grey, &mut normalised, Size::new(SHARPNESS_SIDE, SHARPNESS_SIDE), 0.0, 0.0, imgproc::INTER_AREA)?;
     let mut laplacian = Mat::default();
-    imgproc::laplacian(
-        &normalised,
-        &mut laplacian,
-        opencv::core::CV_64F,
-        1,
-        1.0,
-        0.0,
-        opencv::core::BORDER_DEFAULT,
-    )?;
+    imgproc::laplacian(&normalised, &mut laplacian, opencv::core::CV_64F, 1, 1.0, 0.0, opencv::core::BORDER_DEFAULT)?;
     let mut mean = Scalar::default();
     let mut stddev = Scalar::default();
-    opencv::core::mean_std_dev(
-        &laplacian,
-        &mut mean,
-        &mut stddev,
-        &opencv::core::no_array(),
-    )?;
+    opencv::core::mean_std_dev(&laplacian, &mut mean, &mut stddev, &opencv::core::no_array())?;
     Ok(stddev[0] * stddev[0])
 }

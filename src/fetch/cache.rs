@@ -13,16 +13,12 @@ pub struct VideoCache {
 
 impl VideoCache {
     pub fn new(data_dir: &Path) -> Self {
-        Self {
-            root: data_dir.join("videos"),
-        }
+        Self { root: data_dir.join("videos") }
     }
 
     pub fn path(&self, sha256: &str, container: Container) -> PathBuf {
         let shard = sha256.get(..2).unwrap_or("00");
-        self.root
-            .join(shard)
-            .join(format!("{sha256}.{}", container.extension()))
+        self.root.join(shard).join(format!("{sha256}.{}", container.extension()))
     }
 
     pub fn contains(&self, sha256: &str, container: Container) -> bool {
@@ -39,12 +35,7 @@ impl VideoCache {
     }
 
     /// Moves a complete temporary file to its content address.
-    pub fn commit(
-        &self,
-        temp: &Path,
-        sha256: &str,
-        container: Container,
-    ) -> std::io::Result<PathBuf> {
+    pub fn commit(&self, temp: &Path, sha256: &str, container: Container) -> std::io::Result<PathBuf> {
         let dest = self.path(sha256, container);
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)?;

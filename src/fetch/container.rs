@@ -38,9 +38,7 @@ impl Container {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Container::IsoBmff, Container::Matroska]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [Container::IsoBmff, Container::Matroska].into_iter().find(|c| c.as_str() == s)
     }
 
     /// File extension in the cache: OpenCV/FFmpeg probe the content, the extension only helps
@@ -52,9 +50,7 @@ impl Container {
 
 /// Does this start like an HTML document (an error page served with status 200)?
 pub fn looks_like_html(head: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(&head[..head.len().min(512)])
-        .trim_start()
-        .to_ascii_lowercase();
+    let text = String::from_utf8_lossy(&head[..head.len().min(512)]).trim_start().to_ascii_lowercase();
     text.starts_with("<!doctype html")
         || text.starts_with("<html")
         || text.starts_with("<head")

@@ -24,11 +24,7 @@ impl Fetcher {
             .user_agent(concat!("IPS/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| FetchError::Connect(e.to_string()))?;
-        Ok(Self {
-            client,
-            settings,
-            cache,
-        })
+        Ok(Self { client, settings, cache })
     }
 
     pub fn cache(&self) -> &VideoCache {
@@ -60,12 +56,7 @@ impl Fetcher {
     }
 
     async fn download(&self, url: &url::Url) -> Result<CachedVideo, FetchError> {
-        let mut response = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(map_reqwest)?;
+        let mut response = self.client.get(url.clone()).send().await.map_err(map_reqwest)?;
         let status = response.status();
         if !status.is_success() {
             return Err(FetchError::Status {
@@ -74,26 +65,16 @@ impl Fetcher {
             });
         }
         let limit = self.settings.max_bytes();
-        let too_large = FetchError::TooLarge {
-            limit_mib: self.settings.max_video_mib,
-        };
+        let too_large = FetchError::TooLarge { limit_mib: self.settings.max_video_mib };
         if response.content_length().is_some_and(|len| len > limit) {
             return Err(too_large);
         }
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let content_type =
+            response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
 
-        let temp = self
-            .cache
-            .temp_path()
-            .map_err(|e| FetchError::Cache(e.to_string()))?;
+        let temp = self.cache.temp_path().map_err(|e| FetchError::Cache(e.to_string()))?;
         let result = async {
-            let mut file = tokio::fs::File::create(&temp)
-                .await
-                .map_err(|e| FetchError::Cache(e.to_string()))?;
+            let mut file = tokio::fs::File::create(&temp).await.map_err(|e| FetchError::Cache(e.to_string()))?;
             let mut hasher = Sha256::new();
             let mut head = Vec::with_capacity(Container::SNIFF_LEN);
             let mut container = None;
@@ -111,13 +92,9 @@ impl Fetcher {
                     }
                 }
                 hasher.update(&chunk);
-                file.write_all(&chunk)
-                    .await
-                    .map_err(|e| FetchError::Cache(e.to_string()))?;
+                file.write_all(&chunk).await.map_err(|e| FetchError::Cache(e.to_string()))?;
             }
-            file.flush()
-                .await
-                .map_err(|e| FetchError::Cache(e.to_string()))?;
+            file.flush().await.map_err(|e| FetchError::Cache(e.to_string()))?;
             if size == 0 {
                 return Err(FetchError::Empty);
             }
@@ -130,14 +107,8 @@ impl Fetcher {
         .await;
         match result {
             Ok((sha256, size_bytes, container)) => {
-                self.cache
-                    .commit(&temp, &sha256, container)
-                    .map_err(|e| FetchError::Cache(e.to_string()))?;
-                Ok(CachedVideo {
-                    sha256,
-                    size_bytes,
-                    container,
-                })
+                self.cache.commit(&temp, &sha256, container).map_err(|e| FetchError::Cache(e.to_string()))?;
+                Ok(CachedVideo { sha256, size_bytes, container })
             }
             Err(e) => {
                 let _ = std::fs::remove_file(&temp);
@@ -149,13 +120,9 @@ impl Fetcher {
     /// A `file://` URL, allowed only inside `local_dir`, copied into the cache.
     async fn read_local(&self, url: &url::Url) -> Result<CachedVideo, FetchError> {
         let Some(root) = &self.settings.local_dir else {
-            return Err(FetchError::LocalRefused(
-                "file:// URLs are not enabled (set fetch.local_dir)".into(),
-            ));
+            return Err(FetchError::LocalRefused("file:// URLs are not enabled (set fetch.local_dir)".into()));
         };
-        let path = url
-            .to_file_path()
-            .map_err(|_| FetchError::BadUrl("not a local path".into()))?;
+        let path = url.to_file_path().map_err(|_| FetchError::BadUrl("not a local path".into()))?;
         let (root, path) = (root.clone(), path.clone());
         let cache = self.cache.clone();
         let limit = self.settings.max_bytes();
@@ -173,18 +140,10 @@ fn copy_local(
     limit: u64,
     limit_mib: u64,
 ) -> Result<CachedVideo, FetchError> {
-    let root = root
-        .canonicalize()
-        .map_err(|e| FetchError::LocalIo(format!("{}: {e}", root.display())))?;
-    let path = path
-        .canonicalize()
-        .map_err(|e| FetchError::LocalIo(format!("{}: {e}", path.display())))?;
+    let root = root.canonicalize().map_err(|e| FetchError::LocalIo(format!("{}: {e}", root.display())))?;
+    let path = path.canonicalize().map_err(|e| FetchError::LocalIo(format!("{}: {e}", path.display())))?;
     if !path.starts_with(&root) {
-        return Err(FetchError::LocalRefused(format!(
-            "{} is outside {}",
-            path.display(),
-            root.display()
-        )));
+        return Err(FetchError::LocalRefused(format!("{} is outside {}", path.display(), root.display())));
     }
     let bytes = std::fs::read(&path).map_err(|e| FetchError::LocalIo(e.to_string()))?;
     if bytes.is_empty() {
@@ -195,33 +154,21 @@ fn copy_local(
     }
     let container = sniff(&bytes[..bytes.len().min(Container::SNIFF_LEN)], &None)?;
     let sha256 = crate::hash::sha256_hex(&bytes);
-    let temp = cache
-        .temp_path()
-        .map_err(|e| FetchError::Cache(e.to_string()))?;
+    let temp = cache.temp_path().map_err(|e| FetchError::Cache(e.to_string()))?;
     std::fs::write(&temp, &bytes).map_err(|e| FetchError::Cache(e.to_string()))?;
-    cache
-        .commit(&temp, &sha256, container)
-        .map_err(|e| FetchError::Cache(e.to_string()))?;
-    Ok(CachedVideo {
-        sha256,
-        size_bytes: bytes.len() as u64,
-        container,
-    })
+    cache.commit(&temp, &sha256, container).map_err(|e| FetchError::Cache(e.to_string()))?;
+    Ok(CachedVideo { sha256, size_bytes: bytes.len() as u64, container })
 }
 
 fn sniff(head: &[u8], content_type: &Option<String>) -> Result<Container, FetchError> {
     if let Some(container) = Container::sniff(head) {
         return Ok(container);
     }
-    let html_type = content_type
-        .as_deref()
-        .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/html"));
+    let html_type = content_type.as_deref().is_some_and(|c| c.to_ascii_lowercase().starts_with("text/html"));
     if html_type || looks_like_html(head) {
         return Err(FetchError::Html);
     }
-    Err(FetchError::NotVideo {
-        content_type: content_type.clone(),
-    })
+    Err(FetchError::NotVideo { content_type: content_type.clone() })
 }
 
 fn map_reqwest(e: reqwest::Error) -> FetchError {

@@ -24,37 +24,10 @@ async fn start_server() -> TestServer {
     let missing_hits = Arc::new(AtomicUsize::new(0));
     let (flaky, missing) = (flaky_hits.clone(), missing_hits.clone());
     let app = Router::new()
-        .route(
-            "/a.mp4",
-            get(|| async { ([(header::CONTENT_TYPE, "video/mp4")], MP4_HEAD) }),
-        )
-        .route(
-            "/same-bytes",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "application/octet-stream")],
-                    MP4_HEAD,
-                )
-            }),
-        )
-        .route(
-            "/html",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/html")],
-                    "<!DOCTYPE html><p>Not found</p>",
-                )
-            }),
-        )
-        .route(
-            "/text",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/plain")],
-                    "just some words, not a video",
-                )
-            }),
-        )
+        .route("/a.mp4", get(|| async { ([(header::CONTENT_TYPE, "video/mp4")], MP4_HEAD) }))
+        .route("/same-bytes", get(|| async { ([(header::CONTENT_TYPE, "application/octet-stream")], MP4_HEAD) }))
+        .route("/html", get(|| async { ([(header::CONTENT_TYPE, "text/html")], "<!DOCTYPE html><p>Not found</p>") }))
+        .route("/text", get(|| async { ([(header::CONTENT_TYPE, "text/plain")], "just some words, not a video") }))
         .route("/empty", get(|| async { "" }))
         .route("/big", get(|| async { vec![0u8; 3 * 1024 * 1024] }))
         .route(
@@ -69,33 +42,18 @@ async fn start_server() -> TestServer {
             get(move || {
                 let n = flaky.fetch_add(1, Ordering::SeqCst);
                 async move {
-                    if n == 0 {
-                        StatusCode::SERVICE_UNAVAILABLE.into_response()
-                    } else {
-                        MP4_HEAD.into_response()
-                    }
+                    if n == 0 { StatusCode::SERVICE_UNAVAILABLE.into_response() } else { MP4_HEAD.into_response() }
                 }
             }),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    TestServer {
-        base,
-        flaky_hits,
-        missing_hits,
-    }
+    TestServer { base, flaky_hits, missing_hits }
 }
 
 fn fetcher(dir: &std::path::Path, settings: FetchSettings) -> Fetcher {
-    Fetcher::new(
-        FetchSettings {
-            backoff_ms: 1,
-            ..settings
-        },
-        VideoCache::new(dir),
-    )
-    .unwrap()
+    Fetcher::new(FetchSettings { backoff_ms: 1, ..settings }, VideoCache::new(dir)).unwrap()
 }
 
 #[tokio::test]
@@ -104,9 +62,7 @@ async fn a_video_lands_in_the_cache_under_its_hash() {
     let dir = tempfile::tempdir().unwrap();
     let fetcher = fetcher(dir.path(), FetchSettings::default());
     let outcome = fetcher.fetch(&format!("{}/a.mp4", server.base)).await;
-    let FetchOutcome::Downloaded(video) = outcome else {
-        panic!("{outcome:?}")
-    };
+    let FetchOutcome::Downloaded(video) = outcome else { panic!("{outcome:?}") };
     assert_eq!(video.sha256, crate::hash::sha256_hex(MP4_HEAD));
     assert_eq!(video.container, Container::IsoBmff);
     let path = fetcher.cache().path(&video.sha256, video.container);
@@ -115,55 +71,28 @@ async fn a_video_lands_in_the_cache_under_its_hash() {
     // The same bytes behind another URL (and a generic content type) are the same video.
     let again = fetcher.fetch(&format!("{}/same-bytes", server.base)).await;
     assert_eq!(again.video().unwrap().sha256, video.sha256);
-    assert!(
-        std::fs::read_dir(dir.path().join("videos/tmp"))
-            .unwrap()
-            .next()
-            .is_none(),
-        "no temp file left"
-    );
+    assert!(std::fs::read_dir(dir.path().join("videos/tmp")).unwrap().next().is_none(), "no temp file left");
 }
 
 #[tokio::test]
 async fn failures_say_precisely_what_went_wrong() {
     let server = start_server().await;
     let dir = tempfile::tempdir().unwrap();
-    let fetcher = fetcher(
-        dir.path(),
-        FetchSettings {
-            max_video_mib: 1,
-            ..FetchSettings::default()
-        },
-    );
+    let fetcher = fetcher(dir.path(), FetchSettings { max_video_mib: 1, ..FetchSettings::default() });
     let fail = |o: FetchOutcome| match o {
         FetchOutcome::Failed(e) => e,
         other => panic!("expected a failure, got {other:?}"),
     };
-    assert_eq!(
-        fail(fetcher.fetch(&format!("{}/html", server.base)).await),
-        FetchError::Html
-    );
+    assert_eq!(fail(fetcher.fetch(&format!("{}/html", server.base)).await), FetchError::Html);
     assert_eq!(
         fail(fetcher.fetch(&format!("{}/text", server.base)).await),
-        FetchError::NotVideo {
-            content_type: Some("text/plain".into())
-        }
+        FetchError::NotVideo { content_type: Some("text/plain".into()) }
     );
-    assert_eq!(
-        fail(fetcher.fetch(&format!("{}/empty", server.base)).await),
-        FetchError::Empty
-    );
-    assert_eq!(
-        fail(fetcher.fetch(&format!("{}/big", server.base)).await),
-        FetchError::TooLarge { limit_mib: 1 }
-    );
+    assert_eq!(fail(fetcher.fetch(&format!("{}/empty", server.base)).await), FetchError::Empty);
+    assert_eq!(fail(fetcher.fetch(&format!("{}/big", server.base)).await), FetchError::TooLarge { limit_mib: 1 });
     let missing = fail(fetcher.fetch(&format!("{}/missing", server.base)).await);
     assert_eq!(missing.to_string(), "HTTP 404 Not Found");
-    assert_eq!(
-        server.missing_hits.load(Ordering::SeqCst),
-        1,
-        "a 404 is not retried"
-    );
+    assert_eq!(server.missing_hits.load(Ordering::SeqCst), 1, "a 404 is not retried");
     // Nothing listens on port 9 of loopback: a connection error, retried, then reported.
     let refused = fail(fetcher.fetch("http://127.0.0.1:9/x.mp4").await);
     assert!(matches!(refused, FetchError::Connect(_)), "{refused:?}");
@@ -173,9 +102,7 @@ async fn failures_say_precisely_what_went_wrong() {
 async fn transient_failures_are_retried() {
     let server = start_server().await;
     let dir = tempfile::tempdir().unwrap();
-    let outcome = fetcher(dir.path(), FetchSettings::default())
-        .fetch(&format!("{}/flaky", server.base))
-        .await;
+    let outcome = fetcher(dir.path(), FetchSettings::default()).fetch(&format!("{}/flaky", server.base)).await;
     assert_eq!(outcome.status(), "downloaded", "{outcome:?}");
     assert_eq!(server.flaky_hits.load(Ordering::SeqCst), 2);
 }
@@ -188,37 +115,21 @@ async fn local_files_only_from_the_configured_directory() {
     std::fs::write(&video, MP4_HEAD).unwrap();
     let url = url::Url::from_file_path(&video).unwrap().to_string();
 
-    let refused = fetcher(dir.path(), FetchSettings::default())
-        .fetch(&url)
-        .await;
-    assert!(
-        matches!(refused, FetchOutcome::Failed(FetchError::LocalRefused(_))),
-        "{refused:?}"
-    );
+    let refused = fetcher(dir.path(), FetchSettings::default()).fetch(&url).await;
+    assert!(matches!(refused, FetchOutcome::Failed(FetchError::LocalRefused(_))), "{refused:?}");
 
-    let settings = FetchSettings {
-        local_dir: Some(allowed.path().to_path_buf()),
-        ..FetchSettings::default()
-    };
+    let settings = FetchSettings { local_dir: Some(allowed.path().to_path_buf()), ..FetchSettings::default() };
     let fetcher = fetcher(dir.path(), settings);
     assert_eq!(fetcher.fetch(&url).await.status(), "downloaded");
-    let outside = url::Url::from_file_path(dir.path().join("x.mp4"))
-        .unwrap()
-        .to_string();
+    let outside = url::Url::from_file_path(dir.path().join("x.mp4")).unwrap().to_string();
     std::fs::write(dir.path().join("x.mp4"), MP4_HEAD).unwrap();
-    assert!(matches!(
-        fetcher.fetch(&outside).await,
-        FetchOutcome::Failed(FetchError::LocalRefused(_))
-    ));
+    assert!(matches!(fetcher.fetch(&outside).await, FetchOutcome::Failed(FetchError::LocalRefused(_))));
 }
 
 #[test]
 fn containers_are_recognised_by_their_first_bytes() {
     assert_eq!(Container::sniff(MP4_HEAD), Some(Container::IsoBmff));
-    assert_eq!(
-        Container::sniff(b"\0\0\0\x08wide\0\0\0\0"),
-        Some(Container::IsoBmff)
-    );
+    assert_eq!(Container::sniff(b"\0\0\0\x08wide\0\0\0\0"), Some(Container::IsoBmff));
     assert_eq!(
         Container::sniff(&[0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 1, 0, 0, 0]),
         Some(Container::Matroska)

@@ -23,10 +23,7 @@ pub struct SampleSettings {
 
 impl Default for SampleSettings {
     fn default() -> Self {
-        Self {
-            per_second: 1.0,
-            max_side: 640,
-        }
+        Self { per_second: 1.0, max_side: 640 }
     }
 }
 
@@ -79,14 +76,9 @@ pub fn sample(
         return Err(FramesError::Open);
     }
     let fps = capture.get(videoio::CAP_PROP_FPS)?;
-    let fps = if fps.is_finite() && fps > 0.0 {
-        fps
-    } else {
-        25.0
-    };
+    let fps = if fps.is_finite() && fps > 0.0 { fps } else { 25.0 };
     let reported_frames = capture.get(videoio::CAP_PROP_FRAME_COUNT)?;
-    let last_index =
-        (reported_frames.is_finite() && reported_frames >= 1.0).then(|| reported_frames as u64 - 1);
+    let last_index = (reported_frames.is_finite() && reported_frames >= 1.0).then(|| reported_frames as u64 - 1);
     let step = fps / settings.per_second.max(1e-3);
 
     let mut info = VideoInfo {
@@ -108,11 +100,7 @@ pub fn sample(
             }
             if capture.retrieve(&mut raw, 0)? && !raw.empty() {
                 let image = downscale(&raw, settings.max_side)?;
-                visit(Frame {
-                    index,
-                    time_s: index as f64 / fps,
-                    image,
-                })?;
+                visit(Frame { index, time_s: index as f64 / fps, image })?;
                 info.frames_sampled += 1;
             }
         }
@@ -134,10 +122,7 @@ pub fn downscale(image: &Mat, max_side: i32) -> Result<Mat, opencv::Error> {
         return image.try_clone();
     }
     let scale = max_side as f64 / long as f64;
-    let size = Size::new(
-        ((w as f64 * scale).round() as i32).max(1),
-        ((h as f64 * scale).round() as i32).max(1),
-    );
+    let size = Size::new(((w as f64 * scale).round() as i32).max(1), ((h as f64 * scale).round() as i32).max(1));
     let mut out = Mat::default();
     imgproc::resize(image, &mut out, size, 0.0, 0.0, imgproc::INTER_AREA)?;
     Ok(out)

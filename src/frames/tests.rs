@@ -8,9 +8,7 @@ use crate::video_writer::write_mp4;
 /// tells which index it came from.
 fn grey_ramp_video(dir: &std::path::Path, fps: f64, seconds: usize) -> std::path::PathBuf {
     let frames: Vec<Mat> = (0..(fps as usize * seconds))
-        .map(|k| {
-            Mat::new_rows_cols_with_default(120, 160, CV_8UC3, Scalar::all((4 * k) as f64)).unwrap()
-        })
+        .map(|k| Mat::new_rows_cols_with_default(120, 160, CV_8UC3, Scalar::all((4 * k) as f64)).unwrap())
         .collect();
     let path = dir.join("ramp.mp4");
     write_mp4(&path, fps, &frames).unwrap();
@@ -52,11 +50,7 @@ fn large_frames_are_downscaled() {
 fn corrupt_and_empty_files_end_with_an_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.mp4");
-    std::fs::write(
-        &junk,
-        b"\0\0\0\x18ftypisom this is not really a video at all",
-    )
-    .unwrap();
+    std::fs::write(&junk, b"\0\0\0\x18ftypisom this is not really a video at all").unwrap();
     assert!(sample(&junk, &SampleSettings::default(), |_| Ok(())).is_err());
     let empty = dir.path().join("empty.mp4");
     std::fs::write(&empty, b"").unwrap();
@@ -77,8 +71,5 @@ fn a_corpus_video_gives_one_still_per_second() {
     })
     .unwrap();
     assert_eq!(info.frames_decoded, 351);
-    assert_eq!(
-        count, 15,
-        "0 s … 14 s, the last frame (index 350) being the 14 s sample"
-    );
+    assert_eq!(count, 15, "0 s … 14 s, the last frame (index 350) being the 14 s sample");
 }

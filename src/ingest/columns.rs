@@ -30,25 +30,10 @@ impl Field {
     /// Normalised header names, best first.
     fn candidates(self) -> &'static [&'static str] {
         match self {
-            Field::VideoUrl => &[
-                "videourl",
-                "videolink",
-                "videouri",
-                "adurl",
-                "creativeurl",
-                "asseturl",
-                "url",
-                "link",
-                "video",
-            ],
-            Field::Performance => &[
-                "performance",
-                "performancescore",
-                "roas",
-                "purchaseroas",
-                "score",
-                "perf",
-            ],
+            Field::VideoUrl => {
+                &["videourl", "videolink", "videouri", "adurl", "creativeurl", "asseturl", "url", "link", "video"]
+            }
+            Field::Performance => &["performance", "performancescore", "roas", "purchaseroas", "score", "perf"],
         }
     }
 }
@@ -61,30 +46,20 @@ pub struct ColumnMapping {
 }
 
 pub(super) fn normalise(header: &str) -> String {
-    header
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    header.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 pub(super) fn detect(headers: &[String]) -> Result<ColumnMapping, IngestError> {
     if headers.iter().any(|h| looks_like_data(h)) {
         return Err(IngestError::MissingHeader);
     }
-    Ok(ColumnMapping {
-        video_url: find(headers, Field::VideoUrl)?,
-        performance: find(headers, Field::Performance)?,
-    })
+    Ok(ColumnMapping { video_url: find(headers, Field::VideoUrl)?, performance: find(headers, Field::Performance)? })
 }
 
 fn find(headers: &[String], field: Field) -> Result<(usize, String), IngestError> {
     let normalised: Vec<String> = headers.iter().map(|h| normalise(h)).collect();
     for candidate in field.candidates() {
-        let mut hits = normalised
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| h == candidate);
+        let mut hits = normalised.iter().enumerate().filter(|(_, h)| h == candidate);
         if let Some((index, _)) = hits.next() {
             if let Some((other, _)) = hits.next() {
                 return Err(IngestError::AmbiguousColumn {
@@ -99,11 +74,7 @@ fn find(headers: &[String], field: Field) -> Result<(usize, String), IngestError
     Err(IngestError::MissingColumn {
         wanted: field.label(),
         examples: field.examples(),
-        found: headers
-            .iter()
-            .map(|h| format!("`{h}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        found: headers.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", "),
     })
 }
 

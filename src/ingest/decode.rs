@@ -26,17 +26,11 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, IngestError> {
             return decode_utf8(body);
         }
         let (text, _, had_errors) = encoding.decode(bytes);
-        let mut notices = vec![format!(
-            "The file is {}; it was read as such.",
-            encoding.name()
-        )];
+        let mut notices = vec![format!("The file is {}; it was read as such.", encoding.name())];
         if had_errors {
             notices.push("Some bytes were not valid text and show as \u{FFFD}.".to_string());
         }
-        return Ok(Decoded {
-            text: text.into_owned(),
-            notices,
-        });
+        return Ok(Decoded { text: text.into_owned(), notices });
     }
     if bytes.contains(&0) {
         return Err(IngestError::Binary);
@@ -46,10 +40,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, IngestError> {
 
 fn decode_utf8(bytes: &[u8]) -> Result<Decoded, IngestError> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(Decoded {
-            text: text.to_string(),
-            notices: Vec::new(),
-        }),
+        Ok(text) => Ok(Decoded { text: text.to_string(), notices: Vec::new() }),
         Err(_) => {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
             if looks_binary(&text) {
@@ -70,9 +61,6 @@ fn decode_utf8(bytes: &[u8]) -> Result<Decoded, IngestError> {
 /// Control characters other than tab and line breaks are rare in real CSV text and common in
 /// binary files (images, archives) that happen to be uploaded by mistake.
 fn looks_binary(text: &str) -> bool {
-    let controls = text
-        .chars()
-        .filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-        .count();
+    let controls = text.chars().filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')).count();
     controls * 100 > text.chars().count().max(1)
 }

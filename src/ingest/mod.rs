@@ -69,13 +69,9 @@ impl ParsedSheet {
 pub enum IngestError {
     #[error("The file is empty.")]
     Empty,
-    #[error(
-        "This looks like an Excel workbook, not a CSV file. Save it as CSV (UTF-8) and upload that."
-    )]
+    #[error("This looks like an Excel workbook, not a CSV file. Save it as CSV (UTF-8) and upload that.")]
     Workbook,
-    #[error(
-        "This is not a CSV text file (it contains binary data). Upload a CSV with a header row."
-    )]
+    #[error("This is not a CSV text file (it contains binary data). Upload a CSV with a header row.")]
     Binary,
     #[error("The file has a header row but no data rows.")]
     NoDataRows,
@@ -84,17 +80,9 @@ pub enum IngestError {
     )]
     MissingHeader,
     #[error("No {wanted} column found. Expected a header like {examples}; the file has: {found}.")]
-    MissingColumn {
-        wanted: &'static str,
-        examples: &'static str,
-        found: String,
-    },
+    MissingColumn { wanted: &'static str, examples: &'static str, found: String },
     #[error("Two columns could be the {wanted} column ({first}, {second}); rename one of them.")]
-    AmbiguousColumn {
-        wanted: &'static str,
-        first: String,
-        second: String,
-    },
+    AmbiguousColumn { wanted: &'static str, first: String, second: String },
     #[error("The CSV could not be parsed: {0}")]
     Malformed(String),
 }
@@ -105,10 +93,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedSheet, IngestError> {
     let mut notices = decoded.notices;
     let table = table::read(&decoded.text)?;
     if table.separator != ',' {
-        notices.push(format!(
-            "Columns are separated by '{}'.",
-            table.separator.escape_default()
-        ));
+        notices.push(format!("Columns are separated by '{}'.", table.separator.escape_default()));
     }
     let mapping = columns::detect(&table.headers)?;
     if table.rows.is_empty() {
@@ -116,12 +101,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedSheet, IngestError> {
     }
     let decimal_comma = table.separator != ',';
     let (accepted, rejected) = validate::validate(&table, &mapping, decimal_comma);
-    Ok(ParsedSheet {
-        mapping,
-        accepted,
-        rejected,
-        notices,
-    })
+    Ok(ParsedSheet { mapping, accepted, rejected, notices })
 }
 
 #[cfg(test)]

@@ -28,34 +28,20 @@ pub(super) fn read(text: &str) -> Result<Table, IngestError> {
         // Read every column as text; `validate` types the cells it needs.
         .with_infer_schema_length(Some(0))
         .with_raise_if_empty(false)
-        .map_parse_options(|o| {
-            o.with_separator(separator as u8)
-                .with_quote_char(Some(b'"'))
-        });
+        .map_parse_options(|o| o.with_separator(separator as u8).with_quote_char(Some(b'"')));
     let frame = options
         .into_reader_with_file_handle(Cursor::new(text.as_bytes()))
         .finish()
         .map_err(|e| IngestError::Malformed(describe(&e)))?;
 
-    let headers: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
+    let headers: Vec<String> = frame.get_column_names().iter().map(|n| n.to_string()).collect();
     let columns: Vec<Vec<Option<String>>> = frame
         .columns()
         .iter()
         .map(|column| {
-            let strings = column
-                .cast(&DataType::String)
-                .map_err(|e| IngestError::Malformed(describe(&e)))?;
-            let strings = strings
-                .str()
-                .map_err(|e| IngestError::Malformed(describe(&e)))?;
-            Ok(strings
-                .iter()
-                .map(|cell| cell.map(str::to_string))
-                .collect())
+            let strings = column.cast(&DataType::String).map_err(|e| IngestError::Malformed(describe(&e)))?;
+            let strings = strings.str().map_err(|e| IngestError::Malformed(describe(&e)))?;
+            Ok(strings.iter().map(|cell| cell.map(str::to_string)).collect())
         })
         .collect::<Result<_, IngestError>>()?;
 
@@ -66,11 +52,7 @@ pub(super) fn read(text: &str) -> Result<Table, IngestError> {
             cells: columns.iter().map(|c| c[i].clone()).collect(),
         })
         .collect();
-    Ok(Table {
-        separator,
-        headers,
-        rows,
-    })
+    Ok(Table { separator, headers, rows })
 }
 
 /// The separator is the candidate that occurs most often, outside quotes, in the header line.
@@ -85,24 +67,13 @@ fn sniff_separator(text: &str) -> char {
             counts[i] += 1;
         }
     }
-    let best = (0..SEPARATORS.len())
-        .max_by_key(|&i| (counts[i], usize::MAX - i))
-        .unwrap_or(0);
-    if counts[best] == 0 {
-        ','
-    } else {
-        SEPARATORS[best]
-    }
+    let best = (0..SEPARATORS.len()).max_by_key(|&i| (counts[i], usize::MAX - i)).unwrap_or(0);
+    if counts[best] == 0 { ',' } else { SEPARATORS[best] }
 }
 
 /// polars errors carry internal context; keep the first line, which says what went wrong.
 fn describe(error: &PolarsError) -> String {
-    error
-        .to_string()
-        .lines()
-        .next()
-        .unwrap_or("unknown error")
-        .to_string()
+    error.to_string().lines().next().unwrap_or("unknown error").to_string()
 }
 
 #[cfg(test)]

@@ -3,34 +3,19 @@
 use super::*;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/ingest/testdata")
-        .join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ingest/testdata").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
 fn urls(sheet: &ParsedSheet) -> Vec<&str> {
-    sheet
-        .accepted
-        .iter()
-        .map(|r| r.video_url.as_str())
-        .collect()
+    sheet.accepted.iter().map(|r| r.video_url.as_str()).collect()
 }
 
 #[test]
 fn utf8_bom_and_crlf_are_read_cleanly() {
     let sheet = parse_csv(&fixture("bom_crlf.csv")).unwrap();
-    assert_eq!(
-        sheet.mapping.performance.1, "Performance",
-        "BOM must not stick to the first header"
-    );
-    assert_eq!(
-        urls(&sheet),
-        [
-            "https://cdn.example.com/a.mp4",
-            "https://cdn.example.com/b.mp4"
-        ]
-    );
+    assert_eq!(sheet.mapping.performance.1, "Performance", "BOM must not stick to the first header");
+    assert_eq!(urls(&sheet), ["https://cdn.example.com/a.mp4", "https://cdn.example.com/b.mp4"]);
     assert_eq!(sheet.accepted[0].performance, 1.5);
     assert_eq!(sheet.accepted[1].row, 3);
     assert!(sheet.rejected.is_empty());
@@ -40,25 +25,11 @@ fn utf8_bom_and_crlf_are_read_cleanly() {
 fn semicolon_separator_with_decimal_commas() {
     let sheet = parse_csv(&fixture("semicolon_decimal_comma.csv")).unwrap();
     assert_eq!(sheet.mapping.performance.1, "ROAS");
-    assert_eq!(
-        sheet
-            .accepted
-            .iter()
-            .map(|r| r.performance)
-            .collect::<Vec<_>>(),
-        [1.25, 0.5]
-    );
-    assert!(
-        sheet.notices.iter().any(|n| n.contains("';'")),
-        "{:?}",
-        sheet.notices
-    );
+    assert_eq!(sheet.accepted.iter().map(|r| r.performance).collect::<Vec<_>>(), [1.25, 0.5]);
+    assert!(sheet.notices.iter().any(|n| n.contains("';'")), "{:?}", sheet.notices);
     assert_eq!(
         sheet.accepted[0].extra,
-        [
-            ("Campaign".to_string(), "Spring".to_string()),
-            ("Spend".to_string(), "100".to_string())
-        ]
+        [("Campaign".to_string(), "Spring".to_string()), ("Spend".to_string(), "100".to_string())]
     );
 }
 
@@ -76,28 +47,19 @@ fn quoted_commas_and_extra_columns_are_kept() {
         ]
     );
     // An empty cell is not information; it is not kept as an extra value.
-    assert_eq!(
-        sheet.accepted[1].extra,
-        [("Ad name".to_string(), "Plain".to_string())]
-    );
+    assert_eq!(sheet.accepted[1].extra, [("Ad name".to_string(), "Plain".to_string())]);
 }
 
 #[test]
 fn a_file_without_header_row_gets_a_clear_error() {
-    assert_eq!(
-        parse_csv(&fixture("missing_header.csv")),
-        Err(IngestError::MissingHeader)
-    );
+    assert_eq!(parse_csv(&fixture("missing_header.csv")), Err(IngestError::MissingHeader));
 }
 
 #[test]
 fn windows_1252_bytes_are_decoded_and_the_user_told() {
     let sheet = parse_csv(&fixture("windows1252.csv")).unwrap();
     assert_eq!(urls(&sheet), ["https://cdn.example.com/café.mp4"]);
-    assert_eq!(
-        sheet.accepted[0].extra,
-        [("Créateur".to_string(), "Renée".to_string())]
-    );
+    assert_eq!(sheet.accepted[0].extra, [("Créateur".to_string(), "Renée".to_string())]);
     assert!(sheet.notices.iter().any(|n| n.contains("Windows-1252")));
 }
 
@@ -109,22 +71,13 @@ fn empty_file_is_an_error() {
 
 #[test]
 fn header_only_is_an_error() {
-    assert_eq!(
-        parse_csv(b"Performance,Video URL\n"),
-        Err(IngestError::NoDataRows)
-    );
+    assert_eq!(parse_csv(b"Performance,Video URL\n"), Err(IngestError::NoDataRows));
 }
 
 #[test]
 fn every_bad_row_is_reported_with_its_row_number_and_field() {
     let sheet = parse_csv(&fixture("mixed_problems.csv")).unwrap();
-    assert_eq!(
-        urls(&sheet),
-        [
-            "https://cdn.example.com/ok1.mp4",
-            "https://cdn.example.com/ok2.mp4"
-        ]
-    );
+    assert_eq!(urls(&sheet), ["https://cdn.example.com/ok1.mp4", "https://cdn.example.com/ok2.mp4"]);
     let problems: Vec<(u32, &str, &str)> = sheet
         .rejected
         .iter()
@@ -137,11 +90,7 @@ fn every_bad_row_is_reported_with_its_row_number_and_field() {
             (3, "Performance", "missing performance"),
             (4, "Performance", "not a number: 'abc'"),
             (5, "Video URL", "missing video URL"),
-            (
-                6,
-                "Video URL",
-                "unsupported URL scheme 'ftp:' (use http, https or file)"
-            ),
+            (6, "Video URL", "unsupported URL scheme 'ftp:' (use http, https or file)"),
             (7, "row", "duplicate of row 2"),
             (9, "Performance", "not a finite number: 'NaN'"),
         ]
@@ -176,14 +125,8 @@ fn two_candidate_columns_are_ambiguous() {
 
 #[test]
 fn workbooks_and_binary_files_are_refused_with_one_message() {
-    assert_eq!(
-        parse_csv(b"PK\x03\x04rest-of-a-zip"),
-        Err(IngestError::Workbook)
-    );
-    assert_eq!(
-        parse_csv(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
-        Err(IngestError::Binary)
-    );
+    assert_eq!(parse_csv(b"PK\x03\x04rest-of-a-zip"), Err(IngestError::Workbook));
+    assert_eq!(parse_csv(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Err(IngestError::Binary));
 }
 
 #[test]
@@ -197,13 +140,9 @@ fn utf16_with_bom_is_read() {
 
 #[test]
 fn the_prototype_input_is_read_whole() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/assignment.csv");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/assignment.csv");
     let Ok(bytes) = std::fs::read(&path) else {
-        eprintln!(
-            "SKIPPED: {} is absent (the replay corpus lives in ../shared)",
-            path.display()
-        );
+        eprintln!("SKIPPED: {} is absent (the replay corpus lives in ../shared)", path.display());
         return;
     };
     let sheet = parse_csv(&bytes).unwrap();

@@ -8,32 +8,19 @@ use super::{AdRow, ColumnMapping, RejectedRow, RowProblem};
 /// URL schemes the fetch stage can read.
 pub const SUPPORTED_SCHEMES: [&str; 3] = ["http", "https", "file"];
 
-pub(super) fn validate(
-    table: &Table,
-    mapping: &ColumnMapping,
-    decimal_comma: bool,
-) -> (Vec<AdRow>, Vec<RejectedRow>) {
+pub(super) fn validate(table: &Table, mapping: &ColumnMapping, decimal_comma: bool) -> (Vec<AdRow>, Vec<RejectedRow>) {
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
     let mut first_seen: HashMap<Vec<Option<String>>, u32> = HashMap::new();
 
     for row in &table.rows {
-        let cell = |i: usize| {
-            row.cells[i]
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        };
+        let cell = |i: usize| row.cells[i].as_deref().map(str::trim).filter(|s| !s.is_empty());
         let url = cell(mapping.video_url.0);
         let performance = cell(mapping.performance.0);
         let extra = extra_cells(table, mapping, row);
         let mut problems = Vec::new();
         let mut problem = |field: &str, message: String| {
-            problems.push(RowProblem {
-                row: row.row,
-                field: field.to_string(),
-                message,
-            })
+            problems.push(RowProblem { row: row.row, field: field.to_string(), message })
         };
 
         let checked_url = match url {
@@ -41,24 +28,16 @@ pub(super) fn validate(
                 problem(&mapping.video_url.1, "missing video URL".to_string());
                 None
             }
-            Some(raw) => check_url(raw)
-                .map_err(|m| problem(&mapping.video_url.1, m))
-                .ok(),
+            Some(raw) => check_url(raw).map_err(|m| problem(&mapping.video_url.1, m)).ok(),
         };
         let checked_performance = match performance {
             None => {
                 problem(&mapping.performance.1, "missing performance".to_string());
                 None
             }
-            Some(raw) => check_number(raw, decimal_comma)
-                .map_err(|m| problem(&mapping.performance.1, m))
-                .ok(),
+            Some(raw) => check_number(raw, decimal_comma).map_err(|m| problem(&mapping.performance.1, m)).ok(),
         };
-        let key: Vec<Option<String>> = row
-            .cells
-            .iter()
-            .map(|c| c.as_deref().map(|s| s.trim().to_string()))
-            .collect();
+        let key: Vec<Option<String>> = row.cells.iter().map(|c| c.as_deref().map(|s| s.trim().to_string())).collect();
         if let Some(first) = first_seen.get(&key) {
             problem("row", format!("duplicate of row {first}"));
         } else {
@@ -66,12 +45,9 @@ pub(super) fn validate(
         }
 
         match (checked_url, checked_performance) {
-            (Some(video_url), Some(performance)) if problems.is_empty() => accepted.push(AdRow {
-                row: row.row,
-                video_url,
-                performance,
-                extra,
-            }),
+            (Some(video_url), Some(performance)) if problems.is_empty() => {
+                accepted.push(AdRow { row: row.row, video_url, performance, extra })
+            }
             _ => rejected.push(RejectedRow {
                 row: row.row,
                 video_url: url.map(str::to_string),
@@ -99,13 +75,9 @@ fn extra_cells(table: &Table, mapping: &ColumnMapping, row: &TableRow) -> Vec<(S
 }
 
 fn check_url(raw: &str) -> Result<String, String> {
-    let parsed =
-        url::Url::parse(raw).map_err(|e| format!("not a valid URL ({e}): '{}'", clip(raw)))?;
+    let parsed = url::Url::parse(raw).map_err(|e| format!("not a valid URL ({e}): '{}'", clip(raw)))?;
     if !SUPPORTED_SCHEMES.contains(&parsed.scheme()) {
-        return Err(format!(
-            "unsupported URL scheme '{}:' (use http, https or file)",
-            clip(parsed.scheme())
-        ));
+        return Err(format!("unsupported URL scheme '{}:' (use http, https or file)", clip(parsed.scheme())));
     }
     if parsed.scheme() != "file" && parsed.host_str().is_none_or(str::is_empty) {
         return Err(format!("URL has no host: '{}'", clip(raw)));
@@ -117,11 +89,8 @@ fn check_url(raw: &str) -> Result<String, String> {
 /// Parses a performance score. With a non-comma separator, a decimal comma (`1,25`) is accepted,
 /// as European spreadsheet exports write it.
 fn check_number(raw: &str, decimal_comma: bool) -> Result<f64, String> {
-    let normalised = if decimal_comma && raw.contains(',') && !raw.contains('.') {
-        raw.replace(',', ".")
-    } else {
-        raw.to_string()
-    };
+    let normalised =
+        if decimal_comma && raw.contains(',') && !raw.contains('.') { raw.replace(',', ".") } else { raw.to_string() };
     match normalised.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
         Ok(_) => Err(format!("not a finite number: '{}'", clip(raw))),
@@ -132,9 +101,5 @@ fn check_number(raw: &str, decimal_comma: bool) -> Result<f64, String> {
 /// Keeps messages readable when a cell holds a huge value.
 fn clip(s: &str) -> String {
     const MAX: usize = 80;
-    if s.chars().count() <= MAX {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(MAX).collect::<String>())
-    }
+    if s.chars().count() <= MAX { s.to_string() } else { format!("{}…", s.chars().take(MAX).collect::<String>()) }
 }

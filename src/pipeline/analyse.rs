@@ -11,12 +11,16 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use super::{CancelFlag, Context, PipelineError, PipelineSettings, Stage};
 use crate::faces::{BestFace, HaarDetector, encode_jpeg};
 use crate::fetch::VideoCache;
+use crate::fingerprint::fingerprint;
 use crate::frames::{self, FramesError};
 use crate::store::{RunId, VideoAnalysis};
 
+/// What an analysis computes; bumped when that changes, so old analyses are redone.
+const ANALYSIS_VERSION: u32 = 2;
+
 /// Identifies the analysis settings, so a change of settings means a new analysis.
 pub(super) fn settings_key(settings: &PipelineSettings) -> String {
-    let json = serde_json::to_string(&(&settings.frames, &settings.faces)).unwrap_or_default();
+    let json = serde_json::to_string(&(ANALYSIS_VERSION, &settings.frames, &settings.faces)).unwrap_or_default();
     crate::hash::sha256_hex(json.as_bytes())[..16].to_string()
 }
 
@@ -43,20 +47,14 @@ pub(super) fn run(
         }
     }
     let done = AtomicU64::new(total - todo.len() as u64);
-    store.set_progress(
-        run_id,
-        Stage::Analyse.name(),
-        done.load(Ordering::SeqCst),
-        total,
-    )?;
+    store.set_progress(run_id, Stage::Analyse.name(), done.load(Ordering::SeqCst), total)?;
     // The detector is checked once up front: a missing model fails the stage with its own message
     // instead of failing every video.
     HaarDetector::new(&settings.faces)?;
 
     let cache = VideoCache::new(&ctx.data_dir);
     let faces_dir = ctx.faces_dir();
-    std::fs::create_dir_all(&faces_dir)
-        .map_err(|e| PipelineError::Io(format!("{}: {e}", faces_dir.display())))?;
+    std::fs::create_dir_all(&faces_dir).map_err(|e| PipelineError::Io(format!("{}: {e}", faces_dir.display())))?;
     let next = AtomicUsize::new(0);
     // Set when a worker fails, so the others stop after their current video.
     let stop = CancelFlag::new();
@@ -74,12 +72,11 @@ pub(super) fn run(
                         if cancel.is_cancelled() || stop.is_cancelled() {
                             return Ok(());
                         }
-                        let video = store.video(sha)?.ok_or_else(|| {
-                            PipelineError::Io(format!("video {sha} is not in the index"))
-                        })?;
+                        let video = store
+                            .video(sha)?
+                            .ok_or_else(|| PipelineError::Io(format!("video {sha} is not in the index")))?;
                         let path = cache.path(sha, video.container);
-                        let analysis =
-                            analyse_video(&path, settings, &mut detector, &faces_dir, cancel);
+                        let analysis = analyse_video(&path, settings, &mut detector, &faces_dir, cancel);
                         if cancel.is_cancelled() {
                             return Ok(());
                         }
@@ -90,10 +87,7 @@ pub(super) fn run(
                 };
                 if let Err(e) = work() {
                     stop.cancel();
-                    first_error
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get_or_insert(e);
+                    first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
                 }
             });
         }
@@ -109,10 +103,7 @@ pub(super) fn run(
         .filter_map(|sha| store.video_analysis(sha, &key).ok().flatten())
         .filter(|a| a.face_file.is_some())
         .count();
-    store.add_event(
-        run_id,
-        &format!("Analysed {total} distinct videos: a face in {with_face}"),
-    )?;
+    store.add_event(run_id, &format!("Analysed {total} distinct videos: a face in {with_face}"))?;
     Ok(true)
 }
 
@@ -126,15 +117,14 @@ pub fn analyse_video(
     cancel: &CancelFlag,
 ) -> VideoAnalysis {
     let mut best = BestFace::new();
+    let mut fingerprints = Vec::new();
     let sampled = frames::sample(path, &settings.frames, |frame| {
         if cancel.is_cancelled() {
             return Err(FramesError::Stopped("cancelled".into()));
         }
-        let detections = detector
-            .detect(&frame.image)
-            .map_err(|e| FramesError::Stopped(e.to_string()))?;
-        best.consider(&frame, &detections, &settings.faces)
-            .map_err(|e| FramesError::Stopped(e.to_string()))
+        fingerprints.push(fingerprint(&frame.image, frame.time_s)?);
+        let detections = detector.detect(&frame.image).map_err(|e| FramesError::Stopped(e.to_string()))?;
+        best.consider(&frame, &detections, &settings.faces).map_err(|e| FramesError::Stopped(e.to_string()))
     });
     let (crop, faces) = best.into_best();
     let info = match sampled {
@@ -147,14 +137,14 @@ pub fn analyse_video(
                 face_score: None,
                 face_time_s: None,
                 error: Some(e.to_string()),
+                fingerprints,
             };
         }
     };
     let saved = crop.map(|crop| -> Result<_, String> {
         let jpeg = encode_jpeg(&crop.image).map_err(|e| e.to_string())?;
         let name = format!("{}.jpg", crate::hash::sha256_hex(&jpeg));
-        std::fs::write(faces_dir.join(&name), &jpeg)
-            .map_err(|e| format!("saving face crop: {e}"))?;
+        std::fs::write(faces_dir.join(&name), &jpeg).map_err(|e| format!("saving face crop: {e}"))?;
         Ok((name, crop.quality.score(), crop.time_s))
     });
     match saved {
@@ -165,6 +155,7 @@ pub fn analyse_video(
             face_score: None,
             face_time_s: None,
             error: Some(e),
+            fingerprints,
         },
         Some(Ok((name, score, time))) => VideoAnalysis {
             info: Some(info),
@@ -173,6 +164,7 @@ pub fn analyse_video(
             face_score: Some(score),
             face_time_s: Some(time),
             error: None,
+            fingerprints,
         },
         None => VideoAnalysis {
             info: Some(info),
@@ -181,6 +173,7 @@ pub fn analyse_video(
             face_score: None,
             face_time_s: None,
             error: None,
+            fingerprints,
         },
     }
 }

@@ -3,39 +3,34 @@
 use std::collections::HashMap;
 
 use super::{Context, PipelineError, PipelineSettings, Stage, analyse::settings_key};
-use crate::grouping::{self, AdVideo};
+use crate::grouping::{self, AdVideo, VideoFacts};
 use crate::store::RunId;
 
-pub(super) fn run(
-    ctx: &Context<'_>,
-    settings: &PipelineSettings,
-    run_id: RunId,
-) -> Result<bool, PipelineError> {
+pub(super) fn run(ctx: &Context<'_>, settings: &PipelineSettings, run_id: RunId) -> Result<bool, PipelineError> {
     let store = ctx.store;
     store.set_progress(run_id, Stage::Group.name(), 0, 1)?;
     let key = settings_key(settings);
-    let ads: Vec<AdVideo> = store
-        .row_outcomes(run_id)?
-        .into_iter()
-        .map(|o| AdVideo {
-            row: o.row,
-            sha256: o.sha256,
-        })
-        .collect();
-    let mut best_face = HashMap::new();
+    let ads: Vec<AdVideo> =
+        store.row_outcomes(run_id)?.into_iter().map(|o| AdVideo { row: o.row, sha256: o.sha256 }).collect();
+    let mut facts = HashMap::new();
     for sha in ads.iter().filter_map(|a| a.sha256.as_deref()) {
-        if !best_face.contains_key(sha) {
-            let face = store.video_analysis(sha, &key)?.and_then(|a| a.face_file);
-            best_face.insert(sha.to_string(), face);
+        if !facts.contains_key(sha) {
+            let fact = store.video_analysis(sha, &key)?.map_or_else(VideoFacts::default, |a| VideoFacts {
+                face: a.face_file.zip(a.face_score),
+                fingerprints: a.fingerprints,
+            });
+            facts.insert(sha.to_string(), fact);
         }
     }
-    let grouping = grouping::group(&ads, &best_face);
+    let grouping = grouping::group(&ads, &facts, &settings.similarity);
+    let files = facts.len();
+    let families = grouping.videos.iter().map(|v| v.hook_family).collect::<std::collections::HashSet<_>>().len();
     store.save_grouping(run_id, &grouping)?;
     store.set_progress(run_id, Stage::Group.name(), 1, 1)?;
     store.add_event(
         run_id,
         &format!(
-            "{} unique videos, {} creators on camera",
+            "{files} distinct files are {} unique videos in {families} hook families; {} creators on camera",
             grouping.videos.len(),
             grouping.creators.len()
         ),

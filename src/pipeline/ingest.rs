@@ -27,12 +27,7 @@ pub(super) fn run(
         }
         let outcomes: Vec<RowOutcome> = batch
             .iter()
-            .map(|r| RowOutcome {
-                row: r.row,
-                status: INGESTED.to_string(),
-                detail: None,
-                sha256: None,
-            })
+            .map(|r| RowOutcome { row: r.row, status: INGESTED.to_string(), detail: None, sha256: None })
             .collect();
         store.set_row_outcomes(run_id, &outcomes)?;
         done += batch.len() as u64;

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::faces::FaceSettings;
 use crate::fetch::FetchSettings;
 use crate::frames::SampleSettings;
+use crate::similarity::SimilaritySettings;
 use crate::store::{RunId, RunStatus, Store, StoreError};
 
 /// A stage of a run, in execution order.
@@ -40,13 +41,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 5] = [
-        Stage::Ingest,
-        Stage::Fetch,
-        Stage::Analyse,
-        Stage::Group,
-        Stage::Statistics,
-    ];
+    pub const ALL: [Stage; 5] = [Stage::Ingest, Stage::Fetch, Stage::Analyse, Stage::Group, Stage::Statistics];
 
     /// The name stored in the database and shown to the user.
     pub fn name(self) -> &'static str {
@@ -68,17 +63,14 @@ pub struct PipelineSettings {
     pub fetch: FetchSettings,
     pub frames: SampleSettings,
     pub faces: FaceSettings,
+    pub similarity: SimilaritySettings,
     /// Videos analysed in parallel; 0 means one per CPU core.
     pub workers: usize,
 }
 
 impl PipelineSettings {
     fn workers(&self) -> usize {
-        if self.workers > 0 {
-            self.workers
-        } else {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
-        }
+        if self.workers > 0 { self.workers } else { std::thread::available_parallelism().map_or(2, |n| n.get()) }
     }
 }
 
@@ -126,11 +118,7 @@ pub enum Outcome {
 
 /// Runs (or resumes) a run to its end. A stage error fails the run and is returned; the run's
 /// status in the store always says how it ended.
-pub fn execute(
-    ctx: &Context<'_>,
-    run_id: RunId,
-    cancel: &CancelFlag,
-) -> Result<Outcome, PipelineError> {
+pub fn execute(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Result<Outcome, PipelineError> {
     let result = execute_stages(ctx, run_id, cancel);
     let (status, error) = match &result {
         Ok(Outcome::Succeeded) => (RunStatus::Succeeded, None),
@@ -141,20 +129,13 @@ pub fn execute(
     result
 }
 
-fn execute_stages(
-    ctx: &Context<'_>,
-    run_id: RunId,
-    cancel: &CancelFlag,
-) -> Result<Outcome, PipelineError> {
+fn execute_stages(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Result<Outcome, PipelineError> {
     let store = ctx.store;
     let run = store.run(run_id)?;
     let settings = match store.run_settings(run_id)? {
-        Some(saved) => {
-            serde_json::from_str(&saved).map_err(|e| PipelineError::Settings(e.to_string()))?
-        }
+        Some(saved) => serde_json::from_str(&saved).map_err(|e| PipelineError::Settings(e.to_string()))?,
         None => {
-            let json = serde_json::to_string(&ctx.settings)
-                .map_err(|e| PipelineError::Settings(e.to_string()))?;
+            let json = serde_json::to_string(&ctx.settings).map_err(|e| PipelineError::Settings(e.to_string()))?;
             store.set_run_settings(run_id, &json)?;
             ctx.settings.clone()
         }
@@ -165,10 +146,7 @@ fn execute_stages(
             return Ok(Outcome::Cancelled);
         }
         if store.is_stage_done(run_id, stage.name())? {
-            store.add_event(
-                run_id,
-                &format!("Stage {}: already done, skipped", stage.name()),
-            )?;
+            store.add_event(run_id, &format!("Stage {}: already done, skipped", stage.name()))?;
             continue;
         }
         let started = std::time::Instant::now();
@@ -184,24 +162,13 @@ fn execute_stages(
             return Ok(Outcome::Cancelled);
         }
         store.mark_stage_done(run_id, stage.name())?;
-        store.add_event(
-            run_id,
-            &format!(
-                "Stage {}: done in {}",
-                stage.name(),
-                human_duration(started.elapsed())
-            ),
-        )?;
+        store.add_event(run_id, &format!("Stage {}: done in {}", stage.name(), human_duration(started.elapsed())))?;
     }
     Ok(Outcome::Succeeded)
 }
 
 fn human_duration(d: std::time::Duration) -> String {
-    if d.as_secs() >= 1 {
-        format!("{:.1} s", d.as_secs_f64())
-    } else {
-        format!("{} ms", d.as_millis())
-    }
+    if d.as_secs() >= 1 { format!("{:.1} s", d.as_secs_f64()) } else { format!("{} ms", d.as_millis()) }
 }
 
 #[cfg(test)]

@@ -16,15 +16,12 @@ use crate::store::{DatasetId, NewDataset, StatsLevel};
 
 /// A 3-second, 10 fps video: a face photo when the models are fetched, else grey frames.
 fn test_video(dir: &std::path::Path, name: &str, grey: f64) -> Vec<u8> {
-    let photo =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/face-api/demo/sample2.jpg");
+    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/face-api/demo/sample2.jpg");
     let base = opencv::imgcodecs::imread(photo.to_str().unwrap(), opencv::imgcodecs::IMREAD_COLOR)
         .ok()
         .filter(|m| !m.empty() && grey < 0.0)
         .map(|m| crate::frames::downscale(&m, 480).unwrap())
-        .unwrap_or_else(|| {
-            Mat::new_rows_cols_with_default(240, 320, CV_8UC3, Scalar::all(grey.abs())).unwrap()
-        });
+        .unwrap_or_else(|| Mat::new_rows_cols_with_default(240, 320, CV_8UC3, Scalar::all(grey.abs())).unwrap());
     let frames = vec![base; 30];
     let path = dir.join(name);
     crate::video_writer::write_mp4(&path, 10.0, &frames).unwrap();
@@ -70,27 +67,14 @@ fn dataset(store: &Store, base: &str) -> DatasetId {
         "Performance,Video URL\n1.0,{base}/face.mp4\n3.0,{base}/face-copy.mp4\n2.0,{base}/grey.mp4\n5.0,{base}/missing.mp4\n4.0,{base}/face.mp4\n"
     );
     let sheet = parse_csv(csv.as_bytes()).unwrap();
-    let new = NewDataset {
-        name: "t.csv",
-        sha256: "x",
-        size_bytes: csv.len() as u64,
-        is_demo: false,
-    };
+    let new = NewDataset { name: "t.csv", sha256: "x", size_bytes: csv.len() as u64, is_demo: false };
     store.insert_dataset(&new, &sheet).unwrap()
 }
 
-fn run_in_thread(
-    data_dir: std::path::PathBuf,
-    run: RunId,
-    cancel: CancelFlag,
-) -> Result<Outcome, String> {
+fn run_in_thread(data_dir: std::path::PathBuf, run: RunId, cancel: CancelFlag) -> Result<Outcome, String> {
     std::thread::spawn(move || {
         let store = Store::open(&data_dir).unwrap();
-        let ctx = Context {
-            store: &store,
-            data_dir: data_dir.clone(),
-            settings: PipelineSettings::default(),
-        };
+        let ctx = Context { store: &store, data_dir: data_dir.clone(), settings: PipelineSettings::default() };
         execute(&ctx, run, &cancel).map_err(|e| e.to_string())
     })
     .join()
@@ -105,24 +89,12 @@ async fn a_run_goes_from_rows_to_creator_statistics() {
     let dataset = dataset(&store, &served.base);
     let run = store.create_run(dataset).unwrap();
     let data_dir = dir.path().to_path_buf();
-    let outcome =
-        tokio::task::spawn_blocking(move || run_in_thread(data_dir, run, CancelFlag::new()))
-            .await
-            .unwrap();
+    let outcome = tokio::task::spawn_blocking(move || run_in_thread(data_dir, run, CancelFlag::new())).await.unwrap();
     assert_eq!(outcome, Ok(Outcome::Succeeded));
 
     let outcomes = store.row_outcomes(run).unwrap();
     let statuses: Vec<&str> = outcomes.iter().map(|o| o.status.as_str()).collect();
-    assert_eq!(
-        statuses,
-        [
-            "downloaded",
-            "downloaded",
-            "downloaded",
-            "failed",
-            "downloaded"
-        ]
-    );
+    assert_eq!(statuses, ["downloaded", "downloaded", "downloaded", "failed", "downloaded"]);
     assert_eq!(outcomes[3].detail.as_deref(), Some("HTTP 404 Not Found"));
     assert_eq!(
         served.hits.load(Ordering::SeqCst),
@@ -131,41 +103,21 @@ async fn a_run_goes_from_rows_to_creator_statistics() {
     );
 
     let grouping = store.grouping(run).unwrap();
-    assert_eq!(
-        grouping.videos.len(),
-        2,
-        "face.mp4 and face-copy.mp4 are the same bytes: one video"
-    );
+    assert_eq!(grouping.videos.len(), 2, "face.mp4 and face-copy.mp4 are the same bytes: one video");
     assert_eq!(grouping.video_of_row[&2], grouping.video_of_row[&3]);
 
     let video_stats = store.stats(run, StatsLevel::Video).unwrap();
-    let face_video = video_stats
-        .iter()
-        .find(|s| s.key == Some(grouping.video_of_row[&2]))
-        .unwrap();
+    let face_video = video_stats.iter().find(|s| s.key == Some(grouping.video_of_row[&2])).unwrap();
     assert_eq!(face_video.ads, 3);
     assert!((face_video.mean - (1.0 + 3.0 + 4.0) / 3.0).abs() < 1e-12);
 
     let creators = store.stats(run, StatsLevel::Creator).unwrap();
-    let no_face = creators
-        .iter()
-        .find(|s| s.key.is_none())
-        .expect("the grey video has nobody on camera");
+    let no_face = creators.iter().find(|s| s.key.is_none()).expect("the grey video has nobody on camera");
     assert_eq!((no_face.ads, no_face.mean), (1, 2.0));
-    if std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("models/face-api/demo/sample2.jpg")
-        .is_file()
-    {
-        assert_eq!(
-            grouping.creators.len(),
-            1,
-            "the face video is one provisional creator"
-        );
+    if std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/face-api/demo/sample2.jpg").is_file() {
+        assert_eq!(grouping.creators.len(), 1, "the face video is one provisional creator");
         let face = faces_dir(dir.path()).join(&grouping.creators[0].face_file);
-        assert!(
-            std::fs::read(face).unwrap().starts_with(&[0xFF, 0xD8]),
-            "the creator's face is a JPEG"
-        );
+        assert!(std::fs::read(face).unwrap().starts_with(&[0xFF, 0xD8]), "the creator's face is a JPEG");
         assert_eq!(creators[0].ads, 3);
     }
 }
@@ -188,60 +140,24 @@ async fn a_resumed_run_downloads_and_decodes_nothing_again() {
     let hits_after_first = served.hits.load(Ordering::SeqCst);
 
     // The server died after the analyse stage: later stages never finished.
-    store
-        .forget_stages_after(run, Stage::Analyse.name())
-        .unwrap();
+    store.forget_stages_after(run, Stage::Analyse.name()).unwrap();
     store.set_run_status(run, RunStatus::Running, None).unwrap();
     assert_eq!(store.mark_interrupted_runs().unwrap(), vec![run]);
-    let second =
-        tokio::task::spawn_blocking(move || run_in_thread(data_dir, run, CancelFlag::new()))
-            .await
-            .unwrap();
+    let second = tokio::task::spawn_blocking(move || run_in_thread(data_dir, run, CancelFlag::new())).await.unwrap();
     assert_eq!(second, Ok(Outcome::Succeeded));
-    assert_eq!(
-        served.hits.load(Ordering::SeqCst),
-        hits_after_first,
-        "nothing downloaded again"
-    );
-    let events: Vec<String> = store
-        .events(run)
-        .unwrap()
-        .into_iter()
-        .map(|e| e.message)
-        .collect();
-    assert!(
-        events
-            .iter()
-            .any(|m| m == "Stage fetch: already done, skipped"),
-        "{events:?}"
-    );
-    assert!(
-        events
-            .iter()
-            .any(|m| m == "Stage analyse: already done, skipped"),
-        "{events:?}"
-    );
+    assert_eq!(served.hits.load(Ordering::SeqCst), hits_after_first, "nothing downloaded again");
+    let events: Vec<String> = store.events(run).unwrap().into_iter().map(|e| e.message).collect();
+    assert!(events.iter().any(|m| m == "Stage fetch: already done, skipped"), "{events:?}");
+    assert!(events.iter().any(|m| m == "Stage analyse: already done, skipped"), "{events:?}");
     assert_eq!(store.grouping(run).unwrap().videos.len(), 2);
 
     // A second run of the same dataset finds every video in the cache and every analysis done.
     let rerun = store.create_run(dataset).unwrap();
     let data_dir = dir.path().to_path_buf();
-    let third =
-        tokio::task::spawn_blocking(move || run_in_thread(data_dir, rerun, CancelFlag::new()))
-            .await
-            .unwrap();
+    let third = tokio::task::spawn_blocking(move || run_in_thread(data_dir, rerun, CancelFlag::new())).await.unwrap();
     assert_eq!(third, Ok(Outcome::Succeeded));
-    assert_eq!(
-        served.hits.load(Ordering::SeqCst),
-        hits_after_first + 1,
-        "only the failed URL is tried again"
-    );
-    let statuses: Vec<String> = store
-        .row_outcomes(rerun)
-        .unwrap()
-        .into_iter()
-        .map(|o| o.status)
-        .collect();
+    assert_eq!(served.hits.load(Ordering::SeqCst), hits_after_first + 1, "only the failed URL is tried again");
+    let statuses: Vec<String> = store.row_outcomes(rerun).unwrap().into_iter().map(|o| o.status).collect();
     assert_eq!(statuses, ["cached", "cached", "cached", "failed", "cached"]);
 }
 
@@ -253,16 +169,7 @@ fn a_cancelled_run_stops_and_says_so() {
     let run = store.create_run(dataset).unwrap();
     let cancel = CancelFlag::new();
     cancel.cancel();
-    assert_eq!(
-        run_in_thread(dir.path().to_path_buf(), run, cancel),
-        Ok(Outcome::Cancelled)
-    );
+    assert_eq!(run_in_thread(dir.path().to_path_buf(), run, cancel), Ok(Outcome::Cancelled));
     assert_eq!(store.run(run).unwrap().status, RunStatus::Cancelled);
-    assert!(
-        store
-            .events(run)
-            .unwrap()
-            .iter()
-            .any(|e| e.message == "Cancelled")
-    );
+    assert!(store.events(run).unwrap().iter().any(|e| e.message == "Cancelled"));
 }

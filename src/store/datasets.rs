@@ -84,9 +84,8 @@ impl Store {
                 "INSERT INTO rows (dataset_id, row_number, accepted, video_url, performance, perf_raw, extra)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
-            let mut insert_problem = tx.prepare(
-                "INSERT INTO row_problems (dataset_id, row_number, field, message) VALUES (?1, ?2, ?3, ?4)",
-            )?;
+            let mut insert_problem = tx
+                .prepare("INSERT INTO row_problems (dataset_id, row_number, field, message) VALUES (?1, ?2, ?3, ?4)")?;
             for ad in &sheet.accepted {
                 insert_row.execute(params![
                     id,
@@ -119,24 +118,15 @@ impl Store {
 
     pub fn dataset(&self, id: DatasetId) -> Result<Dataset> {
         self.conn()
-            .query_row(
-                &format!("SELECT {DATASET_COLUMNS} FROM datasets d WHERE d.id = ?1"),
-                [id],
-                dataset_from_row,
-            )
+            .query_row(&format!("SELECT {DATASET_COLUMNS} FROM datasets d WHERE d.id = ?1"), [id], dataset_from_row)
             .optional()?
-            .ok_or(StoreError::NotFound {
-                what: "dataset",
-                id,
-            })
+            .ok_or(StoreError::NotFound { what: "dataset", id })
     }
 
     /// All datasets, newest first.
     pub fn list_datasets(&self) -> Result<Vec<Dataset>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {DATASET_COLUMNS} FROM datasets d ORDER BY d.id DESC"
-        ))?;
+        let mut stmt = conn.prepare(&format!("SELECT {DATASET_COLUMNS} FROM datasets d ORDER BY d.id DESC"))?;
         let rows = stmt.query_map([], dataset_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -149,18 +139,11 @@ impl Store {
              WHERE dataset_id = ?1 AND accepted = 1 ORDER BY row_number",
         )?;
         let raw = stmt
-            .query_map([id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
-            })?
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
             .collect::<rusqlite::Result<Vec<(u32, String, f64, String)>>>()?;
         raw.into_iter()
             .map(|(row, video_url, performance, extra)| {
-                Ok(AdRow {
-                    row,
-                    video_url,
-                    performance,
-                    extra: from_json(&extra)?,
-                })
+                Ok(AdRow { row, video_url, performance, extra: from_json(&extra)? })
             })
             .collect()
     }
@@ -173,9 +156,7 @@ impl Store {
              WHERE dataset_id = ?1 AND accepted = 0 ORDER BY row_number",
         )?;
         let raw = stmt
-            .query_map([id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
-            })?
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
             .collect::<rusqlite::Result<Vec<(u32, Option<String>, Option<String>, String)>>>()?;
         let mut problems_stmt = conn.prepare(
             "SELECT field, message FROM row_problems WHERE dataset_id = ?1 AND row_number = ?2 ORDER BY rowid",
@@ -183,21 +164,9 @@ impl Store {
         raw.into_iter()
             .map(|(row, video_url, performance, extra)| {
                 let problems = problems_stmt
-                    .query_map(params![id, row], |r| {
-                        Ok(RowProblem {
-                            row,
-                            field: r.get(0)?,
-                            message: r.get(1)?,
-                        })
-                    })?
+                    .query_map(params![id, row], |r| Ok(RowProblem { row, field: r.get(0)?, message: r.get(1)? }))?
                     .collect::<rusqlite::Result<_>>()?;
-                Ok(RejectedRow {
-                    row,
-                    video_url,
-                    performance,
-                    extra: from_json(&extra)?,
-                    problems,
-                })
+                Ok(RejectedRow { row, video_url, performance, extra: from_json(&extra)?, problems })
             })
             .collect()
     }

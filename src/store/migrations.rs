@@ -3,10 +3,7 @@
 use rusqlite_migration::{M, Migrations};
 
 pub(super) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(V1_DATASETS_ROWS_RUNS),
-        M::up(V2_VIDEOS_FACES_RESULTS),
-    ])
+    Migrations::new(vec![M::up(V1_DATASETS_ROWS_RUNS), M::up(V2_VIDEOS_FACES_RESULTS), M::up(V3_FINGERPRINTS_HOOKS)])
 }
 
 const V1_DATASETS_ROWS_RUNS: &str = r#"
@@ -124,9 +121,9 @@ CREATE TABLE run_videos (
     video_id    INTEGER NOT NULL,
     sha256      TEXT    NOT NULL,
     creator_id  INTEGER,
-    PRIMARY KEY (run_id, video_id)
+    PRIMARY KEY (run_id, sha256)
 );
-CREATE INDEX run_videos_by_sha ON run_videos(run_id, sha256);
+CREATE INDEX run_videos_by_video ON run_videos(run_id, video_id);
 CREATE TABLE run_creators (
     run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     creator_id  INTEGER NOT NULL,
@@ -150,6 +147,13 @@ CREATE TABLE run_stats (
     worst      REAL    NOT NULL,
     PRIMARY KEY (run_id, level, group_id)
 );
+"#;
+
+const V3_FINGERPRINTS_HOOKS: &str = r#"
+-- Per sampled frame: JSON [{time_ds, phash, colour}], for near-duplicate grouping.
+ALTER TABLE video_analyses ADD COLUMN fingerprints TEXT NOT NULL DEFAULT '[]';
+-- Unique videos sharing a body behind different hooks share a family.
+ALTER TABLE run_videos ADD COLUMN hook_family INTEGER NOT NULL DEFAULT 0;
 "#;
 
 #[cfg(test)]

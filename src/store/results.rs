@@ -46,6 +46,7 @@ pub struct AdLine {
     /// `rejected: …`, `failed: …`, `downloaded`, `cached`, or `ingested` for an unfinished run.
     pub status: String,
     pub video_id: Option<u32>,
+    pub hook_family: Option<u32>,
     pub creator_id: Option<u32>,
 }
 
@@ -74,12 +75,7 @@ impl Store {
             "SELECT row_number, status, detail, video_sha256 FROM run_rows WHERE run_id = ?1 ORDER BY row_number",
         )?;
         let rows = stmt.query_map([run], |r| {
-            Ok(RowOutcome {
-                row: r.get(0)?,
-                status: r.get(1)?,
-                detail: r.get(2)?,
-                sha256: r.get(3)?,
-            })
+            Ok(RowOutcome { row: r.get(0)?, status: r.get(1)?, detail: r.get(2)?, sha256: r.get(3)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -92,11 +88,11 @@ impl Store {
         tx.execute("DELETE FROM run_creators WHERE run_id = ?1", [run])?;
         {
             let mut video = tx.prepare(
-                "INSERT INTO run_videos (run_id, video_id, sha256, creator_id) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO run_videos (run_id, video_id, sha256, creator_id, hook_family) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for v in &grouping.videos {
                 for sha in &v.sha256s {
-                    video.execute(params![run, v.id, sha, v.creator])?;
+                    video.execute(params![run, v.id, sha, v.creator, v.hook_family])?;
                 }
             }
             let mut creator =
@@ -114,46 +110,31 @@ impl Store {
         let conn = self.conn();
         let mut videos: Vec<UniqueVideo> = Vec::new();
         let mut stmt =
-            conn.prepare("SELECT video_id, sha256, creator_id FROM run_videos WHERE run_id = ?1 ORDER BY video_id")?;
-        let rows = stmt.query_map([run], |r| {
-            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get(2)?))
-        })?;
+            conn.prepare("SELECT video_id, sha256, creator_id, hook_family FROM run_videos WHERE run_id = ?1 ORDER BY video_id, rowid")?;
+        let rows =
+            stmt.query_map([run], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?)))?;
         for row in rows {
-            let (id, sha, creator) = row?;
+            let (id, sha, creator, hook_family) = row?;
             match videos.last_mut() {
                 Some(last) if last.id == id => last.sha256s.push(sha),
-                _ => videos.push(UniqueVideo {
-                    id,
-                    sha256s: vec![sha],
-                    creator,
-                }),
+                _ => videos.push(UniqueVideo { id, sha256s: vec![sha], creator, hook_family }),
             }
         }
-        let mut stmt =
-            conn.prepare("SELECT creator_id, label, face_file FROM run_creators WHERE run_id = ?1 ORDER BY creator_id")?;
+        let mut stmt = conn
+            .prepare("SELECT creator_id, label, face_file FROM run_creators WHERE run_id = ?1 ORDER BY creator_id")?;
         let creators = stmt
             .query_map([run], |r| {
-                Ok(Creator {
-                    id: r.get(0)?,
-                    label: r.get(1)?,
-                    videos: Vec::new(),
-                    face_file: r.get(2)?,
-                })
+                Ok(Creator { id: r.get(0)?, label: r.get(1)?, videos: Vec::new(), face_file: r.get(2)? })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut creators = creators;
         for v in &videos {
-            if let Some(c) = v
-                .creator
-                .and_then(|c| creators.iter_mut().find(|x| x.id == c))
-            {
+            if let Some(c) = v.creator.and_then(|c| creators.iter_mut().find(|x| x.id == c)) {
                 c.videos.push(v.id);
             }
         }
-        let video_of_sha: HashMap<&str, u32> = videos
-            .iter()
-            .flat_map(|v| v.sha256s.iter().map(move |s| (s.as_str(), v.id)))
-            .collect();
+        let video_of_sha: HashMap<&str, u32> =
+            videos.iter().flat_map(|v| v.sha256s.iter().map(move |s| (s.as_str(), v.id))).collect();
         let mut stmt = conn
             .prepare("SELECT row_number, video_sha256 FROM run_rows WHERE run_id = ?1 AND video_sha256 IS NOT NULL")?;
         let video_of_row = stmt
@@ -162,21 +143,14 @@ impl Store {
             .into_iter()
             .filter_map(|(row, sha)| video_of_sha.get(sha.as_str()).map(|v| (row, *v)))
             .collect();
-        Ok(Grouping {
-            videos,
-            creators,
-            video_of_row,
-        })
+        Ok(Grouping { videos, creators, video_of_row })
     }
 
     /// Replaces the run's statistics at one level.
     pub fn save_stats(&self, run: RunId, level: StatsLevel, stats: &[GroupStats]) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute(
-            "DELETE FROM run_stats WHERE run_id = ?1 AND level = ?2",
-            params![run, level.as_str()],
-        )?;
+        tx.execute("DELETE FROM run_stats WHERE run_id = ?1 AND level = ?2", params![run, level.as_str()])?;
         {
             let mut stmt = tx.prepare(
                 "INSERT INTO run_stats (run_id, level, group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst)
@@ -236,9 +210,7 @@ impl Store {
              WHERE rr.run_id = ?1 ORDER BY rr.row_number",
         )?;
         let mut urls: HashMap<u32, Vec<String>> = HashMap::new();
-        for row in stmt.query_map(params![run, dataset], |r| {
-            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
-        })? {
+        for row in stmt.query_map(params![run, dataset], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))? {
             let (video, url) = row?;
             let list = urls.entry(video).or_default();
             if !list.contains(&url) {
@@ -254,19 +226,12 @@ impl Store {
             .rejected_rows(dataset)?
             .into_iter()
             .map(|r| {
-                (
-                    r.row,
-                    r.problems
-                        .iter()
-                        .map(|p| format!("{}: {}", p.field, p.message))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                )
+                (r.row, r.problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))
             })
             .collect();
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT r.row_number, r.video_url, r.perf_raw, r.accepted, rr.status, rr.detail, rv.video_id, rv.creator_id
+            "SELECT r.row_number, r.video_url, r.perf_raw, r.accepted, rr.status, rr.detail, rv.video_id, rv.creator_id, rv.hook_family
              FROM rows r
              LEFT JOIN run_rows rr ON rr.run_id = ?1 AND rr.row_number = r.row_number
              LEFT JOIN run_videos rv ON rv.run_id = ?1 AND rv.sha256 = rr.video_sha256
@@ -283,10 +248,7 @@ impl Store {
                 video_url: r.get(1)?,
                 performance: r.get(2)?,
                 status: if !accepted {
-                    format!(
-                        "rejected: {}",
-                        problems.get(&row).cloned().unwrap_or_default()
-                    )
+                    format!("rejected: {}", problems.get(&row).cloned().unwrap_or_default())
                 } else {
                     match (status, detail) {
                         (Some(s), Some(d)) => format!("{s}: {d}"),
@@ -296,6 +258,7 @@ impl Store {
                 },
                 video_id: r.get(6)?,
                 creator_id: r.get(7)?,
+                hook_family: r.get(8)?,
             })
         })?;
         Ok(lines.collect::<rusqlite::Result<_>>()?)

@@ -32,16 +32,9 @@ impl RunStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Queued,
-            Self::Running,
-            Self::Cancelled,
-            Self::Succeeded,
-            Self::Failed,
-            Self::Interrupted,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == s)
+        [Self::Queued, Self::Running, Self::Cancelled, Self::Succeeded, Self::Failed, Self::Interrupted]
+            .into_iter()
+            .find(|status| status.as_str() == s)
     }
 
     /// Still has work to do (or is doing it).
@@ -51,10 +44,7 @@ impl RunStatus {
 
     /// Can be started again from where it stopped.
     pub fn is_resumable(self) -> bool {
-        matches!(
-            self,
-            RunStatus::Cancelled | RunStatus::Failed | RunStatus::Interrupted
-        )
+        matches!(self, RunStatus::Cancelled | RunStatus::Failed | RunStatus::Interrupted)
     }
 }
 
@@ -78,16 +68,16 @@ pub struct RunEvent {
     pub message: String,
 }
 
-const RUN_COLUMNS: &str = "id, dataset_id, status, stage, done, total, created_at_ms, started_at_ms, finished_at_ms, error";
+const RUN_COLUMNS: &str =
+    "id, dataset_id, status, stage, done, total, created_at_ms, started_at_ms, finished_at_ms, error";
 
 fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
     let status: String = row.get(2)?;
     Ok(Run {
         id: row.get(0)?,
         dataset_id: row.get(1)?,
-        status: RunStatus::parse(&status).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, status.into())
-        })?,
+        status: RunStatus::parse(&status)
+            .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, status.into()))?,
         stage: row.get(3)?,
         done: row.get(4)?,
         total: row.get(5)?,
@@ -114,11 +104,7 @@ impl Store {
 
     pub fn run(&self, id: RunId) -> Result<Run> {
         self.conn()
-            .query_row(
-                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
-                [id],
-                run_from_row,
-            )
+            .query_row(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"), [id], run_from_row)
             .optional()?
             .ok_or(StoreError::NotFound { what: "run", id })
     }
@@ -126,9 +112,8 @@ impl Store {
     /// Runs of a dataset, newest first.
     pub fn runs_for_dataset(&self, dataset_id: DatasetId) -> Result<Vec<Run>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE dataset_id = ?1 ORDER BY id DESC"
-        ))?;
+        let mut stmt =
+            conn.prepare(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE dataset_id = ?1 ORDER BY id DESC"))?;
         let runs = stmt.query_map([dataset_id], run_from_row)?;
         Ok(runs.collect::<rusqlite::Result<_>>()?)
     }
@@ -167,9 +152,7 @@ impl Store {
             (RunStatus::Running, _) => "Started".to_string(),
             (RunStatus::Succeeded, _) => "Finished".to_string(),
             (RunStatus::Cancelled, _) => "Cancelled".to_string(),
-            (RunStatus::Interrupted, _) => {
-                "Interrupted: the server stopped during the run".to_string()
-            }
+            (RunStatus::Interrupted, _) => "Interrupted: the server stopped during the run".to_string(),
             (RunStatus::Failed, Some(e)) => format!("Failed: {e}"),
             (RunStatus::Failed, None) => "Failed".to_string(),
         };
@@ -187,18 +170,11 @@ impl Store {
 
     /// The settings (JSON) a run was first started with, if it has started.
     pub fn run_settings(&self, id: RunId) -> Result<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row("SELECT settings FROM runs WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })?)
+        Ok(self.conn().query_row("SELECT settings FROM runs WHERE id = ?1", [id], |r| r.get(0))?)
     }
 
     pub fn set_run_settings(&self, id: RunId, settings: &str) -> Result<()> {
-        self.conn().execute(
-            "UPDATE runs SET settings = ?2 WHERE id = ?1",
-            params![id, settings],
-        )?;
+        self.conn().execute("UPDATE runs SET settings = ?2 WHERE id = ?1", params![id, settings])?;
         Ok(())
     }
 
@@ -213,14 +189,8 @@ impl Store {
     /// A run's events, oldest first.
     pub fn events(&self, run: RunId) -> Result<Vec<RunEvent>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT at_ms, message FROM run_events WHERE run_id = ?1 ORDER BY id")?;
-        let events = stmt.query_map([run], |r| {
-            Ok(RunEvent {
-                at_ms: r.get(0)?,
-                message: r.get(1)?,
-            })
-        })?;
+        let mut stmt = conn.prepare("SELECT at_ms, message FROM run_events WHERE run_id = ?1 ORDER BY id")?;
+        let events = stmt.query_map([run], |r| Ok(RunEvent { at_ms: r.get(0)?, message: r.get(1)? }))?;
         Ok(events.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -237,11 +207,7 @@ impl Store {
     pub fn is_stage_done(&self, run: RunId, stage: &str) -> Result<bool> {
         Ok(self
             .conn()
-            .query_row(
-                "SELECT 1 FROM run_stages WHERE run_id = ?1 AND stage = ?2",
-                params![run, stage],
-                |_| Ok(()),
-            )
+            .query_row("SELECT 1 FROM run_stages WHERE run_id = ?1 AND stage = ?2", params![run, stage], |_| Ok(()))
             .optional()?
             .is_some())
     }
@@ -249,9 +215,16 @@ impl Store {
     /// Names of the stages the run has finished, in the order they finished.
     pub fn finished_stages(&self, run: RunId) -> Result<Vec<String>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT stage FROM run_stages WHERE run_id = ?1 ORDER BY rowid")?;
+        let mut stmt = conn.prepare("SELECT stage FROM run_stages WHERE run_id = ?1 ORDER BY rowid")?;
         let stages = stmt.query_map([run], |r| r.get(0))?;
+        Ok(stages.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// (stage, finished at) of the run's finished stages, in the order they finished.
+    pub fn stage_finish_times(&self, run: RunId) -> Result<Vec<(String, i64)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT stage, finished_at_ms FROM run_stages WHERE run_id = ?1 ORDER BY rowid")?;
+        let stages = stmt.query_map([run], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(stages.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -5,6 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{Result, Store, StoreError, now_ms};
 use crate::faces::FaceSummary;
 use crate::fetch::{CachedVideo, Container};
+use crate::fingerprint::FrameHash;
 use crate::frames::VideoInfo;
 
 /// What the analyse stage learned about one video.
@@ -18,6 +19,8 @@ pub struct VideoAnalysis {
     pub face_time_s: Option<f64>,
     /// Why the video could not be analysed (corrupt, no frames…).
     pub error: Option<String>,
+    /// One per sampled frame, in order.
+    pub fingerprints: Vec<FrameHash>,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -36,13 +39,9 @@ impl Store {
             )
             .optional()?;
         row.map(|(sha256, size_bytes, container)| {
-            let container = Container::parse(&container)
-                .ok_or_else(|| StoreError::Corrupt(format!("container {container}")))?;
-            Ok(CachedVideo {
-                sha256,
-                size_bytes,
-                container,
-            })
+            let container =
+                Container::parse(&container).ok_or_else(|| StoreError::Corrupt(format!("container {container}")))?;
+            Ok(CachedVideo { sha256, size_bytes, container })
         })
         .transpose()
     }
@@ -51,20 +50,14 @@ impl Store {
     pub fn video(&self, sha256: &str) -> Result<Option<CachedVideo>> {
         let row = self
             .conn()
-            .query_row(
-                "SELECT size_bytes, container FROM videos WHERE sha256 = ?1",
-                [sha256],
-                |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)),
-            )
+            .query_row("SELECT size_bytes, container FROM videos WHERE sha256 = ?1", [sha256], |r| {
+                Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
+            })
             .optional()?;
         row.map(|(size_bytes, container)| {
-            let container = Container::parse(&container)
-                .ok_or_else(|| StoreError::Corrupt(format!("container {container}")))?;
-            Ok(CachedVideo {
-                sha256: sha256.to_string(),
-                size_bytes,
-                container,
-            })
+            let container =
+                Container::parse(&container).ok_or_else(|| StoreError::Corrupt(format!("container {container}")))?;
+            Ok(CachedVideo { sha256: sha256.to_string(), size_bytes, container })
         })
         .transpose()
     }
@@ -87,15 +80,11 @@ impl Store {
         Ok(())
     }
 
-    pub fn video_analysis(
-        &self,
-        sha256: &str,
-        settings_key: &str,
-    ) -> Result<Option<VideoAnalysis>> {
+    pub fn video_analysis(&self, sha256: &str, settings_key: &str) -> Result<Option<VideoAnalysis>> {
         let row = self
             .conn()
             .query_row(
-                "SELECT info, faces, face_file, face_score, face_time_s, error FROM video_analyses
+                "SELECT info, faces, face_file, face_score, face_time_s, error, fingerprints FROM video_analyses
                  WHERE sha256 = ?1 AND settings_key = ?2",
                 params![sha256, settings_key],
                 |r| {
@@ -106,41 +95,31 @@ impl Store {
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
+                        r.get::<_, String>(6)?,
                     ))
                 },
             )
             .optional()?;
-        row.map(|(info, faces, face_file, face_score, face_time_s, error)| {
+        row.map(|(info, faces, face_file, face_score, face_time_s, error, fingerprints)| {
             let parse_err = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
             Ok(VideoAnalysis {
-                info: info
-                    .map(|i| serde_json::from_str(&i))
-                    .transpose()
-                    .map_err(parse_err)?,
-                faces: faces
-                    .map(|f| serde_json::from_str(&f))
-                    .transpose()
-                    .map_err(parse_err)?
-                    .unwrap_or_default(),
+                info: info.map(|i| serde_json::from_str(&i)).transpose().map_err(parse_err)?,
+                faces: faces.map(|f| serde_json::from_str(&f)).transpose().map_err(parse_err)?.unwrap_or_default(),
                 face_file,
                 face_score,
                 face_time_s,
                 error,
+                fingerprints: serde_json::from_str(&fingerprints).map_err(parse_err)?,
             })
         })
         .transpose()
     }
 
-    pub fn save_video_analysis(
-        &self,
-        sha256: &str,
-        settings_key: &str,
-        analysis: &VideoAnalysis,
-    ) -> Result<()> {
+    pub fn save_video_analysis(&self, sha256: &str, settings_key: &str, analysis: &VideoAnalysis) -> Result<()> {
         self.conn().execute(
             "INSERT OR REPLACE INTO video_analyses
-               (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+               (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms, fingerprints)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 sha256,
                 settings_key,
@@ -150,7 +129,8 @@ impl Store {
                 analysis.face_score,
                 analysis.face_time_s,
                 analysis.error,
-                now_ms()
+                now_ms(),
+                json(&analysis.fingerprints)?
             ],
         )?;
         Ok(())

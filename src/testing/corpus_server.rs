@@ -38,24 +38,14 @@ impl CorpusServer {
             .filter_map(|line| line.split_once(','))
             .map(|(path, file)| (path.trim().to_string(), dir.join(file.trim())))
             .collect();
-        let shared = Arc::new(Shared {
-            routes,
-            hits: Mutex::default(),
-        });
-        let app = Router::new()
-            .fallback(serve)
-            .with_state(Arc::clone(&shared));
+        let shared = Arc::new(Shared { routes, hits: Mutex::default() });
+        let app = Router::new().fallback(serve).with_state(Arc::clone(&shared));
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(Self {
-            addr,
-            dir: dir.to_path_buf(),
-            shared,
-            task,
-        })
+        Ok(Self { addr, dir: dir.to_path_buf(), shared, task })
     }
 
     pub fn base_url(&self) -> String {
@@ -81,9 +71,7 @@ impl CorpusServer {
         }
         for line in lines {
             match line.rsplit_once(',') {
-                Some((performance, url)) => {
-                    out.push_str(&format!("{performance},{}\n", self.rewrite_url(url)))
-                }
+                Some((performance, url)) => out.push_str(&format!("{performance},{}\n", self.rewrite_url(url))),
                 None => out.push_str(&format!("{line}\n")),
             }
         }
@@ -92,20 +80,12 @@ impl CorpusServer {
 
     /// Requests received so far for `path` (any method, any range).
     pub fn hits(&self, path: &str) -> usize {
-        self.shared
-            .hits
-            .lock()
-            .map(|h| h.get(path).copied().unwrap_or(0))
-            .unwrap_or(0)
+        self.shared.hits.lock().map(|h| h.get(path).copied().unwrap_or(0)).unwrap_or(0)
     }
 
     /// Requests received so far, all paths.
     pub fn total_hits(&self) -> usize {
-        self.shared
-            .hits
-            .lock()
-            .map(|h| h.values().sum())
-            .unwrap_or(0)
+        self.shared.hits.lock().map(|h| h.values().sum()).unwrap_or(0)
     }
 }
 
@@ -141,34 +121,20 @@ mod tests {
             return;
         };
         let server = CorpusServer::start(&dir).await.unwrap();
-        let url = server.rewrite_url(
-            "https://fgimagestorage.blob.core.windows.net/facebook-assets/hd-999607261342550",
-        );
+        let url = server.rewrite_url("https://fgimagestorage.blob.core.windows.net/facebook-assets/hd-999607261342550");
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
         let client = reqwest::Client::new();
 
         let whole = client.get(&url).send().await.unwrap();
         assert_eq!(whole.status(), 200);
         let bytes = whole.bytes().await.unwrap();
-        assert_eq!(
-            bytes.as_ref(),
-            std::fs::read(dir.join("videos/c00.mp4")).unwrap()
-        );
+        assert_eq!(bytes.as_ref(), std::fs::read(dir.join("videos/c00.mp4")).unwrap());
 
-        let part = client
-            .get(&url)
-            .header("Range", "bytes=4-11")
-            .send()
-            .await
-            .unwrap();
+        let part = client.get(&url).header("Range", "bytes=4-11").send().await.unwrap();
         assert_eq!(part.status(), 206);
         assert_eq!(part.bytes().await.unwrap().as_ref(), &bytes[4..12]);
 
-        let missing = client
-            .get(format!("{}/nope", server.base_url()))
-            .send()
-            .await
-            .unwrap();
+        let missing = client.get(format!("{}/nope", server.base_url())).send().await.unwrap();
         assert_eq!(missing.status(), 404);
         assert_eq!(server.hits("/facebook-assets/hd-999607261342550"), 2);
 

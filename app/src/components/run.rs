@@ -11,16 +11,8 @@ pub fn RunBadge(status: String) -> impl IntoView {
 }
 
 #[component]
-pub fn RunCard(
-    run: RunView,
-    cancel: ServerAction<CancelRun>,
-    resume: ServerAction<ResumeRun>,
-) -> impl IntoView {
-    let percent = if run.total == 0 {
-        0.0
-    } else {
-        run.done as f64 * 100.0 / run.total as f64
-    };
+pub fn RunCard(run: RunView, cancel: ServerAction<CancelRun>, resume: ServerAction<ResumeRun>) -> impl IntoView {
+    let percent = if run.total == 0 { 0.0 } else { run.done as f64 * 100.0 / run.total as f64 };
     let stage = run.stage.clone().unwrap_or_else(|| "waiting".to_string());
     view! {
         <article class="run" id=format!("run-{}", run.id) data-status=run.status.clone()>

@@ -13,11 +13,8 @@ pub fn UploadForm(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView 
     let chosen = RwSignal::new(None::<String>);
 
     let remember_choice = move || {
-        let name = input_ref
-            .get()
-            .and_then(|input| input.files())
-            .and_then(|files| files.get(0))
-            .map(|file| file.name());
+        let name =
+            input_ref.get().and_then(|input| input.files()).and_then(|files| files.get(0)).map(|file| file.name());
         chosen.set(name);
     };
     let on_drop = move |ev: DragEvent| {

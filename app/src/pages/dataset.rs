@@ -11,13 +11,7 @@ use crate::format;
 #[component]
 pub fn DatasetPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(-1)
-    };
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
 
     let start = ServerAction::<StartRun>::new();
     let cancel = ServerAction::<CancelRun>::new();
@@ -25,15 +19,7 @@ pub fn DatasetPage() -> impl IntoView {
     let active = RwSignal::new(false);
     let tick = use_poll(active);
     let report = Resource::new(
-        move || {
-            (
-                id(),
-                tick.get(),
-                start.version().get(),
-                cancel.version().get(),
-                resume.version().get(),
-            )
-        },
+        move || (id(), tick.get(), start.version().get(), cancel.version().get(), resume.version().get()),
         |(id, ..)| get_dataset_report(id),
     );
 
@@ -63,14 +49,11 @@ fn Report(
     resume: ServerAction<ResumeRun>,
 ) -> impl IntoView {
     let action_error = move || {
-        [
-            start.value().get().and_then(Result::err),
-            resume.value().get().and_then(Result::err),
-        ]
-        .into_iter()
-        .flatten()
-        .next()
-        .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+        [start.value().get().and_then(Result::err), resume.value().get().and_then(Result::err)]
+            .into_iter()
+            .flatten()
+            .next()
+            .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
     };
     let has_active = report.has_active_run();
     view! {

@@ -11,13 +11,7 @@ use crate::format;
 #[component]
 pub fn RunPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(-1)
-    };
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
     let active = RwSignal::new(false);
     let tick = use_poll(active);
     let report = Resource::new(move || (id(), tick.get()), |(id, _)| get_run_report(id));
@@ -42,11 +36,7 @@ pub fn RunPage() -> impl IntoView {
 #[component]
 fn Report(report: RunReport) -> impl IntoView {
     let run = report.run.clone();
-    let creators_on_camera = report
-        .creators
-        .iter()
-        .filter(|c| c.creator_id.is_some())
-        .count();
+    let creators_on_camera = report.creators.iter().filter(|c| c.creator_id.is_some()).count();
     view! {
         <Title text=format!("Run {} · {}", run.id, report.dataset_name) />
         <section class="card">

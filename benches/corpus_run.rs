@@ -1,0 +1,57 @@
+//! Benchmark: the whole pipeline on the replay corpus (268 rows, 75 videos) through the local
+//! corpus server, from a cold cache. Prints wall time, the time of each stage, and the peak
+//! resident memory of the process. Run with `make bench` (release build).
+
+use std::time::Instant;
+
+use ips_core::ingest::parse_csv;
+use ips_core::pipeline::{self, CancelFlag, Context, PipelineSettings};
+use ips_core::store::{NewDataset, Store};
+use ips_core::testing::{CorpusServer, corpus_dir};
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn main() {
+    let Some(dir) = corpus_dir() else {
+        eprintln!("SKIPPED: the replay corpus (../shared/corpus) is absent");
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let server = runtime.block_on(CorpusServer::start(&dir)).expect("corpus server");
+    let csv = server.rewritten_assignment_csv().expect("corpus csv");
+    let data = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(data.path()).expect("store");
+    let sheet = parse_csv(csv.as_bytes()).expect("corpus parses");
+    let dataset = store
+        .insert_dataset(
+            &NewDataset { name: "assignment.csv", sha256: "bench", size_bytes: csv.len() as u64, is_demo: false },
+            &sheet,
+        )
+        .expect("dataset");
+    let run = store.create_run(dataset).expect("run");
+    let settings = PipelineSettings::default();
+    let workers = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let ctx = Context { store: &store, data_dir: data.path().to_path_buf(), settings };
+
+    let started = Instant::now();
+    let _guard = runtime.enter();
+    pipeline::execute(&ctx, run, &CancelFlag::new()).expect("the corpus run succeeds");
+    let wall = started.elapsed().as_secs_f64();
+
+    let start_ms = store.run(run).expect("run").started_at_ms.unwrap_or_default();
+    println!("corpus run: {} rows, 75 videos, {workers} cores, cold cache", sheet.accepted.len());
+    let mut previous = start_ms;
+    for (stage, finished) in store.stage_finish_times(run).expect("stage times") {
+        println!("  {stage:<11} {:>7.2} s", (finished - previous) as f64 / 1000.0);
+        previous = finished;
+    }
+    println!("  {:<11} {:>7.2} s", "total", wall);
+    if let Some(rss) = peak_rss_mib() {
+        println!("  peak RSS    {rss:>7.0} MiB");
+    }
+}

@@ -1,0 +1,189 @@
+//! Near-duplicate videos: which files are the same creative (re-encoded, re-framed, re-captioned,
+//! trimmed) and which share a body behind a different hook.
+//!
+//! Every pair of videos is aligned ([`crate::align`]). Two levels, thresholds in
+//! [`SimilaritySettings`]:
+//! 1. **same video** — the shared stretch covers most of the shorter video and a good part of
+//!    the longer one: re-encodes, re-framings, a changed caption or end card, and trimmed copies;
+//! 2. **same body, different hook** — a long shared stretch that both videos reach only after an
+//!    opening of their own (each put a different hook in front of the same body).
+//!
+//! Groups are the connected components of each relation (union–find): same-video groups become
+//! unique videos; hook families join unique videos that share a body.
+
+use serde::{Deserialize, Serialize};
+
+use crate::align::align;
+use crate::fingerprint::FrameHash;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimilaritySettings {
+    /// Two frames match when their fingerprint distance is at most this (share of differing
+    /// hash bits, 0..1).
+    pub frame_max_distance: f32,
+    /// Same video: the shared stretch covers at least this share of the shorter video's frames …
+    pub same_video_min_share: f64,
+    /// … and at least this share of the longer one's (a trimmed copy is still the same video).
+    pub same_video_min_share_longer: f64,
+    /// Same body: the shared stretch has at least this many matching frames …
+    pub body_min_frames: usize,
+    /// … and covers at least this share of the shorter video.
+    pub body_min_share: f64,
+    /// A shared stretch starting after this many frames means something was put in front.
+    pub hook_min_frames: usize,
+}
+
+impl Default for SimilaritySettings {
+    fn default() -> Self {
+        Self {
+            frame_max_distance: 0.2,
+            same_video_min_share: 0.8,
+            same_video_min_share_longer: 0.6,
+            body_min_frames: 4,
+            body_min_share: 0.5,
+            hook_min_frames: 1,
+        }
+    }
+}
+
+/// How two videos relate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Relation {
+    SameVideo,
+    /// The same body; the hooks are the frames before the shared stretch in each.
+    SameBody {
+        hook_a: usize,
+        hook_b: usize,
+    },
+    Different,
+}
+
+pub fn relate(a: &[FrameHash], b: &[FrameHash], settings: &SimilaritySettings) -> Relation {
+    if a.is_empty() || b.is_empty() {
+        return Relation::Different;
+    }
+    let Some(shared) = align(a, b, settings.frame_max_distance) else { return Relation::Different };
+    let (share_a, share_b) = (shared.share_of_a(a.len()), shared.share_of_b(b.len()));
+    let (share_shorter, share_longer) = if a.len() <= b.len() { (share_a, share_b) } else { (share_b, share_a) };
+    if share_shorter >= settings.same_video_min_share && share_longer >= settings.same_video_min_share_longer {
+        return Relation::SameVideo;
+    }
+    let shorter = a.len().min(b.len());
+    let long_enough =
+        shared.matched >= settings.body_min_frames && shared.matched as f64 >= settings.body_min_share * shorter as f64;
+    let own_openings = shared.a_start >= settings.hook_min_frames && shared.b_start >= settings.hook_min_frames;
+    if long_enough && own_openings {
+        Relation::SameBody { hook_a: shared.a_start, hook_b: shared.b_start }
+    } else {
+        Relation::Different
+    }
+}
+
+/// Groups of indices into the input, each group sorted, groups ordered by their first index.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Clusters {
+    /// Videos that are the same creative.
+    pub same_video: Vec<Vec<usize>>,
+    /// Videos that share a body (same-video groups included): hook families.
+    pub same_body: Vec<Vec<usize>>,
+}
+
+/// Relates every pair of `videos` (their fingerprints) and groups them.
+pub fn cluster(videos: &[&[FrameHash]], settings: &SimilaritySettings) -> Clusters {
+    let n = videos.len();
+    let mut same_video = UnionFind::new(n);
+    let mut same_body = UnionFind::new(n);
+    for i in 0..n {
+        for j in i + 1..n {
+            match relate(videos[i], videos[j], settings) {
+                Relation::SameVideo => {
+                    same_video.union(i, j);
+                    same_body.union(i, j);
+                }
+                Relation::SameBody { .. } => same_body.union(i, j),
+                Relation::Different => {}
+            }
+        }
+    }
+    Clusters { same_video: same_video.groups(), same_body: same_body.groups() }
+}
+
+struct UnionFind {
+    parent: Vec<usize>,
+}
+
+impl UnionFind {
+    fn new(n: usize) -> Self {
+        Self { parent: (0..n).collect() }
+    }
+
+    fn find(&mut self, x: usize) -> usize {
+        let mut root = x;
+        while self.parent[root] != root {
+            root = self.parent[root];
+        }
+        let mut x = x;
+        while self.parent[x] != root {
+            let next = self.parent[x];
+            self.parent[x] = root;
+            x = next;
+        }
+        root
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            // The smaller index is the root, so groups are named by their first member.
+            self.parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+
+    fn groups(mut self) -> Vec<Vec<usize>> {
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        let mut index_of_root = std::collections::HashMap::new();
+        for x in 0..self.parent.len() {
+            let root = self.find(x);
+            let g = *index_of_root.entry(root).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[g].push(x);
+        }
+        groups
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn video(seeds: &[u64]) -> Vec<FrameHash> {
+        seeds
+            .iter()
+            .map(|s| FrameHash {
+                time_ds: 0,
+                phash: s.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                blocks: vec![],
+                colour: [90, 90, 90],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn same_videos_and_hook_families_are_grouped() {
+        let original = video(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        let recut = video(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]); // an end card added
+        let new_hook = video(&[50, 51, 52, 4, 5, 6, 7, 8, 9, 10]);
+        let other = video(&[20, 21, 22, 23, 24, 25]);
+        let videos = [original.as_slice(), recut.as_slice(), new_hook.as_slice(), other.as_slice()];
+        let settings = SimilaritySettings::default();
+        assert_eq!(relate(&original, &recut, &settings), Relation::SameVideo);
+        assert_eq!(relate(&original, &new_hook, &settings), Relation::SameBody { hook_a: 3, hook_b: 3 });
+        assert_eq!(relate(&original, &other, &settings), Relation::Different);
+        let clusters = cluster(&videos, &settings);
+        assert_eq!(clusters.same_video, vec![vec![0, 1], vec![2], vec![3]]);
+        assert_eq!(clusters.same_body, vec![vec![0, 1, 2], vec![3]]);
+    }
+}
