@@ -41,7 +41,8 @@ test-rust:
 	cargo test --workspace --features ips-core/test-support 2>&1 | tee $(LOGS)/cargo-test.log
 
 test-e2e: site
-	cargo build -p ips-server
+	# The same build as test-rust's (same features), so nothing is compiled twice.
+	cargo test --workspace --features ips-core/test-support --no-run
 	cd end2end && IPS_E2E_JSON=$(abspath $(LOGS))/e2e.json npx playwright test
 
 fmt:
