@@ -70,7 +70,7 @@ pub fn make_clips(photos_dir: &Path, out: &Path, faces: &FaceSettings) -> Result
     }
     for (n, colour) in [(1, Scalar::new(40.0, 120.0, 220.0, 0.0)), (2, Scalar::new(60.0, 180.0, 90.0, 0.0))] {
         let file = format!("product-{n}.mp4");
-        write_once(&out.join(&file), &product_frames(colour)?)?;
+        write_once(&out.join(&file), &product_frames(n, colour)?)?;
         clips.push(DemoClip { file, person: None });
     }
     // A re-post: the same bytes as the first clip, under another name.
@@ -148,14 +148,20 @@ fn pan_frames(photo: &Mat, face: Rect) -> Result<Vec<Mat>, opencv::Error> {
         .collect()
 }
 
-/// A "product shot": a coloured disc moving over a plain background; nobody on camera.
-fn product_frames(colour: Scalar) -> Result<Vec<Mat>, opencv::Error> {
+/// A "product shot" over a plain background, nobody on camera: a disc gliding across (`n` 1) or
+/// a box rising on a dark stage (`n` 2), so the two are different creatives.
+fn product_frames(n: usize, colour: Scalar) -> Result<Vec<Mat>, opencv::Error> {
     (0..FRAMES)
         .map(|k| {
-            let mut frame =
-                Mat::new_rows_cols_with_default(HEIGHT, WIDTH, CV_8UC3, Scalar::new(235.0, 235.0, 235.0, 0.0))?;
-            let x = 60 + (k as i32 * 8);
-            imgproc::circle(&mut frame, Point::new(x, HEIGHT / 2), 70, colour, -1, imgproc::LINE_AA, 0)?;
+            let background = if n == 1 { 235.0 } else { 40.0 };
+            let mut frame = Mat::new_rows_cols_with_default(HEIGHT, WIDTH, CV_8UC3, Scalar::all(background))?;
+            if n == 1 {
+                let x = 60 + (k as i32 * 8);
+                imgproc::circle(&mut frame, Point::new(x, HEIGHT / 2), 70, colour, -1, imgproc::LINE_AA, 0)?;
+            } else {
+                let y = HEIGHT - 220 - (k as i32 * 10);
+                imgproc::rectangle(&mut frame, Rect::new(90, y, 180, 140), colour, -1, imgproc::LINE_8, 0)?;
+            }
             imgproc::rectangle(
                 &mut frame,
                 Rect::new(40, HEIGHT - 140, WIDTH - 80, 60),
@@ -199,6 +205,22 @@ mod tests {
         };
         assert!(faces_in("p1-zoom.mp4") >= 2, "a person clip shows a face");
         assert_eq!(faces_in("product-1.mp4"), 0, "a product clip shows none");
+
+        let prints = |file: &str| {
+            let mut prints = Vec::new();
+            crate::frames::sample(&out.path().join(file), &Default::default(), |f| {
+                prints.push(crate::fingerprint::fingerprint(&f.image, f.time_s)?);
+                Ok(())
+            })
+            .unwrap();
+            prints
+        };
+        let settings = crate::similarity::SimilaritySettings::default();
+        assert_eq!(
+            crate::similarity::relate(&prints("product-1.mp4"), &prints("product-2.mp4"), &settings),
+            crate::similarity::Relation::Different,
+            "the two product clips are different creatives"
+        );
 
         let csv = demo_csv(&clips, "http://127.0.0.1:3000/demo");
         let sheet = crate::ingest::parse_csv(csv.as_bytes()).unwrap();

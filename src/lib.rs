@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod pipeline;
 pub mod similarity;
 pub mod stats;
+pub mod stills;
 pub mod store;
 pub mod testing;
 pub mod video_writer;

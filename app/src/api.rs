@@ -171,3 +171,34 @@ pub struct RunReport {
 pub async fn get_run_report(run_id: i64) -> Result<RunReport, ServerFnError> {
     crate::ssr::with_store(move |store| crate::ssr::run_report(store, run_id)).await
 }
+
+/// One unique video of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoRow {
+    pub video_id: u32,
+    pub hook_family: u32,
+    /// Path of the stills strip on this server.
+    pub stills_url: Option<String>,
+    /// Distinct files (near-duplicates) that are this video.
+    pub files: u32,
+    pub ads: u32,
+    pub mean: f64,
+    pub median: f64,
+    pub creator: Option<String>,
+    pub urls: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideosReport {
+    pub run_id: i64,
+    pub dataset_name: String,
+    /// Families with more than one unique video: the same body behind different hooks.
+    pub hook_families: Vec<Vec<VideoRow>>,
+    /// Every unique video, most ads first.
+    pub videos: Vec<VideoRow>,
+}
+
+#[server]
+pub async fn get_run_videos(run_id: i64) -> Result<VideosReport, ServerFnError> {
+    crate::ssr::with_store(move |store| crate::ssr::run_videos(store, run_id)).await
+}

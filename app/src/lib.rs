@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::HomePage />
                     <Route path=path!("/datasets/:id") view=pages::DatasetPage />
                     <Route path=path!("/runs/:id") view=pages::RunPage />
+                    <Route path=path!("/runs/:id/videos") view=pages::VideosPage />
                 </Routes>
             </main>
         </Router>

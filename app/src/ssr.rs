@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use crate::api::{
     CreatorRow, DatasetReport, DatasetSummary, EventView, ProblemView, RunReport, RunView, StageView, VideoLink,
+    VideoRow, VideosReport,
 };
 
 /// Starts and stops runs. Implemented by the server's job runner; the app only asks.
@@ -203,4 +204,41 @@ pub fn run_report(store: &Store, run_id: i64) -> Result<RunReport, StoreError> {
         rows_failed,
         rows_rejected: dataset.rejected_rows,
     })
+}
+
+pub fn run_videos(store: &Store, run_id: i64) -> Result<VideosReport, StoreError> {
+    use ips_core::store::StatsLevel;
+
+    let run = store.run(run_id)?;
+    let dataset = store.dataset(run.dataset_id)?;
+    let grouping = store.grouping(run_id)?;
+    let urls = store.video_urls(run_id, run.dataset_id)?;
+    let stats = store.stats(run_id, StatsLevel::Video)?;
+    let mut videos = Vec::with_capacity(grouping.videos.len());
+    for video in &grouping.videos {
+        let Some(s) = stats.iter().find(|s| s.key == Some(video.id)) else { continue };
+        let stills = video.sha256s.iter().find_map(|sha| store.stills_file(sha).ok().flatten());
+        let creator = video.creator.and_then(|c| grouping.creators.iter().find(|x| x.id == c)).map(|c| c.label.clone());
+        videos.push(VideoRow {
+            video_id: video.id,
+            hook_family: video.hook_family,
+            stills_url: stills.map(|f| format!("/stills/{f}")),
+            files: video.sha256s.len() as u32,
+            ads: s.ads,
+            mean: s.mean,
+            median: s.median,
+            creator,
+            urls: urls.get(&video.id).cloned().unwrap_or_default().into_iter().filter(|u| is_web_url(u)).collect(),
+        });
+    }
+    let mut families: Vec<Vec<VideoRow>> = Vec::new();
+    for video in &videos {
+        match families.iter_mut().find(|f| f[0].hook_family == video.hook_family) {
+            Some(family) => family.push(video.clone()),
+            None => families.push(vec![video.clone()]),
+        }
+    }
+    families.retain(|f| f.len() > 1);
+    videos.sort_by(|a, b| b.ads.cmp(&a.ads).then(a.video_id.cmp(&b.video_id)));
+    Ok(VideosReport { run_id, dataset_name: dataset.name, hook_families: families, videos })
 }

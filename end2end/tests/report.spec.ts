@@ -33,4 +33,15 @@ test('upload a CSV of demo URLs: the run ends and the table shows faces that loa
   }
   await expect(page.locator('#creators tbody tr[data-creator=""]')).toContainText('No creator on camera');
   await screenshot(page, '04-run-report');
+
+  // The unique videos, each with a strip of stills that loads.
+  await page.locator('#video-count').click();
+  await expect(page).toHaveURL(/\/runs\/\d+\/videos$/);
+  const videos = page.locator('#videos tbody tr');
+  expect(await videos.count()).toBeGreaterThanOrEqual(5);
+  for (const stills of await page.locator('#videos img.stills').all()) {
+    await stills.scrollIntoViewIfNeeded();
+    await expect.poll(() => stills.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+  }
+  await screenshot(page, '05-videos');
 });

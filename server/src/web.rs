@@ -72,6 +72,7 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
     let router = Router::new()
         .route("/upload", post(crate::upload::upload))
         .nest_service("/faces", immutable(ServeDir::new(ips_core::pipeline::faces_dir(&config.data_dir))))
+        .nest_service("/stills", immutable(ServeDir::new(ips_core::pipeline::stills_dir(&config.data_dir))))
         .nest_service("/demo", ServeDir::new(config.data_dir.join(crate::demo::DEMO_DIR)))
         .layer(DefaultBodyLimit::max(config.max_upload_mib * 1024 * 1024))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {

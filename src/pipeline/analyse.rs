@@ -9,14 +9,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::{CancelFlag, Context, PipelineError, PipelineSettings, Stage};
-use crate::faces::{BestFace, HaarDetector, encode_jpeg};
+use crate::faces::{BestFace, HaarDetector};
 use crate::fetch::VideoCache;
 use crate::fingerprint::fingerprint;
 use crate::frames::{self, FramesError};
+use crate::stills;
 use crate::store::{RunId, VideoAnalysis};
 
 /// What an analysis computes; bumped when that changes, so old analyses are redone.
-const ANALYSIS_VERSION: u32 = 2;
+const ANALYSIS_VERSION: u32 = 3;
 
 /// Identifies the analysis settings, so a change of settings means a new analysis.
 pub(super) fn settings_key(settings: &PipelineSettings) -> String {
@@ -53,8 +54,10 @@ pub(super) fn run(
     HaarDetector::new(&settings.faces)?;
 
     let cache = VideoCache::new(&ctx.data_dir);
-    let faces_dir = ctx.faces_dir();
-    std::fs::create_dir_all(&faces_dir).map_err(|e| PipelineError::Io(format!("{}: {e}", faces_dir.display())))?;
+    let dirs = OutputDirs { faces: ctx.faces_dir(), stills: super::stills_dir(&ctx.data_dir) };
+    for dir in [&dirs.faces, &dirs.stills] {
+        std::fs::create_dir_all(dir).map_err(|e| PipelineError::Io(format!("{}: {e}", dir.display())))?;
+    }
     let next = AtomicUsize::new(0);
     // Set when a worker fails, so the others stop after their current video.
     let stop = CancelFlag::new();
@@ -76,7 +79,7 @@ pub(super) fn run(
                             .video(sha)?
                             .ok_or_else(|| PipelineError::Io(format!("video {sha} is not in the index")))?;
                         let path = cache.path(sha, video.container);
-                        let analysis = analyse_video(&path, settings, &mut detector, &faces_dir, cancel);
+                        let analysis = analyse_video(&path, settings, &mut detector, &dirs, cancel);
                         if cancel.is_cancelled() {
                             return Ok(());
                         }
@@ -107,73 +110,72 @@ pub(super) fn run(
     Ok(true)
 }
 
-/// Samples one video, finds its best face and saves the crop. Failures (corrupt video…) become
-/// the analysis's `error`, not a failed run.
+/// Samples one video, fingerprints its frames, finds its best face and saves the crop and a
+/// strip of stills. Failures (corrupt video…) become the analysis's `error`, not a failed run.
 pub fn analyse_video(
     path: &Path,
     settings: &PipelineSettings,
     detector: &mut HaarDetector,
-    faces_dir: &Path,
+    dirs: &OutputDirs,
     cancel: &CancelFlag,
 ) -> VideoAnalysis {
     let mut best = BestFace::new();
     let mut fingerprints = Vec::new();
+    let mut thumbnails = Vec::new();
     let sampled = frames::sample(path, &settings.frames, |frame| {
         if cancel.is_cancelled() {
             return Err(FramesError::Stopped("cancelled".into()));
         }
         fingerprints.push(fingerprint(&frame.image, frame.time_s)?);
+        thumbnails.push(stills::thumbnail(&frame.image)?);
         let detections = detector.detect(&frame.image).map_err(|e| FramesError::Stopped(e.to_string()))?;
         best.consider(&frame, &detections, &settings.faces).map_err(|e| FramesError::Stopped(e.to_string()))
     });
     let (crop, faces) = best.into_best();
-    let info = match sampled {
-        Ok(info) => info,
-        Err(e) => {
-            return VideoAnalysis {
-                info: None,
-                faces,
-                face_file: None,
-                face_score: None,
-                face_time_s: None,
-                error: Some(e.to_string()),
-                fingerprints,
-            };
-        }
+    let mut analysis = VideoAnalysis {
+        info: None,
+        faces,
+        face_file: None,
+        face_score: None,
+        face_time_s: None,
+        error: None,
+        fingerprints,
+        stills_file: None,
     };
-    let saved = crop.map(|crop| -> Result<_, String> {
-        let jpeg = encode_jpeg(&crop.image).map_err(|e| e.to_string())?;
-        let name = format!("{}.jpg", crate::hash::sha256_hex(&jpeg));
-        std::fs::write(faces_dir.join(&name), &jpeg).map_err(|e| format!("saving face crop: {e}"))?;
-        Ok((name, crop.quality.score(), crop.time_s))
-    });
-    match saved {
-        Some(Err(e)) => VideoAnalysis {
-            info: Some(info),
-            faces,
-            face_file: None,
-            face_score: None,
-            face_time_s: None,
-            error: Some(e),
-            fingerprints,
-        },
-        Some(Ok((name, score, time))) => VideoAnalysis {
-            info: Some(info),
-            faces,
-            face_file: Some(name),
-            face_score: Some(score),
-            face_time_s: Some(time),
-            error: None,
-            fingerprints,
-        },
-        None => VideoAnalysis {
-            info: Some(info),
-            faces,
-            face_file: None,
-            face_score: None,
-            face_time_s: None,
-            error: None,
-            fingerprints,
-        },
+    match sampled {
+        Ok(info) => analysis.info = Some(info),
+        Err(e) => {
+            analysis.error = Some(e.to_string());
+            return analysis;
+        }
     }
+    if let Some(crop) = crop {
+        match stills::save_content_addressed_jpeg(&crop.image, &dirs.faces) {
+            Ok(name) => {
+                analysis.face_file = Some(name);
+                analysis.face_score = Some(crop.quality.score());
+                analysis.face_time_s = Some(crop.time_s);
+            }
+            Err(e) => analysis.error = Some(e),
+        }
+    }
+    match stills::strip(&thumbnails).map_err(|e| e.to_string()) {
+        Ok(Some(strip)) => match stills::save_content_addressed_jpeg(&strip, &dirs.stills) {
+            Ok(name) => analysis.stills_file = Some(name),
+            Err(e) => {
+                analysis.error.get_or_insert(e);
+            }
+        },
+        Ok(None) => {}
+        Err(e) => {
+            analysis.error.get_or_insert(e);
+        }
+    }
+    analysis
+}
+
+/// Where the analysis writes its images.
+pub struct OutputDirs {
+    pub faces: std::path::PathBuf,
+    pub stills: std::path::PathBuf,
 }

@@ -93,6 +93,11 @@ pub fn faces_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("faces")
 }
 
+/// `<data dir>/stills`: one strip of stills per analysed video.
+pub fn stills_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("stills")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error(transparent)]

@@ -3,7 +3,12 @@
 use rusqlite_migration::{M, Migrations};
 
 pub(super) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1_DATASETS_ROWS_RUNS), M::up(V2_VIDEOS_FACES_RESULTS), M::up(V3_FINGERPRINTS_HOOKS)])
+    Migrations::new(vec![
+        M::up(V1_DATASETS_ROWS_RUNS),
+        M::up(V2_VIDEOS_FACES_RESULTS),
+        M::up(V3_FINGERPRINTS_HOOKS),
+        M::up(V4_STILLS),
+    ])
 }
 
 const V1_DATASETS_ROWS_RUNS: &str = r#"
@@ -154,6 +159,11 @@ const V3_FINGERPRINTS_HOOKS: &str = r#"
 ALTER TABLE video_analyses ADD COLUMN fingerprints TEXT NOT NULL DEFAULT '[]';
 -- Unique videos sharing a body behind different hooks share a family.
 ALTER TABLE run_videos ADD COLUMN hook_family INTEGER NOT NULL DEFAULT 0;
+"#;
+
+const V4_STILLS: &str = r#"
+-- A strip of stills of the video, in <data dir>/stills/.
+ALTER TABLE video_analyses ADD COLUMN stills_file TEXT;
 "#;
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub struct VideoAnalysis {
     pub error: Option<String>,
     /// One per sampled frame, in order.
     pub fingerprints: Vec<FrameHash>,
+    /// Strip of stills, a file name in `<data dir>/stills/`.
+    pub stills_file: Option<String>,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -84,7 +86,7 @@ impl Store {
         let row = self
             .conn()
             .query_row(
-                "SELECT info, faces, face_file, face_score, face_time_s, error, fingerprints FROM video_analyses
+                "SELECT info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file FROM video_analyses
                  WHERE sha256 = ?1 AND settings_key = ?2",
                 params![sha256, settings_key],
                 |r| {
@@ -96,11 +98,12 @@ impl Store {
                         r.get(4)?,
                         r.get(5)?,
                         r.get::<_, String>(6)?,
+                        r.get::<_, Option<String>>(7)?,
                     ))
                 },
             )
             .optional()?;
-        row.map(|(info, faces, face_file, face_score, face_time_s, error, fingerprints)| {
+        row.map(|(info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file)| {
             let parse_err = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
             Ok(VideoAnalysis {
                 info: info.map(|i| serde_json::from_str(&i)).transpose().map_err(parse_err)?,
@@ -110,16 +113,30 @@ impl Store {
                 face_time_s,
                 error,
                 fingerprints: serde_json::from_str(&fingerprints).map_err(parse_err)?,
+                stills_file,
             })
         })
         .transpose()
     }
 
+    /// The stills strip of the most recent analysis of a video, if any.
+    pub fn stills_file(&self, sha256: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT stills_file FROM video_analyses WHERE sha256 = ?1 AND stills_file IS NOT NULL
+                 ORDER BY analysed_at_ms DESC LIMIT 1",
+                [sha256],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     pub fn save_video_analysis(&self, sha256: &str, settings_key: &str, analysis: &VideoAnalysis) -> Result<()> {
         self.conn().execute(
             "INSERT OR REPLACE INTO video_analyses
-               (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms, fingerprints)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+               (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms, fingerprints, stills_file)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 sha256,
                 settings_key,
@@ -130,7 +147,8 @@ impl Store {
                 analysis.face_time_s,
                 analysis.error,
                 now_ms(),
-                json(&analysis.fingerprints)?
+                json(&analysis.fingerprints)?,
+                analysis.stills_file
             ],
         )?;
         Ok(())

@@ -3,10 +3,12 @@
 mod dataset;
 mod home;
 mod run;
+mod videos;
 
 pub use dataset::DatasetPage;
 pub use home::HomePage;
 pub use run::RunPage;
+pub use videos::VideosPage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -54,10 +54,10 @@ fn Report(report: RunReport) -> impl IntoView {
                     <span class="stat-value">{creators_on_camera}</span>
                     <span class="stat-label">"creators on camera"</span>
                 </div>
-                <div class="stat" id="video-count">
+                <a class="stat" id="video-count" href=format!("/runs/{}/videos", run.id)>
                     <span class="stat-value">{report.unique_videos}</span>
-                    <span class="stat-label">"unique videos"</span>
-                </div>
+                    <span class="stat-label">"unique videos →"</span>
+                </a>
                 <div class="stat" class:warn=report.rows_failed != 0 id="failed-count">
                     <span class="stat-value">{report.rows_failed}</span>
                     <span class="stat-label">"ads whose video could not be fetched"</span>

@@ -1,0 +1,120 @@
+//! A run's unique videos: stills, ads and performance, the URLs that show each, and hook
+//! families side by side (the same body behind different hooks, each hook's results).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{VideoRow, get_run_videos};
+use crate::format;
+
+#[component]
+pub fn VideosPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
+    let report = Resource::new(id, get_run_videos);
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match report.await {
+                    Err(e) => view! {
+                        <Title text="Videos" />
+                        <section class="card"><p class="error">{e.to_string()}</p></section>
+                    }.into_any(),
+                    Ok(report) => view! {
+                        <Title text=format!("Videos · run {}", report.run_id) />
+                        <section class="card">
+                            <p class="crumbs">
+                                <a href=format!("/runs/{}", report.run_id)>{format!("Run {} · {}", report.run_id, report.dataset_name)}</a>
+                            </p>
+                            <h1>"Unique videos"</h1>
+                            <p class="muted">
+                                "Files showing the same creative (re-encoded, re-framed, re-captioned, trimmed) count as one video."
+                            </p>
+                        </section>
+                        {(!report.hook_families.is_empty()).then(|| view! {
+                            <section class="card" id="hook-families">
+                                <h2>"Hook variants"</h2>
+                                <p class="muted">"The same body behind different openings: how each hook did."</p>
+                                {report.hook_families.into_iter().map(|family| view! {
+                                    <div class="family">
+                                        {family.into_iter().map(|v| view! { <VideoCard video=v /> }).collect_view()}
+                                    </div>
+                                }).collect_view()}
+                            </section>
+                        })}
+                        <section class="card">
+                            <table class="table videos" id="videos">
+                                <thead>
+                                    <tr>
+                                        <th class="num">"Video"</th>
+                                        <th>"Stills"</th>
+                                        <th class="num">"Files"</th>
+                                        <th class="num">"Ads"</th>
+                                        <th class="num">"Mean"</th>
+                                        <th class="num">"Median"</th>
+                                        <th>"Creator"</th>
+                                        <th>"URLs"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {report.videos.into_iter().map(|v| view! { <VideoTableRow video=v /> }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Stills(url: Option<String>, label: String) -> impl IntoView {
+    match url {
+        Some(url) => {
+            view! { <img class="stills" src=url alt=format!("Stills of {label}") height="64" loading="lazy" /> }
+                .into_any()
+        }
+        None => view! { <span class="muted">"no stills"</span> }.into_any(),
+    }
+}
+
+#[component]
+fn VideoCard(video: VideoRow) -> impl IntoView {
+    let label = format!("video #{}", video.video_id);
+    view! {
+        <article class="video-card" data-video=video.video_id>
+            <Stills url=video.stills_url.clone() label=label.clone() />
+            <p>
+                <strong>{format!("#{}", video.video_id)}</strong>
+                {format!(" · {} ads · mean {}", video.ads, format::perf(video.mean))}
+            </p>
+        </article>
+    }
+}
+
+#[component]
+fn VideoTableRow(video: VideoRow) -> impl IntoView {
+    let label = format!("video #{}", video.video_id);
+    let more = video.urls.len().saturating_sub(3);
+    view! {
+        <tr data-video=video.video_id>
+            <td class="num">{format!("#{}", video.video_id)}</td>
+            <td><Stills url=video.stills_url.clone() label /></td>
+            <td class="num">{video.files}</td>
+            <td class="num">{video.ads}</td>
+            <td class="num mean">{format::perf(video.mean)}</td>
+            <td class="num">{format::perf(video.median)}</td>
+            <td>{video.creator.clone().unwrap_or_else(|| "–".to_string())}</td>
+            <td><div class="video-links">
+                {video.urls.iter().take(3).enumerate().map(|(i, url)| view! {
+                    <a href=url.clone() target="_blank" rel="noopener noreferrer nofollow" title=url.clone()>
+                        {format!("URL {}", i + 1)}
+                    </a>
+                }).collect_view()}
+                {(more > 0).then(|| view! { <span class="muted">{format!("+{more} more")}</span> })}
+            </div></td>
+        </tr>
+    }
+}
