@@ -71,26 +71,39 @@ fn dataset(store: &Store, base: &str) -> DatasetId {
     store.insert_dataset(&new, &sheet).unwrap()
 }
 
-fn run_in_thread(data_dir: std::path::PathBuf, run: RunId, cancel: CancelFlag) -> Result<Outcome, String> {
-    std::thread::spawn(move || {
-        let store = Store::open(&data_dir).unwrap();
-        let ctx = Context { store: &store, data_dir: data_dir.clone(), settings: PipelineSettings::default() };
-        execute(&ctx, run, &cancel).map_err(|e| e.to_string())
-    })
-    .join()
-    .unwrap()
+/// Runs the pipeline on its own store connection, as the server's job runner does.
+fn execute_fresh(data_dir: std::path::PathBuf, run: RunId, cancel: CancelFlag) -> Result<Outcome, String> {
+    let store = Store::open(&data_dir).unwrap();
+    let ctx = Context { store: &store, data_dir: data_dir.clone(), settings: PipelineSettings::default() };
+    execute(&ctx, run, &cancel).map_err(|e| e.to_string())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_goes_from_rows_to_creator_statistics() {
+async fn execute_in_background(data_dir: &std::path::Path, run: RunId) -> Result<Outcome, String> {
+    let data_dir = data_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || execute_fresh(data_dir, run, CancelFlag::new())).await.unwrap()
+}
+
+/// A data dir with the test videos served and a dataset of them stored.
+struct Fixture {
+    dir: tempfile::TempDir,
+    served: Served,
+    store: Store,
+    dataset: DatasetId,
+}
+
+async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let served = serve_videos(dir.path()).await;
     let store = Store::open(dir.path()).unwrap();
     let dataset = dataset(&store, &served.base);
+    Fixture { dir, served, store, dataset }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_goes_from_rows_to_creator_statistics() {
+    let Fixture { dir, served, store, dataset } = fixture().await;
     let run = store.create_run(dataset).unwrap();
-    let data_dir = dir.path().to_path_buf();
-    let outcome = tokio::task::spawn_blocking(move || run_in_thread(data_dir, run, CancelFlag::new())).await.unwrap();
-    assert_eq!(outcome, Ok(Outcome::Succeeded));
+    assert_eq!(execute_in_background(dir.path(), run).await, Ok(Outcome::Succeeded));
 
     let outcomes = store.row_outcomes(run).unwrap();
     let statuses: Vec<&str> = outcomes.iter().map(|o| o.status.as_str()).collect();
@@ -124,27 +137,16 @@ async fn a_run_goes_from_rows_to_creator_statistics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resumed_run_downloads_and_decodes_nothing_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let served = serve_videos(dir.path()).await;
-    let store = Store::open(dir.path()).unwrap();
-    let dataset = dataset(&store, &served.base);
+    let Fixture { dir, served, store, dataset } = fixture().await;
     let run = store.create_run(dataset).unwrap();
-    let data_dir = dir.path().to_path_buf();
-    let first = tokio::task::spawn_blocking({
-        let data_dir = data_dir.clone();
-        move || run_in_thread(data_dir, run, CancelFlag::new())
-    })
-    .await
-    .unwrap();
-    assert_eq!(first, Ok(Outcome::Succeeded));
+    assert_eq!(execute_in_background(dir.path(), run).await, Ok(Outcome::Succeeded));
     let hits_after_first = served.hits.load(Ordering::SeqCst);
 
     // The server died after the analyse stage: later stages never finished.
     store.forget_stages_after(run, Stage::Analyse.name()).unwrap();
     store.set_run_status(run, RunStatus::Running, None).unwrap();
     assert_eq!(store.mark_interrupted_runs().unwrap(), vec![run]);
-    let second = tokio::task::spawn_blocking(move || run_in_thread(data_dir, run, CancelFlag::new())).await.unwrap();
-    assert_eq!(second, Ok(Outcome::Succeeded));
+    assert_eq!(execute_in_background(dir.path(), run).await, Ok(Outcome::Succeeded));
     assert_eq!(served.hits.load(Ordering::SeqCst), hits_after_first, "nothing downloaded again");
     let events: Vec<String> = store.events(run).unwrap().into_iter().map(|e| e.message).collect();
     assert!(events.iter().any(|m| m == "Stage fetch: already done, skipped"), "{events:?}");
@@ -153,9 +155,7 @@ async fn a_resumed_run_downloads_and_decodes_nothing_again() {
 
     // A second run of the same dataset finds every video in the cache and every analysis done.
     let rerun = store.create_run(dataset).unwrap();
-    let data_dir = dir.path().to_path_buf();
-    let third = tokio::task::spawn_blocking(move || run_in_thread(data_dir, rerun, CancelFlag::new())).await.unwrap();
-    assert_eq!(third, Ok(Outcome::Succeeded));
+    assert_eq!(execute_in_background(dir.path(), rerun).await, Ok(Outcome::Succeeded));
     assert_eq!(served.hits.load(Ordering::SeqCst), hits_after_first + 1, "only the failed URL is tried again");
     let statuses: Vec<String> = store.row_outcomes(rerun).unwrap().into_iter().map(|o| o.status).collect();
     assert_eq!(statuses, ["cached", "cached", "cached", "failed", "cached"]);
@@ -169,7 +169,7 @@ fn a_cancelled_run_stops_and_says_so() {
     let run = store.create_run(dataset).unwrap();
     let cancel = CancelFlag::new();
     cancel.cancel();
-    assert_eq!(run_in_thread(dir.path().to_path_buf(), run, cancel), Ok(Outcome::Cancelled));
+    assert_eq!(execute_fresh(dir.path().to_path_buf(), run, cancel), Ok(Outcome::Cancelled));
     assert_eq!(store.run(run).unwrap().status, RunStatus::Cancelled);
     assert!(store.events(run).unwrap().iter().any(|e| e.message == "Cancelled"));
 }
