@@ -35,10 +35,17 @@ impl Fetcher {
     pub async fn fetch(&self, url: &str) -> FetchOutcome {
         let parsed = match url::Url::parse(url) {
             Ok(u) => u,
+            Err(url::ParseError::RelativeUrlWithoutBase) if !url.contains("://") => {
+                let local = self.read_local(std::path::Path::new(url)).await;
+                return local.map_or_else(FetchOutcome::Failed, FetchOutcome::Downloaded);
+            }
             Err(e) => return FetchOutcome::Failed(FetchError::BadUrl(e.to_string())),
         };
         if parsed.scheme() == "file" {
-            let local = self.read_local(&parsed).await;
+            let Ok(path) = parsed.to_file_path() else {
+                return FetchOutcome::Failed(FetchError::BadUrl("not a local path".into()));
+            };
+            let local = self.read_local(&path).await;
             return local.map_or_else(FetchOutcome::Failed, FetchOutcome::Downloaded);
         }
         let mut attempt = 0;
@@ -117,13 +124,13 @@ impl Fetcher {
         }
     }
 
-    /// A `file://` URL, allowed only inside `local_dir`, copied into the cache.
-    async fn read_local(&self, url: &url::Url) -> Result<CachedVideo, FetchError> {
+    /// A local file (a `file://` URL, or a path relative to `local_dir`), allowed only inside
+    /// `local_dir`, copied into the cache.
+    async fn read_local(&self, path: &Path) -> Result<CachedVideo, FetchError> {
         let Some(root) = &self.settings.local_dir else {
-            return Err(FetchError::LocalRefused("file:// URLs are not enabled (set fetch.local_dir)".into()));
+            return Err(FetchError::LocalRefused("local files are not enabled (set pipeline.fetch.local_dir)".into()));
         };
-        let path = url.to_file_path().map_err(|_| FetchError::BadUrl("not a local path".into()))?;
-        let (root, path) = (root.clone(), path.clone());
+        let (root, path) = (root.clone(), root.join(path));
         let cache = self.cache.clone();
         let limit = self.settings.max_bytes();
         let limit_mib = self.settings.max_video_mib;

@@ -121,6 +121,12 @@ async fn local_files_only_from_the_configured_directory() {
     let settings = FetchSettings { local_dir: Some(allowed.path().to_path_buf()), ..FetchSettings::default() };
     let fetcher = fetcher(dir.path(), settings);
     assert_eq!(fetcher.fetch(&url).await.status(), "downloaded");
+    // A plain path is read relative to the local directory, and only from inside it.
+    assert_eq!(fetcher.fetch("clip.mp4").await.status(), "downloaded");
+    assert!(matches!(
+        fetcher.fetch("../escape.mp4").await,
+        FetchOutcome::Failed(FetchError::LocalIo(_) | FetchError::LocalRefused(_))
+    ));
     let outside = url::Url::from_file_path(dir.path().join("x.mp4")).unwrap().to_string();
     std::fs::write(dir.path().join("x.mp4"), MP4_HEAD).unwrap();
     assert!(matches!(fetcher.fetch(&outside).await, FetchOutcome::Failed(FetchError::LocalRefused(_))));

@@ -149,3 +149,12 @@ fn the_prototype_input_is_read_whole() {
     assert_eq!(sheet.accepted.len(), 268);
     assert!(sheet.rejected.is_empty());
 }
+
+#[test]
+fn plain_paths_are_accepted_for_the_local_directory() {
+    let sheet =
+        parse_csv(b"Performance,Video URL\n1.0,ads/clip.mp4\n2.0,/srv/ads/other.mp4\n3.0,javascript:alert(1)\n")
+            .unwrap();
+    assert_eq!(urls(&sheet), ["ads/clip.mp4", "/srv/ads/other.mp4"]);
+    assert_eq!(sheet.rejected[0].problems[0].message, "unsupported URL scheme 'javascript:' (use http, https or file)");
+}

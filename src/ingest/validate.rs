@@ -75,7 +75,16 @@ fn extra_cells(table: &Table, mapping: &ColumnMapping, row: &TableRow) -> Vec<(S
 }
 
 fn check_url(raw: &str) -> Result<String, String> {
-    let parsed = url::Url::parse(raw).map_err(|e| format!("not a valid URL ({e}): '{}'", clip(raw)))?;
+    let parsed = match url::Url::parse(raw) {
+        Ok(parsed) => parsed,
+        // A plain path: read from the configured local directory by the fetch stage, which
+        // refuses it (with a row status) when no directory is configured or it lies outside.
+        Err(url::ParseError::RelativeUrlWithoutBase) if looks_like_host(raw) => {
+            return Err(format!("the URL has no scheme: add https:// in front of '{}'", clip(raw)));
+        }
+        Err(url::ParseError::RelativeUrlWithoutBase) if !raw.contains("://") => return Ok(raw.to_string()),
+        Err(e) => return Err(format!("not a valid URL ({e}): '{}'", clip(raw))),
+    };
     if !SUPPORTED_SCHEMES.contains(&parsed.scheme()) {
         return Err(format!("unsupported URL scheme '{}:' (use http, https or file)", clip(parsed.scheme())));
     }
@@ -84,6 +93,15 @@ fn check_url(raw: &str) -> Result<String, String> {
     }
     // Keep the URL as the user wrote it (trimmed): it is how they will recognise the row.
     Ok(raw.to_string())
+}
+
+/// `cdn.example.com/ad.mp4`: a host name where a path's first folder would be.
+fn looks_like_host(raw: &str) -> bool {
+    let first = raw.split('/').next().unwrap_or("");
+    raw.contains('/')
+        && first.contains('.')
+        && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && !first.starts_with('.')
 }
 
 /// Parses a performance score. With a non-comma separator, a decimal comma (`1,25`) is accepted,
