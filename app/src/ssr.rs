@@ -142,7 +142,7 @@ pub fn run_report(store: &Store, run_id: i64) -> Result<RunReport, StoreError> {
 
     let run = store.run(run_id)?;
     let dataset = store.dataset(run.dataset_id)?;
-    let finished = store.finished_stages(run_id)?;
+    let finished: Vec<String> = store.stage_finish_times(run_id)?.into_iter().map(|(stage, _)| stage).collect();
     let stages = Stage::ALL
         .iter()
         .map(|stage| {

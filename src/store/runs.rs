@@ -212,14 +212,6 @@ impl Store {
             .is_some())
     }
 
-    /// Names of the stages the run has finished, in the order they finished.
-    pub fn finished_stages(&self, run: RunId) -> Result<Vec<String>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT stage FROM run_stages WHERE run_id = ?1 ORDER BY rowid")?;
-        let stages = stmt.query_map([run], |r| r.get(0))?;
-        Ok(stages.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// (stage, finished at) of the run's finished stages, in the order they finished.
     pub fn stage_finish_times(&self, run: RunId) -> Result<Vec<(String, i64)>> {
         let conn = self.conn();
