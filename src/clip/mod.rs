@@ -1,0 +1,167 @@
+//! CLIP image embeddings: the ViT-B/32 image tower and visual projection of OpenAI's CLIP, run
+//! with candle-transformers, loaded from `models/clip-vit-base-patch32/` (`model.safetensors` +
+//! `config.json`, the Hugging Face checkpoint) when the user has put the weights there. IPS
+//! cannot download them; without them [`ClipImageEncoder::load`] says CLIP is off.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{Linear, Module, VarBuilder};
+use candle_transformers::models::clip::text_model::Activation;
+use candle_transformers::models::clip::vision_model::{ClipVisionConfig, ClipVisionTransformer};
+use opencv::core::{Mat, Rect, Size};
+use opencv::imgproc;
+use opencv::prelude::*;
+use serde::Deserialize;
+
+/// Where the weights go, relative to the models directory.
+pub const MODEL_DIR: &str = "clip-vit-base-patch32";
+
+/// OpenAI's normalisation constants (RGB).
+const MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
+const STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_11];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClipError {
+    #[error("CLIP is off: {0} is missing (see models/README.md)")]
+    Missing(PathBuf),
+    #[error("CLIP config unreadable: {0}")]
+    Config(String),
+    #[error("CLIP model: {0}")]
+    Candle(#[from] candle_core::Error),
+    #[error("CLIP preprocessing: {0}")]
+    Image(#[from] opencv::Error),
+}
+
+/// The parts of a Hugging Face `config.json` the image tower needs.
+#[derive(Debug, Deserialize)]
+struct HfConfig {
+    projection_dim: usize,
+    vision_config: HfVisionConfig,
+}
+
+#[derive(Debug, Deserialize)]
+struct HfVisionConfig {
+    hidden_size: usize,
+    intermediate_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    image_size: usize,
+    patch_size: usize,
+    #[serde(default = "three")]
+    num_channels: usize,
+    #[serde(default)]
+    hidden_act: Option<String>,
+}
+
+fn three() -> usize {
+    3
+}
+
+pub struct ClipImageEncoder {
+    vision: ClipVisionTransformer,
+    projection: Linear,
+    image_size: usize,
+    device: Device,
+}
+
+impl ClipImageEncoder {
+    /// Loads `dir/config.json` and `dir/model.safetensors` (memory-mapped).
+    pub fn load(dir: &Path) -> Result<Self, ClipError> {
+        let (config_path, weights) = (dir.join("config.json"), dir.join("model.safetensors"));
+        for path in [&config_path, &weights] {
+            if !path.is_file() {
+                return Err(ClipError::Missing(path.clone()));
+            }
+        }
+        let text = std::fs::read_to_string(&config_path).map_err(|e| ClipError::Config(e.to_string()))?;
+        let hf: HfConfig = serde_json::from_str(&text).map_err(|e| ClipError::Config(e.to_string()))?;
+        if hf.vision_config.hidden_act.as_deref().is_some_and(|a| a != "quick_gelu") {
+            return Err(ClipError::Config(format!("activation {:?} is not supported", hf.vision_config.hidden_act)));
+        }
+        let v = &hf.vision_config;
+        let config = ClipVisionConfig {
+            embed_dim: v.hidden_size,
+            activation: Activation::QuickGelu,
+            intermediate_size: v.intermediate_size,
+            num_hidden_layers: v.num_hidden_layers,
+            num_attention_heads: v.num_attention_heads,
+            projection_dim: hf.projection_dim,
+            num_channels: v.num_channels,
+            image_size: v.image_size,
+            patch_size: v.patch_size,
+        };
+        let device = Device::Cpu;
+        // SAFETY: the file is memory-mapped read-only; IPS never writes model files while running.
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &device)? };
+        // candle-transformers silently draws a random class embedding when the checkpoint lacks
+        // one: refuse such a checkpoint instead of computing nonsense.
+        if !vb.contains_tensor("vision_model.embeddings.class_embedding") {
+            return Err(ClipError::Config("the checkpoint has no vision_model.embeddings.class_embedding".into()));
+        }
+        let vision = ClipVisionTransformer::new(vb.pp("vision_model"), &config)?;
+        let projection = candle_nn::linear_no_bias(v.hidden_size, hf.projection_dim, vb.pp("visual_projection"))?;
+        Ok(Self { vision, projection, image_size: v.image_size, device })
+    }
+
+    /// OpenAI's preprocessing of a BGR image: shortest side to `image_size` (bicubic), centre
+    /// crop, RGB, scaled to 0..1, normalised; CHW.
+    pub fn preprocess(&self, bgr: &Mat) -> Result<Vec<f32>, ClipError> {
+        let side = self.image_size as i32;
+        let scale = side as f64 / bgr.cols().min(bgr.rows()).max(1) as f64;
+        let size = Size::new(
+            ((bgr.cols() as f64 * scale).round() as i32).max(side),
+            ((bgr.rows() as f64 * scale).round() as i32).max(side),
+        );
+        let mut resized = Mat::default();
+        imgproc::resize(bgr, &mut resized, size, 0.0, 0.0, imgproc::INTER_CUBIC)?;
+        let crop = Rect::new((size.width - side) / 2, (size.height - side) / 2, side, side);
+        let cropped = Mat::roi(&resized, crop)?.try_clone()?;
+        let bytes = cropped.data_bytes()?;
+        let plane = (side * side) as usize;
+        let mut chw = vec![0f32; 3 * plane];
+        for (i, px) in bytes.chunks_exact(3).enumerate() {
+            // BGR in, RGB out.
+            for (c, value) in [px[2], px[1], px[0]].into_iter().enumerate() {
+                chw[c * plane + i] = (value as f32 / 255.0 - MEAN[c]) / STD[c];
+            }
+        }
+        Ok(chw)
+    }
+
+    /// L2-normalised embeddings of BGR images, computed as one batch.
+    pub fn embed(&self, images: &[Mat]) -> Result<Vec<Vec<f32>>, ClipError> {
+        if images.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pixels = Vec::with_capacity(images.len() * 3 * self.image_size * self.image_size);
+        for image in images {
+            pixels.extend(self.preprocess(image)?);
+        }
+        let batch = Tensor::from_vec(pixels, (images.len(), 3, self.image_size, self.image_size), &self.device)?;
+        let features = self.projection.forward(&self.vision.forward(&batch)?)?;
+        let rows: Vec<Vec<f32>> = features.to_vec2()?;
+        Ok(rows.into_iter().map(normalised).collect())
+    }
+}
+
+/// The unit vector along `v` (zero stays zero).
+pub fn normalised(v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 { v.into_iter().map(|x| x / norm).collect() } else { v }
+}
+
+/// A video's embedding: the normalised mean of its frames' embeddings.
+pub fn mean_embedding(frames: &[Vec<f32>]) -> Option<Vec<f32>> {
+    let first = frames.first()?;
+    let mut sum = vec![0f32; first.len()];
+    for frame in frames {
+        for (s, x) in sum.iter_mut().zip(frame) {
+            *s += x;
+        }
+    }
+    Some(normalised(sum))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,104 @@
+//! The CLIP loading path on a tiny random checkpoint the test writes with the real tensor names
+//! (the real weights cannot be had here).
+
+use candle_nn::{VarBuilder, VarMap};
+use opencv::core::{CV_8UC3, Mat, Scalar};
+
+use super::*;
+
+/// Writes a 2-layer, 32-wide ViT with the Hugging Face names and config layout into `dir`.
+fn write_tiny_checkpoint(dir: &Path) {
+    write_checkpoint(dir, true);
+}
+
+fn write_checkpoint(dir: &Path, with_class_embedding: bool) {
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let config = ClipVisionConfig {
+        embed_dim: 32,
+        activation: Activation::QuickGelu,
+        intermediate_size: 64,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        projection_dim: 16,
+        num_channels: 3,
+        image_size: 64,
+        patch_size: 16,
+    };
+    // candle draws a random class embedding when the checkpoint has none: create it first, so
+    // it is a variable of the map and saved with the rest.
+    if with_class_embedding {
+        vb.pp("vision_model.embeddings")
+            .get_with_hints(32, "class_embedding", candle_nn::Init::Randn { mean: 0.0, stdev: 0.02 })
+            .unwrap();
+    }
+    ClipVisionTransformer::new(vb.pp("vision_model"), &config).unwrap();
+    candle_nn::linear_no_bias(32, 16, vb.pp("visual_projection")).unwrap();
+    varmap.save(dir.join("model.safetensors")).unwrap();
+    let config_json = r#"{"projection_dim": 16, "vision_config": {"hidden_size": 32, "intermediate_size": 64,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 64, "patch_size": 16, "hidden_act": "quick_gelu"}}"#;
+    std::fs::write(dir.join("config.json"), config_json).unwrap();
+}
+
+fn image(colour: [f64; 3], w: i32, h: i32) -> Mat {
+    let mut m =
+        Mat::new_rows_cols_with_default(h, w, CV_8UC3, Scalar::new(colour[0], colour[1], colour[2], 0.0)).unwrap();
+    opencv::imgproc::circle(&mut m, opencv::core::Point::new(w / 3, h / 2), w / 5, Scalar::all(255.0), -1, 8, 0)
+        .unwrap();
+    m
+}
+
+#[test]
+fn a_checkpoint_with_the_real_names_loads_and_embeds() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_checkpoint(dir.path());
+    let encoder = ClipImageEncoder::load(dir.path()).unwrap();
+    let images = [image([20.0, 80.0, 200.0], 360, 640), image([200.0, 60.0, 10.0], 640, 360)];
+    let embeddings = encoder.embed(&images).unwrap();
+    assert_eq!(embeddings.len(), 2);
+    for e in &embeddings {
+        assert_eq!(e.len(), 16);
+        let norm = e.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-5, "unit length, got {norm}");
+    }
+    assert_ne!(embeddings[0], embeddings[1], "different images, different embeddings");
+
+    // The same weights loaded again give the same numbers (no randomness at inference), and an
+    // image's embedding does not depend on the batch it is in (up to float rounding).
+    let reloaded = ClipImageEncoder::load(dir.path()).unwrap();
+    assert_eq!(reloaded.embed(&images).unwrap(), embeddings);
+    let alone = reloaded.embed(&images[..1]).unwrap();
+    assert!(alone[0].iter().zip(&embeddings[0]).all(|(a, b)| (a - b).abs() < 1e-4));
+
+    let video = mean_embedding(&embeddings).unwrap();
+    assert!((video.iter().map(|x| x * x).sum::<f32>().sqrt() - 1.0).abs() < 1e-5);
+}
+
+#[test]
+fn preprocessing_is_openai_s_resize_crop_and_normalise() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_checkpoint(dir.path());
+    let encoder = ClipImageEncoder::load(dir.path()).unwrap();
+    let grey = Mat::new_rows_cols_with_default(300, 100, CV_8UC3, Scalar::all(128.0)).unwrap();
+    let chw = encoder.preprocess(&grey).unwrap();
+    assert_eq!(chw.len(), 3 * 64 * 64);
+    for c in 0..3 {
+        let expected = (128.0 / 255.0 - MEAN[c]) / STD[c];
+        assert!((chw[c * 64 * 64 + 100] - expected).abs() < 1e-4, "channel {c}");
+    }
+}
+
+#[test]
+fn without_weights_clip_is_off_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = ClipImageEncoder::load(dir.path()).err().expect("no weights");
+    assert!(err.to_string().starts_with("CLIP is off:"), "{err}");
+}
+
+#[test]
+fn a_checkpoint_without_class_embedding_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write_checkpoint(dir.path(), false);
+    let err = ClipImageEncoder::load(dir.path()).err().expect("refused");
+    assert!(err.to_string().contains("class_embedding"), "{err}");
+}
