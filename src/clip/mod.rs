@@ -139,9 +139,14 @@ impl ClipImageEncoder {
             pixels.extend(self.preprocess(image)?);
         }
         let batch = Tensor::from_vec(pixels, (images.len(), 3, self.image_size, self.image_size), &self.device)?;
-        let features = self.projection.forward(&self.vision.forward(&batch)?)?;
-        let rows: Vec<Vec<f32>> = features.to_vec2()?;
+        let rows: Vec<Vec<f32>> = self.project(&batch)?.to_vec2()?;
         Ok(rows.into_iter().map(normalised).collect())
+    }
+
+    /// The image tower and projection on preprocessed pixels `(batch, 3, size, size)`: CLIP's
+    /// `image_embeds`, before normalisation.
+    pub fn project(&self, pixels: &Tensor) -> Result<Tensor, ClipError> {
+        Ok(self.projection.forward(&self.vision.forward(pixels)?)?)
     }
 }
 
