@@ -1,0 +1,49 @@
+//! CLIP ViT-B/32 image-tower throughput in candle, f32, batch 32, on random weights of the real
+//! shape (the real weights cannot be had here; speed does not depend on their values).
+//! Prints images per second; `bench/clip_speed.sh` runs it beside the PyTorch reference.
+
+use std::time::Instant;
+
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use candle_transformers::models::clip::vision_model::{ClipVisionConfig, ClipVisionTransformer};
+
+fn main() -> candle_core::Result<()> {
+    let batch: usize = std::env::var("CLIP_BATCH").ok().and_then(|b| b.parse().ok()).unwrap_or(32);
+    let rounds: usize = std::env::var("CLIP_ROUNDS").ok().and_then(|b| b.parse().ok()).unwrap_or(3);
+    let device = Device::Cpu;
+    let varmap = VarMap::new();
+    let random = VarBuilder::from_varmap(&varmap, DType::F32, &device);
+    let config = ClipVisionConfig::vit_base_patch32();
+    random.pp("vision_model.embeddings").get_with_hints(
+        768,
+        "class_embedding",
+        candle_nn::Init::Randn { mean: 0.0, stdev: 0.02 },
+    )?;
+    ClipVisionTransformer::new(random.pp("vision_model"), &config)?;
+    candle_nn::linear_no_bias(768, 512, random.pp("visual_projection"))?;
+    // A VarMap's variables are trainable and would keep a graph per pass: build the model again
+    // from detached copies, as loading a checkpoint would.
+    let weights: std::collections::HashMap<String, Tensor> = varmap
+        .data()
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("poisoned".into()))?
+        .iter()
+        .map(|(name, var)| (name.clone(), var.as_tensor().detach()))
+        .collect();
+    let vb = VarBuilder::from_tensors(weights, DType::F32, &device);
+    let vision = ClipVisionTransformer::new(vb.pp("vision_model"), &config)?;
+    let projection = candle_nn::linear_no_bias(768, 512, vb.pp("visual_projection"))?;
+    let pixels = Tensor::randn(0f32, 1f32, (batch, 3, 224, 224), &device)?;
+    let _warm = projection.forward(&vision.forward(&pixels)?)?;
+    let mut rates = Vec::new();
+    for _ in 0..rounds {
+        let start = Instant::now();
+        let out = projection.forward(&vision.forward(&pixels)?)?;
+        let _ = out.to_vec2::<f32>()?;
+        rates.push(batch as f64 / start.elapsed().as_secs_f64());
+    }
+    rates.sort_by(f64::total_cmp);
+    println!("candle f32 batch {batch}: {:.1} images/s (median of {rounds})", rates[rates.len() / 2]);
+    Ok(())
+}
