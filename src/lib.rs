@@ -14,6 +14,7 @@ pub mod align;
 pub mod clip;
 pub mod demo;
 pub mod export;
+pub mod faceapi;
 pub mod faces;
 pub mod fetch;
 pub mod fingerprint;

@@ -1,0 +1,342 @@
+//! The few layers face-api's networks are made of, on one image at a time, channels last
+//! (TF's NHWC with N = 1) so TF.js weights and its `same` padding carry over unchanged.
+//!
+//! Convolutions are an im2col copy plus one candle matmul (where the time goes); depthwise
+//! convolutions, pooling and resizing are plain loops, cheap next to the matmuls.
+
+use candle_core::{Device, Tensor};
+
+use super::ModelError;
+use super::weights::WeightMap;
+
+/// A feature map: `h × w × c` values, channel fastest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Map {
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+    pub data: Vec<f32>,
+}
+
+impl Map {
+    pub fn new(h: usize, w: usize, c: usize, data: Vec<f32>) -> Self {
+        assert_eq!(data.len(), h * w * c, "map data does not match its shape");
+        Self { h, w, c, data }
+    }
+
+    pub fn zeros(h: usize, w: usize, c: usize) -> Self {
+        Self::new(h, w, c, vec![0.0; h * w * c])
+    }
+
+    fn at(&self, y: usize, x: usize) -> &[f32] {
+        let start = (y * self.w + x) * self.c;
+        &self.data[start..start + self.c]
+    }
+
+    pub fn map(mut self, f: impl Fn(f32) -> f32) -> Self {
+        self.data.iter_mut().for_each(|v| *v = f(*v));
+        self
+    }
+
+    pub fn relu(self) -> Self {
+        self.map(|v| v.max(0.0))
+    }
+
+    /// TF's `relu6`-style clip used by MobileNet.
+    pub fn clip6(self) -> Self {
+        self.map(|v| v.clamp(0.0, 6.0))
+    }
+
+    /// Adds `other` element-wise (same shape).
+    pub fn add(mut self, other: &Map) -> Self {
+        assert_eq!((self.h, self.w, self.c), (other.h, other.w, other.c), "adding maps of different shapes");
+        self.data.iter_mut().zip(&other.data).for_each(|(a, b)| *a += b);
+        self
+    }
+
+    /// `v × scale[c] + offset[c]` per channel.
+    pub fn affine(mut self, scale: Option<&[f32]>, offset: &[f32]) -> Self {
+        for px in self.data.chunks_exact_mut(offset.len()) {
+            for (ch, v) in px.iter_mut().enumerate() {
+                *v = scale.map_or(*v, |s| *v * s[ch]) + offset[ch];
+            }
+        }
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Padding {
+    Same,
+    Valid,
+}
+
+/// Output size and leading padding of a window `k` sliding by `stride` over `input`, as TF
+/// computes them (`same` puts the odd padding pixel at the end).
+pub fn window(input: usize, k: usize, stride: usize, padding: Padding) -> (usize, usize) {
+    match padding {
+        Padding::Same => {
+            let out = input.div_ceil(stride);
+            let total = ((out - 1) * stride + k).saturating_sub(input);
+            (out, total / 2)
+        }
+        Padding::Valid => ((input - k) / stride + 1, 0),
+    }
+}
+
+/// A 2-D convolution with TF's `[kh, kw, cin, cout]` filters, run as im2col + matmul.
+pub struct Conv {
+    k: (usize, usize),
+    cin: usize,
+    cout: usize,
+    /// `(kh·kw·cin) × cout`: TF's filter layout is already the im2col row order.
+    weight: Tensor,
+    bias: Option<Vec<f32>>,
+}
+
+impl Conv {
+    pub fn load(weights: &WeightMap, filters: &str, bias: Option<&str>) -> Result<Self, ModelError> {
+        let shape = weights.shape(filters)?.to_vec();
+        let [kh, kw, cin, cout] = shape[..] else {
+            return Err(ModelError::Shape {
+                model: String::new(),
+                tensor: filters.into(),
+                expected: vec![0; 4],
+                actual: shape,
+            });
+        };
+        let weight = weights.tensor(filters, &shape)?.reshape((kh * kw * cin, cout))?;
+        let bias = bias.map(|name| weights.values(name, &[cout]).map(<[f32]>::to_vec)).transpose()?;
+        Ok(Self { k: (kh, kw), cin, cout, weight, bias })
+    }
+
+    pub fn out_channels(&self) -> usize {
+        self.cout
+    }
+
+    pub fn forward(&self, x: &Map, stride: usize, padding: Padding) -> Result<Map, ModelError> {
+        assert_eq!(x.c, self.cin, "convolution input channels");
+        let (kh, kw) = self.k;
+        let (oh, pad_top) = window(x.h, kh, stride, padding);
+        let (ow, pad_left) = window(x.w, kw, stride, padding);
+        let rows = if kh == 1 && kw == 1 && stride == 1 {
+            Tensor::from_slice(&x.data, (x.h * x.w, x.c), &Device::Cpu)?
+        } else {
+            Tensor::from_vec(
+                im2col(x, (kh, kw), stride, (oh, ow), (pad_top, pad_left)),
+                (oh * ow, kh * kw * x.c),
+                &Device::Cpu,
+            )?
+        };
+        let mut data = rows.matmul(&self.weight)?.flatten_all()?.to_vec1::<f32>()?;
+        if let Some(bias) = &self.bias {
+            for px in data.chunks_exact_mut(self.cout) {
+                px.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
+            }
+        }
+        Ok(Map::new(oh, ow, self.cout, data))
+    }
+}
+
+/// Each output pixel's receptive field as one row (zeros where it hangs over the edge).
+fn im2col(
+    x: &Map,
+    (kh, kw): (usize, usize),
+    stride: usize,
+    (oh, ow): (usize, usize),
+    (pt, pl): (usize, usize),
+) -> Vec<f32> {
+    let row_len = kh * kw * x.c;
+    let mut cols = vec![0.0f32; oh * ow * row_len];
+    for oy in 0..oh {
+        for ox in 0..ow {
+            let row = &mut cols[(oy * ow + ox) * row_len..][..row_len];
+            for ky in 0..kh {
+                let Some(iy) = (oy * stride + ky).checked_sub(pt).filter(|&iy| iy < x.h) else { continue };
+                for kx in 0..kw {
+                    let Some(ix) = (ox * stride + kx).checked_sub(pl).filter(|&ix| ix < x.w) else { continue };
+                    row[(ky * kw + kx) * x.c..][..x.c].copy_from_slice(x.at(iy, ix));
+                }
+            }
+        }
+    }
+    cols
+}
+
+/// A depthwise convolution (channel multiplier 1) with TF's `[k, k, c, 1]` filters.
+pub struct Depthwise {
+    k: usize,
+    c: usize,
+    weight: Vec<f32>,
+}
+
+impl Depthwise {
+    pub fn load(weights: &WeightMap, filters: &str) -> Result<Self, ModelError> {
+        let shape = weights.shape(filters)?.to_vec();
+        let [k, _, c, 1] = shape[..] else {
+            return Err(ModelError::Shape {
+                model: String::new(),
+                tensor: filters.into(),
+                expected: vec![0, 0, 0, 1],
+                actual: shape,
+            });
+        };
+        Ok(Self { k, c, weight: weights.values(filters, &shape)?.to_vec() })
+    }
+
+    pub fn forward(&self, x: &Map, stride: usize, padding: Padding) -> Map {
+        assert_eq!(x.c, self.c, "depthwise input channels");
+        let (oh, pt) = window(x.h, self.k, stride, padding);
+        let (ow, pl) = window(x.w, self.k, stride, padding);
+        let mut out = Map::zeros(oh, ow, x.c);
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let acc = &mut out.data[(oy * ow + ox) * x.c..][..x.c];
+                for ky in 0..self.k {
+                    let Some(iy) = (oy * stride + ky).checked_sub(pt).filter(|&iy| iy < x.h) else { continue };
+                    for kx in 0..self.k {
+                        let Some(ix) = (ox * stride + kx).checked_sub(pl).filter(|&ix| ix < x.w) else { continue };
+                        let w = &self.weight[(ky * self.k + kx) * x.c..][..x.c];
+                        for ((a, v), w) in acc.iter_mut().zip(x.at(iy, ix)).zip(w) {
+                            *a += v * w;
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Pool {
+    Max,
+    Average,
+}
+
+/// `valid` pooling with a `k × k` window (TF's `maxPool` / `avgPool`).
+pub fn pool(x: &Map, kind: Pool, k: usize, stride: usize) -> Map {
+    let (oh, _) = window(x.h, k, stride, Padding::Valid);
+    let (ow, _) = window(x.w, k, stride, Padding::Valid);
+    let mut out = Map::zeros(oh, ow, x.c);
+    for oy in 0..oh {
+        for ox in 0..ow {
+            let acc = &mut out.data[(oy * ow + ox) * x.c..][..x.c];
+            if let Pool::Max = kind {
+                acc.fill(f32::NEG_INFINITY);
+            }
+            for ky in 0..k {
+                for kx in 0..k {
+                    for (a, v) in acc.iter_mut().zip(x.at(oy * stride + ky, ox * stride + kx)) {
+                        *a = match kind {
+                            Pool::Max => a.max(*v),
+                            Pool::Average => *a + v,
+                        };
+                    }
+                }
+            }
+            if let Pool::Average = kind {
+                acc.iter_mut().for_each(|a| *a /= (k * k) as f32);
+            }
+        }
+    }
+    out
+}
+
+/// Grows `x` with zero rows at the bottom and zero columns at the right to `h × w`.
+pub fn pad_bottom_right(x: &Map, h: usize, w: usize) -> Map {
+    let mut out = Map::zeros(h, w, x.c);
+    for y in 0..x.h {
+        out.data[y * w * x.c..][..x.w * x.c].copy_from_slice(&x.data[y * x.w * x.c..][..x.w * x.c]);
+    }
+    out
+}
+
+/// The `w × h` region of `x` at `(x0, y0)`, clipped to the map.
+pub fn crop(x: &Map, x0: usize, y0: usize, w: usize, h: usize) -> Map {
+    let (x0, y0) = (x0.min(x.w), y0.min(x.h));
+    let (w, h) = (w.min(x.w - x0), h.min(x.h - y0));
+    let mut data = Vec::with_capacity(w * h * x.c);
+    for y in y0..y0 + h {
+        data.extend_from_slice(&x.data[(y * x.w + x0) * x.c..][..w * x.c]);
+    }
+    Map::new(h, w, x.c, data)
+}
+
+/// Zeros to make `x` square, as face-api's `padToSquare`: all at the end (bottom/right), or, when
+/// `centre`, `round(diff / 2)` at the end and the rest at the start.
+pub fn pad_to_square(x: &Map, centre: bool) -> (Map, (usize, usize)) {
+    let side = x.h.max(x.w);
+    let diff = side - x.h.min(x.w);
+    let before = if centre { diff - (diff as f64 * 0.5).round() as usize } else { 0 };
+    let (top, left) = if x.h < x.w { (before, 0) } else { (0, before) };
+    let mut out = Map::zeros(side, side, x.c);
+    for y in 0..x.h {
+        out.data[((y + top) * side + left) * x.c..][..x.w * x.c].copy_from_slice(&x.data[y * x.w * x.c..][..x.w * x.c]);
+    }
+    (out, (top, left))
+}
+
+/// TF's `resizeBilinear` with `alignCorners = false, halfPixelCenters = false` (face-api's call):
+/// source = destination × (in / out), neighbours `floor` and `min(ceil, in − 1)`.
+pub fn resize_bilinear(x: &Map, oh: usize, ow: usize) -> Map {
+    if (oh, ow) == (x.h, x.w) {
+        return x.clone();
+    }
+    let (sy, sx) = (x.h as f64 / oh as f64, x.w as f64 / ow as f64);
+    let mut out = Map::zeros(oh, ow, x.c);
+    for oy in 0..oh {
+        let fy = oy as f64 * sy;
+        let (y0, y1, dy) = (fy.floor() as usize, (fy.ceil() as usize).min(x.h - 1), fy - fy.floor());
+        for ox in 0..ow {
+            let fx = ox as f64 * sx;
+            let (x0, x1, dx) = (fx.floor() as usize, (fx.ceil() as usize).min(x.w - 1), fx - fx.floor());
+            let dst = &mut out.data[(oy * ow + ox) * x.c..][..x.c];
+            for ch in 0..x.c {
+                let (tl, tr) = (x.at(y0, x0)[ch] as f64, x.at(y0, x1)[ch] as f64);
+                let (bl, br) = (x.at(y1, x0)[ch] as f64, x.at(y1, x1)[ch] as f64);
+                let top = tl + (tr - tl) * dx;
+                let bottom = bl + (br - bl) * dx;
+                dst[ch] = (top + (bottom - top) * dy) as f32;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_padding_matches_tf() {
+        // 512 → 256 with a 3×3 stride-2 window: TF pads 0 before, 1 after.
+        assert_eq!(window(512, 3, 2, Padding::Same), (256, 0));
+        assert_eq!(window(7, 3, 1, Padding::Same), (7, 1));
+        assert_eq!(window(150, 7, 2, Padding::Valid), (72, 0));
+    }
+
+    #[test]
+    fn centred_square_padding_puts_the_rounded_half_at_the_end() {
+        let x = Map::new(1, 4, 1, vec![1.0, 2.0, 3.0, 4.0]);
+        let (sq, (top, left)) = pad_to_square(&x, true);
+        // diff 3: round(1.5) = 2 rows after, 1 before.
+        assert_eq!((top, left), (1, 0));
+        assert_eq!(&sq.data[4..8], &[1.0, 2.0, 3.0, 4.0]);
+        assert!(sq.data[..4].iter().chain(&sq.data[8..]).all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn bilinear_resize_samples_like_tf() {
+        let x = Map::new(1, 2, 1, vec![0.0, 10.0]);
+        // out x = 0, 0.5, 1.0, 1.5 in source coordinates; the last clamps to the right pixel.
+        assert_eq!(resize_bilinear(&x, 1, 4).data, vec![0.0, 5.0, 10.0, 10.0]);
+    }
+
+    #[test]
+    fn average_pool_divides_by_the_window() {
+        let x = Map::new(2, 2, 1, vec![1.0, 2.0, 3.0, 6.0]);
+        assert_eq!(pool(&x, Pool::Average, 2, 2).data, vec![3.0]);
+        assert_eq!(pool(&x, Pool::Max, 2, 2).data, vec![6.0]);
+    }
+}
