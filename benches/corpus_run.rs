@@ -36,7 +36,8 @@ fn main() {
     let run = store.create_run(dataset).expect("run");
     let settings = PipelineSettings::default();
     let workers = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let ctx = Context { store: &store, data_dir: data.path().to_path_buf(), settings };
+    let models_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let ctx = Context { store: &store, data_dir: data.path().to_path_buf(), models_dir, settings };
 
     let started = Instant::now();
     let _guard = runtime.enter();

@@ -29,12 +29,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let detect_s = started.elapsed().as_secs_f64() / (rounds * frames.len()) as f64;
     let faces: usize = boxes.iter().map(Vec::len).sum();
-    println!("detector: {:.1} frames/s ({:.0} ms per frame, {faces} faces in 6 photos)", 1.0 / detect_s, detect_s * 1e3);
+    println!(
+        "detector: {:.1} frames/s ({:.0} ms per frame, {faces} faces in 6 photos)",
+        1.0 / detect_s,
+        detect_s * 1e3
+    );
 
     let mut crops = Vec::new();
     for (frame, found) in frames.iter().zip(&boxes) {
         for b in found {
-            crops.push(ips_core::faceapi::nn::crop(frame, b.x as usize, b.y as usize, b.width as usize, b.height as usize));
+            crops.push(ips_core::faceapi::nn::crop(
+                frame,
+                b.x as usize,
+                b.y as usize,
+                b.width as usize,
+                b.height as usize,
+            ));
         }
     }
     let started = Instant::now();

@@ -1,14 +1,17 @@
 //! Grouping: which ads show the same video, and which videos show the same creator.
 //!
 //! Files whose fingerprints say they are the same creative ([`crate::similarity`]) are one unique
-//! video; unique videos sharing a body behind different hooks form a hook family. Each unique
-//! video with a face on camera is, for now, its own provisional creator (face recognition across
-//! videos replaces that rule behind the same output type).
+//! video; unique videos sharing a body behind different hooks form a hook family. The on-camera
+//! face tracks of all videos are clustered into creators ([`crate::creators`]); a video's ads
+//! belong to its most present person, and anyone else on camera "appears in" it. Tracks without
+//! descriptors (the Haar detector) cannot be compared: each such video is its own creator.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::creators::{self, Constraints, CreatorSettings, TrackPoint, TrackRef};
+use crate::faces::FaceTrack;
 use crate::fingerprint::FrameHash;
 use crate::similarity::{self, SimilaritySettings};
 
@@ -39,9 +42,19 @@ pub struct Creator {
     /// 1-based, in order of first appearance in the input.
     pub id: CreatorId,
     pub label: String,
+    /// Unique videos whose ads are this creator's (the most present person in them).
     pub videos: Vec<VideoId>,
-    /// The representative face: a file name in the face store.
+    /// The representative face (the best crop of its tracks): a file name in the face store.
     pub face_file: String,
+    /// The face tracks this creator was clustered from.
+    #[serde(default)]
+    pub members: Vec<TrackRef>,
+    /// Unique videos the creator is on camera in beside someone more present.
+    #[serde(default)]
+    pub appears_in: Vec<VideoId>,
+    /// Hidden by the user: kept, but left out of the report by default.
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -62,14 +75,22 @@ impl Grouping {
 /// What the analysis found in one file.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VideoFacts {
-    /// Best face crop (file, quality score); None: nobody on camera.
-    pub face: Option<(String, f64)>,
+    /// The faces seen, most present first (incidental ones included).
+    pub tracks: Vec<FaceTrack>,
     pub fingerprints: Vec<FrameHash>,
 }
 
-/// Groups ads into unique videos (near-duplicate files together) and hook families, and unique
-/// videos with a face into provisional creators. `facts` is keyed by content hash.
-pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, settings: &SimilaritySettings) -> Grouping {
+/// How to group: video similarity, creator clustering, and the user's corrections.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupingRules<'a> {
+    pub similarity: &'a SimilaritySettings,
+    pub creators: &'a CreatorSettings,
+    pub constraints: &'a Constraints,
+}
+
+/// Groups ads into unique videos (near-duplicate files together) and hook families, and face
+/// tracks into creators. `facts` is keyed by content hash.
+pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: GroupingRules<'_>) -> Grouping {
     let mut files: Vec<&str> = Vec::new();
     for sha in ads.iter().filter_map(|a| a.sha256.as_deref()) {
         if !files.contains(&sha) {
@@ -79,44 +100,102 @@ pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, settings: &Si
     let empty = VideoFacts::default();
     let fact = |sha: &str| facts.get(sha).unwrap_or(&empty);
     let prints: Vec<&[FrameHash]> = files.iter().map(|sha| fact(sha).fingerprints.as_slice()).collect();
-    let clusters = similarity::cluster(&prints, settings);
+    let clusters = similarity::cluster(&prints, rules.similarity);
 
     let mut grouping = Grouping::default();
     let mut video_of_file: HashMap<&str, VideoId> = HashMap::new();
     for members in &clusters.same_video {
         let id = grouping.videos.len() as VideoId + 1;
         let family = clusters.same_body.iter().position(|f| f.contains(&members[0])).map_or(id, |i| i as u32 + 1);
-        let best_face = members
-            .iter()
-            .filter_map(|&m| fact(files[m]).face.as_ref())
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(file, _)| file.clone());
-        let creator = best_face.map(|face_file| {
-            let creator_id = grouping.creators.len() as CreatorId + 1;
-            grouping.creators.push(Creator {
-                id: creator_id,
-                label: format!("Creator {creator_id}"),
-                videos: vec![id],
-                face_file,
-            });
-            creator_id
-        });
         for &m in members {
             video_of_file.insert(files[m], id);
         }
         grouping.videos.push(UniqueVideo {
             id,
             sha256s: members.iter().map(|&m| files[m].to_string()).collect(),
-            creator,
+            creator: None,
             hook_family: family,
         });
     }
+    assign_creators(&mut grouping, &files, &video_of_file, &fact, rules);
     for ad in ads {
         if let Some(sha) = ad.sha256.as_deref() {
             grouping.video_of_row.insert(ad.row, video_of_file[sha]);
         }
     }
     grouping
+}
+
+/// Clusters the on-camera tracks of all files into creators and gives each unique video the
+/// creator of its most present track.
+fn assign_creators<'a>(
+    grouping: &mut Grouping,
+    files: &[&'a str],
+    video_of_file: &HashMap<&'a str, VideoId>,
+    fact: &dyn Fn(&str) -> &'a VideoFacts,
+    rules: GroupingRules<'_>,
+) {
+    // Every on-camera track, in input order: (video, track ref, the track).
+    let mut seen: Vec<(VideoId, TrackRef, &FaceTrack)> = Vec::new();
+    for sha in files {
+        for t in fact(sha).tracks.iter().filter(|t| t.on_camera() && t.face_file.is_some()) {
+            seen.push((video_of_file[sha], TrackRef { sha256: sha.to_string(), track: t.index }, t));
+        }
+    }
+    // Tracks with descriptors are clustered; without (Haar), each video's tracks are one person.
+    let (described, blind): (Vec<usize>, Vec<usize>) = (0..seen.len()).partition(|&i| !seen[i].2.descriptor.is_empty());
+    let points: Vec<TrackPoint> = described
+        .iter()
+        .map(|&i| TrackPoint { key: seen[i].1.clone(), descriptor: seen[i].2.descriptor.clone() })
+        .collect();
+    let mut clusters: Vec<Vec<usize>> = creators::cluster(&points, rules.constraints, rules.creators)
+        .into_iter()
+        .map(|c| c.into_iter().map(|p| described[p]).collect())
+        .collect();
+    let mut blind_by_video: Vec<(VideoId, Vec<usize>)> = Vec::new();
+    for i in blind {
+        match blind_by_video.iter_mut().find(|(v, _)| *v == seen[i].0) {
+            Some((_, members)) => members.push(i),
+            None => blind_by_video.push((seen[i].0, vec![i])),
+        }
+    }
+    clusters.extend(blind_by_video.into_iter().map(|(_, members)| members));
+    // Creators are numbered by their first video, then by presence.
+    let first_video = |c: &Vec<usize>| c.iter().map(|&i| seen[i].0).min().unwrap_or(VideoId::MAX);
+    clusters.sort_by_key(|c| (first_video(c), c.iter().copied().min()));
+    let mut creator_of_track: HashMap<usize, CreatorId> = HashMap::new();
+    for (k, members) in clusters.iter().enumerate() {
+        let id = k as CreatorId + 1;
+        for &m in members {
+            creator_of_track.insert(m, id);
+        }
+        let best = members.iter().copied().max_by(|&a, &b| seen[a].2.quality.total_cmp(&seen[b].2.quality));
+        let hidden = members.iter().any(|&m| rules.constraints.hidden.contains(&seen[m].1));
+        grouping.creators.push(Creator {
+            id,
+            label: format!("Creator {id}"),
+            videos: Vec::new(),
+            face_file: best.and_then(|b| seen[b].2.face_file.clone()).unwrap_or_default(),
+            members: members.iter().map(|&m| seen[m].1.clone()).collect(),
+            appears_in: Vec::new(),
+            hidden,
+        });
+    }
+    for video in &mut grouping.videos {
+        let in_video: Vec<usize> = (0..seen.len()).filter(|&i| seen[i].0 == video.id).collect();
+        let main = in_video.iter().copied().max_by(|&a, &b| seen[a].2.presence().total_cmp(&seen[b].2.presence()));
+        video.creator = main.map(|m| creator_of_track[&m]);
+        if let Some(main) = video.creator {
+            grouping.creators[main as usize - 1].videos.push(video.id);
+        }
+        for &i in &in_video {
+            let c = creator_of_track[&i];
+            let creator = &mut grouping.creators[c as usize - 1];
+            if Some(c) != video.creator && !creator.appears_in.contains(&video.id) {
+                creator.appears_in.push(video.id);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -127,39 +206,122 @@ mod tests {
         AdVideo { row, sha256: sha.map(str::to_string) }
     }
 
-    #[test]
-    fn identical_content_is_one_video_and_faces_make_creators() {
-        let ads = [ad(2, Some("aa")), ad(3, Some("bb")), ad(4, Some("aa")), ad(5, None), ad(6, Some("cc"))];
-        // Distinct, unrelated fingerprints: grouping falls back to identical content.
-        let prints = |seed: u64| {
-            (0..6)
-                .map(|k| FrameHash {
-                    time_ds: k * 10,
-                    phash: (seed * 7 + k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                    blocks: vec![],
-                    colour: [0; 3],
-                })
-                .collect()
-        };
-        let facts = HashMap::from([
-            ("aa".to_string(), VideoFacts { face: Some(("face-a.jpg".into(), 0.5)), fingerprints: prints(1) }),
-            ("bb".to_string(), VideoFacts { face: None, fingerprints: prints(2) }),
-            ("cc".to_string(), VideoFacts { face: Some(("face-c.jpg".into(), 0.4)), fingerprints: prints(3) }),
-        ]);
-        let g = group(&ads, &facts, &SimilaritySettings::default());
-        assert_eq!(g.videos.len(), 3);
-        assert_eq!(g.video_of_row[&2], g.video_of_row[&4]);
-        assert!(!g.video_of_row.contains_key(&5), "a row without video is in no group");
-        assert_eq!(g.creators.len(), 2);
-        assert_eq!(g.creators[0].face_file, "face-a.jpg");
-        assert_eq!(g.creator_of_row(4), Some(1));
-        assert_eq!(g.creator_of_row(3), None, "no face on camera: no creator");
-        assert_eq!(g.creator_of_row(6), Some(2));
-        assert_eq!(g.videos.iter().map(|v| v.hook_family).collect::<Vec<_>>(), [1, 2, 3]);
+    /// Distinct, unrelated fingerprints: grouping falls back to identical content.
+    fn prints(seed: u64) -> Vec<FrameHash> {
+        (0..6)
+            .map(|k| FrameHash {
+                time_ds: k * 10,
+                phash: (seed * 7 + k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                blocks: vec![],
+                colour: [0; 3],
+            })
+            .collect()
+    }
+
+    /// A descriptor for person `p`: people are ~0.9 apart, one person's tracks ~0.1.
+    fn face(p: usize, wobble: f32) -> Vec<f32> {
+        (0..128).map(|i| if i % 4 == p { 0.16 } else { 0.0 } + if i == 127 { wobble } else { 0.0 }).collect()
+    }
+
+    fn track(index: u32, descriptor: Vec<f32>, quality: f64, frames: u32) -> FaceTrack {
+        FaceTrack {
+            index,
+            frames,
+            first_s: 0.0,
+            last_s: frames as f64,
+            face_file: Some(format!("face-{index}-{quality}.jpg")),
+            best_time_s: 0.0,
+            quality,
+            face_fraction: 0.3,
+            confidence: 0.9,
+            frontalness: 0.9,
+            descriptor,
+            incidental: None,
+        }
+    }
+
+    fn rules<'a>(constraints: &'a Constraints) -> GroupingRules<'a> {
+        static SIMILARITY: std::sync::OnceLock<SimilaritySettings> = std::sync::OnceLock::new();
+        static CREATORS: std::sync::OnceLock<CreatorSettings> = std::sync::OnceLock::new();
+        GroupingRules {
+            similarity: SIMILARITY.get_or_init(SimilaritySettings::default),
+            creators: CREATORS.get_or_init(CreatorSettings::default),
+            constraints,
+        }
     }
 
     #[test]
-    fn near_duplicate_files_are_one_video_with_the_best_face() {
+    fn one_person_in_several_videos_is_one_creator_with_the_best_face() {
+        let ads = [
+            ad(2, Some("aa")),
+            ad(3, Some("bb")),
+            ad(4, Some("aa")),
+            ad(5, None),
+            ad(6, Some("cc")),
+            ad(7, Some("dd")),
+        ];
+        let facts = HashMap::from([
+            ("aa".to_string(), VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], fingerprints: prints(1) }),
+            ("bb".to_string(), VideoFacts { tracks: vec![], fingerprints: prints(2) }),
+            ("cc".to_string(), VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.4, 6)], fingerprints: prints(3) }),
+            ("dd".to_string(), VideoFacts { tracks: vec![track(0, face(0, 0.1), 0.8, 6)], fingerprints: prints(4) }),
+        ]);
+        let g = group(&ads, &facts, rules(&Constraints::default()));
+        assert_eq!(g.videos.len(), 4);
+        assert_eq!(g.video_of_row[&2], g.video_of_row[&4]);
+        assert!(!g.video_of_row.contains_key(&5), "a row without video is in no group");
+        assert_eq!(g.creators.len(), 2, "{:?}", g.creators);
+        assert_eq!(g.creator_of_row(2), Some(1));
+        assert_eq!(g.creator_of_row(7), Some(1), "the same face in another video: the same creator");
+        assert_eq!(g.creators[0].videos, vec![1, 4]);
+        assert_eq!(g.creators[0].face_file, "face-0-0.8.jpg", "the better crop represents the creator");
+        assert_eq!(g.creator_of_row(3), None, "no face on camera: no creator");
+        assert_eq!(g.creator_of_row(6), Some(2));
+        assert_eq!(g.videos.iter().map(|v| v.hook_family).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn the_most_present_person_owns_the_video_and_others_appear_in_it() {
+        let ads = [ad(2, Some("duo")), ad(3, Some("solo"))];
+        let mut guest = track(1, face(1, 0.0), 0.9, 2);
+        guest.face_fraction = 0.15;
+        let mut printed = track(2, face(2, 0.0), 0.9, 1);
+        printed.incidental = Some("small".into());
+        let facts = HashMap::from([
+            (
+                "duo".to_string(),
+                VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 8), guest, printed], fingerprints: prints(1) },
+            ),
+            ("solo".to_string(), VideoFacts { tracks: vec![track(0, face(1, 0.05), 0.5, 8)], fingerprints: prints(2) }),
+        ]);
+        let g = group(&ads, &facts, rules(&Constraints::default()));
+        assert_eq!(g.creators.len(), 2, "the incidental face is no creator: {:?}", g.creators);
+        assert_eq!(g.creator_of_row(2), Some(1));
+        assert_eq!(g.creator_of_row(3), Some(2));
+        assert_eq!(g.creators[1].appears_in, vec![1], "the guest of video 1 owns video 2");
+    }
+
+    #[test]
+    fn user_constraints_reach_the_clustering() {
+        let ads = [ad(2, Some("aa")), ad(3, Some("bb"))];
+        let facts = HashMap::from([
+            ("aa".to_string(), VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], fingerprints: prints(1) }),
+            ("bb".to_string(), VideoFacts { tracks: vec![track(0, face(0, 0.05), 0.5, 6)], fingerprints: prints(2) }),
+        ]);
+        let key = |sha: &str| TrackRef { sha256: sha.into(), track: 0 };
+        assert_eq!(group(&ads, &facts, rules(&Constraints::default())).creators.len(), 1);
+        let apart = Constraints {
+            cannot_link: vec![(key("aa"), key("bb"))],
+            hidden: vec![key("bb")],
+            ..Constraints::default()
+        };
+        let g = group(&ads, &facts, rules(&apart));
+        assert_eq!(g.creators.len(), 2);
+        assert!(!g.creators[0].hidden && g.creators[1].hidden);
+    }
+
+    #[test]
+    fn near_duplicate_files_are_one_video_and_haar_faces_stay_per_video() {
         let body: Vec<FrameHash> = (0..8)
             .map(|k| FrameHash {
                 time_ds: k * 10,
@@ -169,14 +331,15 @@ mod tests {
             })
             .collect();
         let ads = [ad(2, Some("original")), ad(3, Some("reencoded"))];
+        // Haar tracks: no descriptors.
         let facts = HashMap::from([
-            ("original".to_string(), VideoFacts { face: Some(("dim.jpg".into(), 0.2)), fingerprints: body.clone() }),
-            ("reencoded".to_string(), VideoFacts { face: Some(("sharp.jpg".into(), 0.7)), fingerprints: body }),
+            ("original".to_string(), VideoFacts { tracks: vec![track(0, vec![], 0.2, 5)], fingerprints: body.clone() }),
+            ("reencoded".to_string(), VideoFacts { tracks: vec![track(0, vec![], 0.7, 5)], fingerprints: body }),
         ]);
-        let g = group(&ads, &facts, &SimilaritySettings::default());
+        let g = group(&ads, &facts, rules(&Constraints::default()));
         assert_eq!(g.videos.len(), 1);
         assert_eq!(g.videos[0].sha256s, ["original", "reencoded"]);
         assert_eq!(g.creators.len(), 1);
-        assert_eq!(g.creators[0].face_file, "sharp.jpg");
+        assert_eq!(g.creators[0].face_file, "face-0-0.7.jpg");
     }
 }

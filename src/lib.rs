@@ -12,6 +12,7 @@
 
 pub mod align;
 pub mod clip;
+pub mod creators;
 pub mod demo;
 pub mod export;
 pub mod faceapi;

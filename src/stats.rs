@@ -1,5 +1,7 @@
 //! Statistics: per unique video and per creator, the number of ads and their performance
-//! (mean, median, sample standard deviation, best and worst ad), computed with polars.
+//! (mean, median, sample standard deviation, 95 % confidence interval of the mean, best and worst
+//! ad), computed with polars. The interval is Student's t: mean ± t(0.975, n − 1) · sd / √n, so a
+//! creator with three lucky ads shows a wide interval rather than a confident rank.
 //!
 //! Ads whose creator is unknown because nobody is on camera form their own group (key `None`),
 //! shown as "No creator on camera" rather than vanishing; ads with no video at all (the
@@ -26,6 +28,9 @@ pub struct GroupStats {
     pub median: f64,
     /// Sample standard deviation (n − 1); `None` for a single ad.
     pub std_dev: Option<f64>,
+    /// 95 % confidence interval of the mean; `None` for a single ad.
+    #[serde(default)]
+    pub ci95: Option<(f64, f64)>,
     pub best_row: u32,
     pub best: f64,
     pub worst_row: u32,
@@ -90,12 +95,15 @@ fn grouped(ads: &[&AdOutcome], key: impl Fn(&AdOutcome) -> Option<u32>) -> Resul
     Ok((0..out.height())
         .map(|i| {
             let ads = counts.get(i).unwrap_or(0);
+            let std_dev = if ads > 1 { std.get(i) } else { None };
+            let mean = mean.get(i).unwrap_or(f64::NAN);
             GroupStats {
                 key: keys.get(i),
                 ads,
-                mean: mean.get(i).unwrap_or(f64::NAN),
+                mean,
                 median: median.get(i).unwrap_or(f64::NAN),
-                std_dev: if ads > 1 { std.get(i) } else { None },
+                std_dev,
+                ci95: std_dev.and_then(|sd| confidence_interval(mean, sd, ads)),
                 best_row: best_row.get(i).unwrap_or(0),
                 best: best.get(i).unwrap_or(f64::NAN),
                 worst_row: worst_row.get(i).unwrap_or(0),
@@ -103,6 +111,17 @@ fn grouped(ads: &[&AdOutcome], key: impl Fn(&AdOutcome) -> Option<u32>) -> Resul
             }
         })
         .collect())
+}
+
+/// The 95 % interval of a mean of `n` values with sample standard deviation `sd`.
+pub fn confidence_interval(mean: f64, sd: f64, n: u32) -> Option<(f64, f64)> {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    if n < 2 || !sd.is_finite() {
+        return None;
+    }
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).ok()?.inverse_cdf(0.975);
+    let half = t * sd / (n as f64).sqrt();
+    Some((mean - half, mean + half))
 }
 
 #[cfg(test)]
@@ -146,6 +165,11 @@ mod tests {
         assert!((c1.mean - mean).abs() < 1e-12 && (c1.median - median).abs() < 1e-12);
         assert!((c1.std_dev.unwrap() - std.unwrap()).abs() < 1e-12);
         assert_eq!((c1.best_row, c1.best, c1.worst_row, c1.worst), (3, 3.0, 2, 1.0));
+        // t(0.975, 2) = 4.302653 (tables); sd = 1, n = 3.
+        let (low, high) = c1.ci95.unwrap();
+        let half = 4.302_653 / 3f64.sqrt();
+        assert!((low - (2.0 - half)).abs() < 1e-5 && (high - (2.0 + half)).abs() < 1e-5, "{low} {high}");
+        assert_eq!(stats[1].ci95, None);
         assert_eq!(stats[1].std_dev, None, "one ad has no spread");
         assert_eq!((stats[2].ads, stats[2].mean), (1, 0.5), "no-face group; the row without video is left out");
     }

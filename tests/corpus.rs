@@ -45,7 +45,12 @@ async fn the_corpus_goes_from_rows_to_creators() {
         let dataset = store.insert_dataset(&new, &sheet).unwrap();
         let run = store.create_run(dataset).unwrap();
         let started = std::time::Instant::now();
-        let ctx = Context { store: &store, data_dir: data_dir.clone(), settings: PipelineSettings::default() };
+        let ctx = Context {
+            store: &store,
+            data_dir: data_dir.clone(),
+            models_dir: ips_core::testing::models_dir(),
+            settings: PipelineSettings::default(),
+        };
         assert_eq!(pipeline::execute(&ctx, run, &CancelFlag::new()).unwrap(), Outcome::Succeeded);
         eprintln!("corpus run: {:.1} s", started.elapsed().as_secs_f64());
         (store, run, dataset)

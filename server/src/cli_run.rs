@@ -38,7 +38,12 @@ pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
     );
     let outcome = std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
-            let ctx = Context { store: &store, data_dir: config.data_dir.clone(), settings: config.pipeline.clone() };
+            let ctx = Context {
+                store: &store,
+                data_dir: config.data_dir.clone(),
+                models_dir: config.models_dir.clone(),
+                settings: config.pipeline.clone(),
+            };
             pipeline::execute(&ctx, run, &CancelFlag::new())
         });
         while !worker.is_finished() {

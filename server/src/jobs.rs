@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 pub struct JobRunner {
     store: Arc<Store>,
     data_dir: PathBuf,
+    models_dir: PathBuf,
     settings: PipelineSettings,
     queue: mpsc::UnboundedSender<RunId>,
     /// Cancel flags of runs the worker has started and not finished.
@@ -22,9 +23,10 @@ pub struct JobRunner {
 
 impl JobRunner {
     /// Starts the worker task. Must be called inside a tokio runtime.
-    pub fn start(store: Arc<Store>, data_dir: PathBuf, settings: PipelineSettings) -> Arc<Self> {
+    pub fn start(store: Arc<Store>, data_dir: PathBuf, models_dir: PathBuf, settings: PipelineSettings) -> Arc<Self> {
         let (queue, mut receiver) = mpsc::unbounded_channel();
-        let runner = Arc::new(Self { store, data_dir, settings, queue, running: Mutex::new(HashMap::new()) });
+        let runner =
+            Arc::new(Self { store, data_dir, models_dir, settings, queue, running: Mutex::new(HashMap::new()) });
         let worker = Arc::clone(&runner);
         tokio::spawn(async move {
             while let Some(run) = receiver.recv().await {
@@ -72,9 +74,9 @@ impl JobRunner {
         };
         tracing::info!(run, "run started");
         let store = Arc::clone(&self.store);
-        let (data_dir, settings) = (self.data_dir.clone(), self.settings.clone());
+        let (data_dir, models_dir, settings) = (self.data_dir.clone(), self.models_dir.clone(), self.settings.clone());
         let result = tokio::task::spawn_blocking(move || {
-            let ctx = Context { store: &store, data_dir, settings };
+            let ctx = Context { store: &store, data_dir, models_dir, settings };
             pipeline::execute(&ctx, run, &flag)
         })
         .await;

@@ -56,7 +56,12 @@ pub struct Server {
 /// the router. Must be called inside a tokio runtime.
 pub fn build(config: &Config) -> anyhow::Result<Server> {
     let store = Arc::new(Store::open(&config.data_dir)?);
-    let jobs = JobRunner::start(Arc::clone(&store), config.data_dir.clone(), config.pipeline.clone());
+    let jobs = JobRunner::start(
+        Arc::clone(&store),
+        config.data_dir.clone(),
+        config.models_dir.clone(),
+        config.pipeline.clone(),
+    );
     let resumed = jobs.recover(config.resume_on_start)?;
     if !resumed.is_empty() {
         tracing::info!(?resumed, "resuming runs");

@@ -1,9 +1,9 @@
 //! From 68 landmarks to the face chip the descriptor net takes.
 //!
-//! face-api's "dlib alignment" (`FaceLandmarks.alignDlib`) is a square box around the eye and
-//! mouth centres, without rotation. We keep its box (centre at 50 % across and 43 % down, side =
-//! mean eye-to-mouth distance / 0.45) but turn it with the eye line, so a tilted head gives the
-//! same upright chip as a level one, which is what dlib's own chip extraction does.
+//! face-api crops an axis-aligned box around the eye and mouth centres ("dlib alignment",
+//! [`Landmarks::dlib_box`], kept to check parity with it). dlib itself, whose network this is,
+//! cuts a rotated, scaled chip that best fits the 68 points to its mean face; [`aligned_chip`]
+//! does that, so a tilted or mirrored head gives the chip the net was trained on.
 
 use opencv::core::{Mat, Scalar, Size};
 use opencv::imgproc;
@@ -72,23 +72,129 @@ impl Landmarks {
     }
 }
 
-/// The 150 × 150 chip of the face, turned so the eyes are level, cut from `image` (BGR); parts
-/// outside the image are black, as face-api's zero padding is.
+/// dlib's mean face (points 17–67 of the 68, in a unit square): what `get_face_chip_details`
+/// aligns a face to before its recognition net, which was trained on chips cut this way.
+const MEAN_FACE_X: [f32; 51] = [
+    0.000213256,
+    0.0752622,
+    0.18113,
+    0.29077,
+    0.393397,
+    0.586856,
+    0.689483,
+    0.799124,
+    0.904991,
+    0.98004,
+    0.490127,
+    0.490127,
+    0.490127,
+    0.490127,
+    0.36688,
+    0.426036,
+    0.490127,
+    0.554217,
+    0.613373,
+    0.121737,
+    0.187122,
+    0.265825,
+    0.334606,
+    0.260918,
+    0.182743,
+    0.645647,
+    0.714428,
+    0.793132,
+    0.858516,
+    0.79751,
+    0.719335,
+    0.254149,
+    0.340985,
+    0.428858,
+    0.490127,
+    0.551395,
+    0.639268,
+    0.726104,
+    0.642159,
+    0.556721,
+    0.490127,
+    0.423532,
+    0.338094,
+    0.290379,
+    0.428096,
+    0.490127,
+    0.552157,
+    0.689874,
+    0.553364,
+    0.490127,
+    0.42689,
+];
+const MEAN_FACE_Y: [f32; 51] = [
+    0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0.0344891, 0.0187482, 0.038915, 0.106454, 0.203352,
+    0.307009, 0.409805, 0.515625, 0.587326, 0.609345, 0.628106, 0.609345, 0.587326, 0.216423, 0.178758, 0.179852,
+    0.231733, 0.245099, 0.244077, 0.231733, 0.179852, 0.178758, 0.216423, 0.244077, 0.245099, 0.780233, 0.745405,
+    0.727388, 0.742578, 0.727388, 0.745405, 0.780233, 0.864805, 0.902192, 0.909281, 0.902192, 0.864805, 0.784792,
+    0.778746, 0.785343, 0.778746, 0.784792, 0.824182, 0.831803, 0.824182,
+];
+/// dlib's face recognition example cuts chips with 25 % padding around the mean face.
+const CHIP_PADDING: f32 = 0.25;
+
+/// The 150 × 150 chip dlib's recognition net expects: the similarity transform (rotation, scale,
+/// shift; least squares) that best maps dlib's mean face onto these landmarks, as dlib's
+/// `get_face_chip_details(shape, 150, 0.25)` does (brows and lower lip left out, being the least
+/// stable points). Parts outside the image are black.
 pub fn aligned_chip(image: &Mat, landmarks: &Landmarks) -> Result<Mat, ModelError> {
-    let side = landmarks.chip_side().max(1.0);
-    let [cx, cy] = landmarks.centre_of_references();
-    let angle = landmarks.roll_degrees().to_radians();
-    let (sin, cos) = angle.sin_cos();
-    let k = side / INPUT as f32;
-    // Chip pixel (u, v) samples image point centre + R(angle) · ((u / 150 − 0.5), (v / 150 − 0.43)) · side.
-    let (ox, oy) = (-REL_X * side, -REL_Y * side);
-    let m = Mat::from_slice_2d(&[
-        [(cos * k) as f64, (-sin * k) as f64, (cx + cos * ox - sin * oy) as f64],
-        [(sin * k) as f64, (cos * k) as f64, (cy + sin * ox + cos * oy) as f64],
-    ])?;
+    let size = INPUT as f32;
+    let pairs: Vec<([f32; 2], [f32; 2])> = (17..68)
+        .filter(|i| !(17..=26).contains(i) && !(55..=59).contains(i) && !(65..=67).contains(i))
+        .map(|i| {
+            let chip = [
+                (CHIP_PADDING + MEAN_FACE_X[i - 17]) / (2.0 * CHIP_PADDING + 1.0) * size,
+                (CHIP_PADDING + MEAN_FACE_Y[i - 17]) / (2.0 * CHIP_PADDING + 1.0) * size,
+            ];
+            (chip, landmarks.0[i])
+        })
+        .collect();
+    let [a, b, tx, ty] = similarity(&pairs);
+    // Chip pixel (u, v) samples the image at (a·u − b·v + tx, b·u + a·v + ty).
+    let m = Mat::from_slice_2d(&[[a as f64, -b as f64, tx as f64], [b as f64, a as f64, ty as f64]])?;
     let mut chip = Mat::default();
-    let size = Size::new(INPUT as i32, INPUT as i32);
     let flags = imgproc::INTER_LINEAR | imgproc::WARP_INVERSE_MAP;
-    imgproc::warp_affine(image, &mut chip, &m, size, flags, opencv::core::BORDER_CONSTANT, Scalar::all(0.0))?;
+    let dims = Size::new(INPUT as i32, INPUT as i32);
+    imgproc::warp_affine(image, &mut chip, &m, dims, flags, opencv::core::BORDER_CONSTANT, Scalar::all(0.0))?;
     Ok(chip)
+}
+
+/// Least-squares similarity `to ≈ [[a, −b], [b, a]] · from + t` (no reflection), as
+/// `[a, b, tx, ty]`: in complex numbers, z = Σ conj(from′)·to′ / Σ |from′|² over centred points.
+fn similarity(pairs: &[([f32; 2], [f32; 2])]) -> [f32; 4] {
+    let n = pairs.len() as f64;
+    let mean = |f: &dyn Fn(&([f32; 2], [f32; 2])) -> f32| pairs.iter().map(|p| f(p) as f64).sum::<f64>() / n;
+    let (fx, fy, tx, ty) = (mean(&|p| p.0[0]), mean(&|p| p.0[1]), mean(&|p| p.1[0]), mean(&|p| p.1[1]));
+    let (mut re, mut im, mut norm) = (0.0, 0.0, 0.0);
+    for (from, to) in pairs {
+        let (ax, ay) = (from[0] as f64 - fx, from[1] as f64 - fy);
+        let (bx, by) = (to[0] as f64 - tx, to[1] as f64 - ty);
+        re += ax * bx + ay * by;
+        im += ax * by - ay * bx;
+        norm += ax * ax + ay * ay;
+    }
+    let (a, b) = if norm > 0.0 { (re / norm, im / norm) } else { (1.0, 0.0) };
+    [a as f32, b as f32, (tx - (a * fx - b * fy)) as f32, (ty - (b * fx + a * fy)) as f32]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn similarity_recovers_a_known_rotation_scale_and_shift() {
+        let (a, b, tx, ty) = (0.8f32, 0.6f32, 12.0f32, -3.0f32);
+        let pairs: Vec<([f32; 2], [f32; 2])> = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [7.0, 3.0]]
+            .iter()
+            .map(|p| (*p, [a * p[0] - b * p[1] + tx, b * p[0] + a * p[1] + ty]))
+            .collect();
+        let fit = similarity(&pairs);
+        for (got, want) in fit.iter().zip([a, b, tx, ty]) {
+            assert!((got - want).abs() < 1e-4, "{fit:?}");
+        }
+    }
 }

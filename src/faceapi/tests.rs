@@ -57,7 +57,8 @@ mod parity {
 
     fn reference() -> &'static Value {
         static REFERENCE: OnceLock<Value> = OnceLock::new();
-        REFERENCE.get_or_init(|| serde_json::from_slice(&std::fs::read(fixtures().join("reference.json")).unwrap()).unwrap())
+        REFERENCE
+            .get_or_init(|| serde_json::from_slice(&std::fs::read(fixtures().join("reference.json")).unwrap()).unwrap())
     }
 
     fn models() -> &'static FaceModels {
@@ -106,7 +107,10 @@ mod parity {
                 let t = ["x", "y", "width", "height", "score"].map(|k| t[k].as_f64().unwrap() as f32);
                 let o = [o.x, o.y, o.width, o.height, o.score];
                 // Pixel boxes are unit boxes × ~384 px: 1e-3 there is 0.4 px here.
-                assert!(max_abs_diff(&o[..4], &t[..4]) < 0.5 && (o[4] - t[4]).abs() <= TOLERANCE, "{name}: {o:?} vs {t:?}");
+                assert!(
+                    max_abs_diff(&o[..4], &t[..4]) < 0.5 && (o[4] - t[4]).abs() <= TOLERANCE,
+                    "{name}: {o:?} vs {t:?}"
+                );
             }
         }
     }
@@ -141,7 +145,8 @@ mod parity {
 
     #[test]
     fn descriptors_match_face_api_on_square_and_oblong_crops() {
-        let faces = reference()["faces"].as_array().unwrap().iter().map(|f| (&f["descriptor_crop"]["file"], &f["descriptor"]));
+        let faces =
+            reference()["faces"].as_array().unwrap().iter().map(|f| (&f["descriptor_crop"]["file"], &f["descriptor"]));
         let extra = reference()["descriptor_extra"].as_array().unwrap().iter().map(|f| (&f["file"], &f["descriptor"]));
         let mut checked = 0;
         for (file, expected) in faces.chain(extra) {
@@ -152,5 +157,140 @@ mod parity {
             checked += 1;
         }
         assert_eq!(checked, 6);
+    }
+}
+
+/// Haar (the prototype's detector) against face-api's SSD on the package's six sample photos,
+/// scored against the boxes in `src/faces/testdata/sample_faces.toml` (labelled by eye).
+mod detector_evaluation {
+    use opencv::core::Rect;
+
+    use super::*;
+    use crate::faces::{FaceSettings, HaarDetector};
+
+    #[derive(serde::Deserialize)]
+    struct Labels {
+        photo: Vec<Photo>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Photo {
+        file: String,
+        faces: Vec<Face>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Face {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        kind: String,
+    }
+
+    /// Labels run from hairline to chin, detectors from brow to chin: a generous overlap.
+    const MIN_IOU: f32 = 0.3;
+
+    fn iou(a: [f32; 4], b: [f32; 4]) -> f32 {
+        let ix = (a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0]);
+        let iy = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
+        let inter = ix.max(0.0) * iy.max(0.0);
+        inter / (a[2] * a[3] + b[2] * b[3] - inter)
+    }
+
+    #[derive(Debug, Default, Clone, Copy)]
+    struct Score {
+        people: usize,
+        found: usize,
+        false_positives: usize,
+    }
+
+    /// Greedy one-to-one matching, best overlap first.
+    fn score(labels: &[Face], detections: &[[f32; 4]]) -> Score {
+        let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
+        for (l, face) in labels.iter().enumerate() {
+            for (d, det) in detections.iter().enumerate() {
+                let overlap = iou([face.x, face.y, face.w, face.h], *det);
+                if overlap >= MIN_IOU {
+                    pairs.push((overlap, l, d));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let (mut label_used, mut det_used) = (vec![false; labels.len()], vec![false; detections.len()]);
+        for (_, l, d) in pairs {
+            if !label_used[l] && !det_used[d] {
+                (label_used[l], det_used[d]) = (true, true);
+            }
+        }
+        let is_person = |l: &Face| l.kind == "person";
+        Score {
+            people: labels.iter().filter(|l| is_person(l)).count(),
+            found: labels.iter().zip(&label_used).filter(|(l, used)| is_person(l) && **used).count(),
+            false_positives: det_used.iter().filter(|used| !**used).count(),
+        }
+    }
+
+    fn total(scores: &[Score]) -> Score {
+        scores.iter().fold(Score::default(), |t, s| Score {
+            people: t.people + s.people,
+            found: t.found + s.found,
+            false_positives: t.false_positives + s.false_positives,
+        })
+    }
+
+    #[test]
+    fn ssd_finds_the_labelled_faces_that_haar_misses_without_its_false_alarms() {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/faces/testdata/sample_faces.toml"))
+                .unwrap();
+        let labels: Labels = toml::from_str(&text).unwrap();
+        let models = FaceModels::load(&models_dir()).unwrap();
+        let mut haar = HaarDetector::new(&FaceSettings::default()).unwrap();
+        // The prototype's call: OpenCV's defaults (scale 1.1, 3 neighbours) on the full image.
+        let defaults =
+            FaceSettings { detect_max_side: 4096, min_face_fraction: 0.0, min_neighbors: 3, ..FaceSettings::default() };
+        let mut haar_defaults = HaarDetector::new(&defaults).unwrap();
+        let (mut ssd_scores, mut haar_scores, mut default_scores) = (Vec::new(), Vec::new(), Vec::new());
+        println!("photo        faces  SSD found / false  Haar found / false  Haar (OpenCV defaults) found / false");
+        for photo in &labels.photo {
+            let path = models_dir().join("face-api/demo").join(&photo.file);
+            let bgr = opencv::imgcodecs::imread(path.to_str().unwrap(), opencv::imgcodecs::IMREAD_COLOR).unwrap();
+            let ssd: Vec<[f32; 4]> = models
+                .detector
+                .detect(&rgb_map(&bgr).unwrap(), 0.5, 100)
+                .unwrap()
+                .iter()
+                .map(|b| [b.x, b.y, b.width, b.height])
+                .collect();
+            let rect = |r: Rect| [r.x as f32, r.y as f32, r.width as f32, r.height as f32];
+            let haar: Vec<[f32; 4]> = haar.detect(&bgr).unwrap().iter().map(|d| rect(d.rect)).collect();
+            let plain: Vec<[f32; 4]> = haar_defaults.detect(&bgr).unwrap().iter().map(|d| rect(d.rect)).collect();
+            let (s, h, d) = (score(&photo.faces, &ssd), score(&photo.faces, &haar), score(&photo.faces, &plain));
+            println!(
+                "{:12} {:5}  {:9} / {:5}  {:10} / {:5}  {:27} / {:5}",
+                photo.file,
+                s.people,
+                s.found,
+                s.false_positives,
+                h.found,
+                h.false_positives,
+                d.found,
+                d.false_positives
+            );
+            ssd_scores.push(s);
+            haar_scores.push(h);
+            default_scores.push(d);
+        }
+        let (s, h, d) = (total(&ssd_scores), total(&haar_scores), total(&default_scores));
+        println!(
+            "total        {:5}  {:9} / {:5}  {:10} / {:5}  {:27} / {:5}",
+            s.people, s.found, s.false_positives, h.found, h.false_positives, d.found, d.false_positives
+        );
+        assert_eq!(s.people, 22, "the label file changed");
+        assert!(s.found * 10 >= s.people * 9, "SSD recall below 90 %: {s:?}");
+        assert!(s.false_positives <= 1, "SSD false positives: {s:?}");
+        assert!(s.found > h.found && s.false_positives <= h.false_positives, "SSD {s:?} vs Haar {h:?}");
+        assert!(s.false_positives < d.false_positives, "SSD {s:?} vs Haar with OpenCV's defaults {d:?}");
     }
 }

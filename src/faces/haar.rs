@@ -59,10 +59,12 @@ impl HaarDetector {
                     (r.width as f64 * scale).round() as i32,
                     (r.height as f64 * scale).round() as i32,
                 ),
-                neighbours: n,
+                confidence: n.max(0) as f64 / (n.max(0) as f64 + 10.0),
+                landmarks: None,
+                descriptor: None,
             })
             .collect();
-        detections.sort_by(|a, b| b.neighbours.cmp(&a.neighbours));
+        detections.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         Ok(detections)
     }
 }

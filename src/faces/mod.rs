@@ -1,15 +1,20 @@
-//! Faces: find faces in sampled frames, score each crop, keep the best one per video.
+//! Faces: find the people on camera in a video's sampled frames.
 //!
-//! The detector is OpenCV's Haar cascade (the prototype's), run on a downscaled grey frame for
-//! speed; boxes are mapped back to the frame. Each detection becomes a [`FaceCrop`] with a margin
-//! around the face and a quality score ([`quality`]); [`BestFace`] keeps the best crop of a video.
+//! A [`FaceDetector`] finds faces in a frame: face-api's SSD-MobileNetV1 with 68 landmarks and a
+//! 128-d descriptor per face ([`crate::faceapi`], the default), or OpenCV's Haar cascade (the
+//! prototype's detector, kept for comparison; no descriptors). A [`Tracker`] links one video's
+//! detections across frames into [`FaceTrack`]s, keeps each track's best crop (scored by
+//! [`quality`]), and marks tracks too small or too brief to be a creator as incidental (a face
+//! printed on a product, a passer-by): kept and shown, but not clustered into creators.
 
-mod best;
+mod detector;
 mod haar;
 pub mod quality;
+mod tracks;
 
-pub use best::{BestFace, FaceSummary};
+pub use detector::FaceDetector;
 pub use haar::HaarDetector;
+pub use tracks::{FaceSummary, FaceTrack, TrackCrop, Tracker};
 
 use std::path::PathBuf;
 
@@ -17,17 +22,41 @@ use opencv::core::{Mat, Rect, Vector};
 use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::faceapi::align::Landmarks;
+
 /// Where Debian's `opencv-data` puts the cascade.
 pub const DEFAULT_CASCADE: &str = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DetectorKind {
+    /// face-api's SSD-MobileNetV1, landmarks and descriptors (needs `models/face-api`).
+    #[default]
+    Ssd,
+    /// OpenCV's Haar cascade: the prototype's detector, no descriptors (each video its own creator).
+    Haar,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FaceSettings {
+    pub detector: DetectorKind,
+    /// SSD: the lowest detection score kept (face-api's `minConfidence`).
+    pub min_score: f32,
+    /// Run the detector on every n-th sampled frame (SSD costs ~0.15 s a frame on two cores).
+    pub detect_every: u32,
+    /// Haar: the cascade file.
     pub cascade_path: PathBuf,
-    /// Frames are downscaled to this long side before detection (Haar's cost grows with area).
+    /// Haar: frames are downscaled to this long side before detection (its cost grows with area).
     pub detect_max_side: i32,
-    /// Smallest face, as a fraction of the frame's short side: smaller ones are background.
+    /// A face smaller than this fraction of the frame's short side is background: Haar does not
+    /// look for it, and a track whose median face is smaller is incidental.
     pub min_face_fraction: f64,
+    /// A track seen in fewer detection frames than this is incidental (when the video had at
+    /// least this many).
+    pub min_track_frames: u32,
+    /// Two detections in nearby frames are one track when their descriptors are this close.
+    pub track_max_distance: f32,
     /// Haar's `minNeighbors`: higher means fewer, surer detections.
     pub min_neighbors: i32,
     /// Haar's `scaleFactor`.
@@ -41,9 +70,14 @@ pub struct FaceSettings {
 impl Default for FaceSettings {
     fn default() -> Self {
         Self {
+            detector: DetectorKind::Ssd,
+            min_score: 0.5,
+            detect_every: 2,
             cascade_path: PathBuf::from(DEFAULT_CASCADE),
             detect_max_side: 480,
             min_face_fraction: 0.1,
+            min_track_frames: 2,
+            track_max_distance: 0.55,
             min_neighbors: 5,
             scale_factor: 1.1,
             crop_margin: 0.3,
@@ -52,29 +86,24 @@ impl Default for FaceSettings {
     }
 }
 
-/// One face box in frame coordinates.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One face in one frame, in frame coordinates.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Detection {
     pub rect: Rect,
-    /// How many neighbouring candidate boxes merged into this one: Haar's confidence.
-    pub neighbours: i32,
-}
-
-/// A face cut out of a frame, with what its quality was judged on.
-#[derive(Debug, Clone)]
-pub struct FaceCrop {
-    pub frame_index: u64,
-    pub time_s: f64,
-    pub detection: Detection,
-    pub quality: quality::Quality,
-    /// The face with its margin, BGR, long side at most `crop_max_side`.
-    pub image: Mat,
+    /// The detector's confidence, 0..1.
+    pub confidence: f64,
+    /// SSD only: the 68 landmarks in frame pixels.
+    pub landmarks: Option<Landmarks>,
+    /// SSD only: the 128-d face descriptor.
+    pub descriptor: Option<Vec<f32>>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum FaceError {
     #[error("face detector model missing or unreadable: {0} (install opencv-data)")]
     Model(String),
+    #[error(transparent)]
+    FaceModels(#[from] crate::faceapi::ModelError),
     #[error("face detection failed: {0}")]
     OpenCv(#[from] opencv::Error),
 }

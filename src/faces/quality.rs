@@ -4,7 +4,8 @@
 //!   talking to camera fills about that);
 //! - **sharpness**: variance of the Laplacian of the face (grey, resized to 128 × 128 so faces of
 //!   any size compare), `v / (v + 200)`: blurred or motion-smeared faces score low;
-//! - **confidence**: the detector's neighbour count `n`, `n / (n + 10)`.
+//! - **confidence**: the detector's own, 0..1 (SSD's score; for Haar, its neighbour count `n`
+//!   as `n / (n + 10)`).
 //!
 //! The score is their product, so a crop must be decent on all three to win.
 
@@ -33,13 +34,13 @@ pub fn assess(
     face_bgr: &Mat,
     face_side: i32,
     frame_short_side: i32,
-    neighbours: i32,
+    confidence: f64,
 ) -> Result<Quality, opencv::Error> {
     let laplacian_variance = laplacian_variance(face_bgr)?;
     Ok(Quality {
         size: (face_side as f64 / (0.3 * frame_short_side.max(1) as f64)).min(1.0),
         sharpness: laplacian_variance / (laplacian_variance + 200.0),
-        confidence: neighbours.max(0) as f64 / (neighbours.max(0) as f64 + 10.0),
+        confidence: confidence.clamp(0.0, 1.0),
         laplacian_variance,
     })
 }

@@ -5,11 +5,12 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::{CancelFlag, Context, PipelineError, PipelineSettings, Stage};
-use crate::faces::{BestFace, HaarDetector};
+use crate::faceapi::FaceModels;
+use crate::faces::{FaceDetector, Tracker};
 use crate::fetch::VideoCache;
 use crate::fingerprint::fingerprint;
 use crate::frames::{self, FramesError};
@@ -17,7 +18,7 @@ use crate::stills;
 use crate::store::{RunId, VideoAnalysis};
 
 /// What an analysis computes; bumped when that changes, so old analyses are redone.
-const ANALYSIS_VERSION: u32 = 3;
+const ANALYSIS_VERSION: u32 = 4;
 
 /// Identifies the analysis settings, so a change of settings means a new analysis.
 pub(super) fn settings_key(settings: &PipelineSettings) -> String {
@@ -49,9 +50,16 @@ pub(super) fn run(
     }
     let done = AtomicU64::new(total - todo.len() as u64);
     store.set_progress(run_id, Stage::Analyse.name(), done.load(Ordering::SeqCst), total)?;
-    // The detector is checked once up front: a missing model fails the stage with its own message
-    // instead of failing every video.
-    HaarDetector::new(&settings.faces)?;
+    // The models are loaded (and checked) once up front: a missing model fails the stage with its
+    // own message instead of failing every video.
+    let models = if settings.faces.detector.needs_face_models() && !todo.is_empty() {
+        Some(Arc::new(FaceModels::load(&ctx.models_dir).map_err(crate::faces::FaceError::from)?))
+    } else {
+        None
+    };
+    if !todo.is_empty() {
+        FaceDetector::new(&settings.faces, models.clone())?;
+    }
 
     let cache = VideoCache::new(&ctx.data_dir);
     let dirs = OutputDirs { faces: ctx.faces_dir(), stills: super::stills_dir(&ctx.data_dir) };
@@ -66,7 +74,10 @@ pub(super) fn run(
         for _ in 0..settings.workers().min(todo.len().max(1)) {
             scope.spawn(|| {
                 let work = || -> Result<(), PipelineError> {
-                    let mut detector = HaarDetector::new(&settings.faces)?;
+                    if todo.is_empty() {
+                        return Ok(());
+                    }
+                    let mut detector = FaceDetector::new(&settings.faces, models.clone())?;
                     loop {
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         let Some(sha) = todo.get(i) else {
@@ -106,20 +117,22 @@ pub(super) fn run(
         .filter_map(|sha| store.video_analysis(sha, &key).ok().flatten())
         .filter(|a| a.face_file.is_some())
         .count();
-    store.add_event(run_id, &format!("Analysed {total} distinct videos: a face in {with_face}"))?;
+    store.add_event(run_id, &format!("Analysed {total} distinct videos: someone on camera in {with_face}"))?;
     Ok(true)
 }
 
-/// Samples one video, fingerprints its frames, finds its best face and saves the crop and a
-/// strip of stills. Failures (corrupt video…) become the analysis's `error`, not a failed run.
+/// Samples one video, fingerprints its frames, tracks its faces (saving each track's best crop)
+/// and saves a strip of stills. Failures (corrupt video…) become the analysis's `error`, not a failed run.
 pub fn analyse_video(
     path: &Path,
     settings: &PipelineSettings,
-    detector: &mut HaarDetector,
+    detector: &mut FaceDetector,
     dirs: &OutputDirs,
     cancel: &CancelFlag,
 ) -> VideoAnalysis {
-    let mut best = BestFace::new();
+    let mut tracker = Tracker::new(&settings.faces);
+    let every = settings.faces.detect_every.max(1) as u64;
+    let mut sampled_frames = 0u64;
     let mut fingerprints = Vec::new();
     let mut thumbnails = Vec::new();
     let sampled = frames::sample(path, &settings.frames, |frame| {
@@ -128,10 +141,14 @@ pub fn analyse_video(
         }
         fingerprints.push(fingerprint(&frame.image, frame.time_s)?);
         thumbnails.push(stills::thumbnail(&frame.image)?);
+        sampled_frames += 1;
+        if (sampled_frames - 1) % every != 0 {
+            return Ok(());
+        }
         let detections = detector.detect(&frame.image).map_err(|e| FramesError::Stopped(e.to_string()))?;
-        best.consider(&frame, &detections, &settings.faces).map_err(|e| FramesError::Stopped(e.to_string()))
+        tracker.push(&frame, &detections).map_err(|e| FramesError::Stopped(e.to_string()))
     });
-    let (crop, faces) = best.into_best();
+    let (tracks, faces) = tracker.finish();
     let mut analysis = VideoAnalysis {
         info: None,
         faces,
@@ -141,6 +158,7 @@ pub fn analyse_video(
         error: None,
         fingerprints,
         stills_file: None,
+        tracks: Vec::new(),
     };
     match sampled {
         Ok(info) => analysis.info = Some(info),
@@ -149,15 +167,21 @@ pub fn analyse_video(
             return analysis;
         }
     }
-    if let Some(crop) = crop {
+    for crop in tracks {
+        let mut track = crop.track;
         match stills::save_content_addressed_jpeg(&crop.image, &dirs.faces) {
-            Ok(name) => {
-                analysis.face_file = Some(name);
-                analysis.face_score = Some(crop.quality.score());
-                analysis.face_time_s = Some(crop.time_s);
+            Ok(name) => track.face_file = Some(name),
+            Err(e) => {
+                analysis.error.get_or_insert(e);
             }
-            Err(e) => analysis.error = Some(e),
         }
+        // The video's face: its most present on-camera person.
+        if analysis.face_file.is_none() && track.on_camera() && track.face_file.is_some() {
+            analysis.face_file = track.face_file.clone();
+            analysis.face_score = Some(track.quality);
+            analysis.face_time_s = Some(track.best_time_s);
+        }
+        analysis.tracks.push(track);
     }
     match stills::strip(&thumbnails).map_err(|e| e.to_string()) {
         Ok(Some(strip)) => match stills::save_content_addressed_jpeg(&strip, &dirs.stills) {

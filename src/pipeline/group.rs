@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use super::{Context, PipelineError, PipelineSettings, Stage, analyse::settings_key};
-use crate::grouping::{self, AdVideo, VideoFacts};
+use crate::creators::Constraints;
+use crate::grouping::{self, AdVideo, GroupingRules, VideoFacts};
 use crate::store::RunId;
 
 pub(super) fn run(ctx: &Context<'_>, settings: &PipelineSettings, run_id: RunId) -> Result<bool, PipelineError> {
@@ -15,14 +16,17 @@ pub(super) fn run(ctx: &Context<'_>, settings: &PipelineSettings, run_id: RunId)
     let mut facts = HashMap::new();
     for sha in ads.iter().filter_map(|a| a.sha256.as_deref()) {
         if !facts.contains_key(sha) {
-            let fact = store.video_analysis(sha, &key)?.map_or_else(VideoFacts::default, |a| VideoFacts {
-                face: a.face_file.zip(a.face_score),
-                fingerprints: a.fingerprints,
-            });
+            let fact = store
+                .video_analysis(sha, &key)?
+                .map_or_else(VideoFacts::default, |a| VideoFacts { tracks: a.tracks, fingerprints: a.fingerprints });
             facts.insert(sha.to_string(), fact);
         }
     }
-    let grouping = grouping::group(&ads, &facts, &settings.similarity);
+    // No corrections are stored yet: the clustering runs unconstrained.
+    let constraints = Constraints::default();
+    let rules =
+        GroupingRules { similarity: &settings.similarity, creators: &settings.creators, constraints: &constraints };
+    let grouping = grouping::group(&ads, &facts, rules);
     let files = facts.len();
     let families = grouping.videos.iter().map(|v| v.hook_family).collect::<std::collections::HashSet<_>>().len();
     store.save_grouping(run_id, &grouping)?;

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::creators::CreatorSettings;
 use crate::faces::FaceSettings;
 use crate::fetch::FetchSettings;
 use crate::frames::SampleSettings;
@@ -64,6 +65,7 @@ pub struct PipelineSettings {
     pub frames: SampleSettings,
     pub faces: FaceSettings,
     pub similarity: SimilaritySettings,
+    pub creators: CreatorSettings,
     /// Videos analysed in parallel; 0 means one per CPU core.
     pub workers: usize,
 }
@@ -78,6 +80,8 @@ impl PipelineSettings {
 pub struct Context<'a> {
     pub store: &'a Store,
     pub data_dir: PathBuf,
+    /// Where `make models` put the model files (face-api, optional CLIP).
+    pub models_dir: PathBuf,
     pub settings: PipelineSettings,
 }
 

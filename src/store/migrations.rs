@@ -8,6 +8,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(V2_VIDEOS_FACES_RESULTS),
         M::up(V3_FINGERPRINTS_HOOKS),
         M::up(V4_STILLS),
+        M::up(V5_FACE_TRACKS_CREATORS),
     ])
 }
 
@@ -164,6 +165,19 @@ ALTER TABLE run_videos ADD COLUMN hook_family INTEGER NOT NULL DEFAULT 0;
 const V4_STILLS: &str = r#"
 -- A strip of stills of the video, in <data dir>/stills/.
 ALTER TABLE video_analyses ADD COLUMN stills_file TEXT;
+"#;
+
+const V5_FACE_TRACKS_CREATORS: &str = r#"
+-- Per analysed video: JSON [faces::FaceTrack], the people seen, most present first.
+ALTER TABLE video_analyses ADD COLUMN face_tracks TEXT NOT NULL DEFAULT '[]';
+-- Per creator: JSON [creators::TrackRef] of its face tracks, JSON [video id] of videos where
+-- the creator appears beside someone more present, and whether the user hid it.
+ALTER TABLE run_creators ADD COLUMN members TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE run_creators ADD COLUMN appears_in TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE run_creators ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+-- 95 % confidence interval of the mean (Student's t), NULL for a single ad.
+ALTER TABLE run_stats ADD COLUMN ci_low REAL;
+ALTER TABLE run_stats ADD COLUMN ci_high REAL;
 "#;
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 
-use super::{DatasetId, Result, RunId, Store};
+use super::{DatasetId, Result, RunId, Store, StoreError};
 use crate::grouping::{Creator, Grouping, UniqueVideo};
 use crate::stats::GroupStats;
 
@@ -95,10 +95,15 @@ impl Store {
                     video.execute(params![run, v.id, sha, v.creator, v.hook_family])?;
                 }
             }
-            let mut creator =
-                tx.prepare("INSERT INTO run_creators (run_id, creator_id, label, face_file) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut creator = tx.prepare(
+                "INSERT INTO run_creators (run_id, creator_id, label, face_file, members, appears_in, hidden)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
             for c in &grouping.creators {
-                creator.execute(params![run, c.id, c.label, c.face_file])?;
+                let members = serde_json::to_string(&c.members).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let appears_in =
+                    serde_json::to_string(&c.appears_in).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                creator.execute(params![run, c.id, c.label, c.face_file, members, appears_in, c.hidden])?;
             }
         }
         tx.commit()?;
@@ -121,13 +126,27 @@ impl Store {
             }
         }
         let mut stmt = conn
-            .prepare("SELECT creator_id, label, face_file FROM run_creators WHERE run_id = ?1 ORDER BY creator_id")?;
-        let creators = stmt
+            .prepare("SELECT creator_id, label, face_file, members, appears_in, hidden FROM run_creators WHERE run_id = ?1 ORDER BY creator_id")?;
+        let rows = stmt
             .query_map([run], |r| {
-                Ok(Creator { id: r.get(0)?, label: r.get(1)?, videos: Vec::new(), face_file: r.get(2)? })
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get(5)?))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut creators = creators;
+            .collect::<rusqlite::Result<Vec<(u32, String, String, String, String, bool)>>>()?;
+        let parse_err = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+        let mut creators = rows
+            .into_iter()
+            .map(|(id, label, face_file, members, appears_in, hidden)| {
+                Ok(Creator {
+                    id,
+                    label,
+                    videos: Vec::new(),
+                    face_file,
+                    members: serde_json::from_str(&members).map_err(parse_err)?,
+                    appears_in: serde_json::from_str(&appears_in).map_err(parse_err)?,
+                    hidden,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         for v in &videos {
             if let Some(c) = v.creator.and_then(|c| creators.iter_mut().find(|x| x.id == c)) {
                 c.videos.push(v.id);
@@ -153,8 +172,8 @@ impl Store {
         tx.execute("DELETE FROM run_stats WHERE run_id = ?1 AND level = ?2", params![run, level.as_str()])?;
         {
             let mut stmt = tx.prepare(
-                "INSERT INTO run_stats (run_id, level, group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO run_stats (run_id, level, group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst, ci_low, ci_high)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             for s in stats {
                 stmt.execute(params![
@@ -168,7 +187,9 @@ impl Store {
                     s.best_row,
                     s.best,
                     s.worst_row,
-                    s.worst
+                    s.worst,
+                    s.ci95.map(|c| c.0),
+                    s.ci95.map(|c| c.1)
                 ])?;
             }
         }
@@ -180,7 +201,7 @@ impl Store {
     pub fn stats(&self, run: RunId, level: StatsLevel) -> Result<Vec<GroupStats>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst FROM run_stats
+            "SELECT group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst, ci_low, ci_high FROM run_stats
              WHERE run_id = ?1 AND level = ?2 ORDER BY group_id = 0, group_id",
         )?;
         let rows = stmt.query_map(params![run, level.as_str()], |r| {
@@ -195,6 +216,7 @@ impl Store {
                 best: r.get(6)?,
                 worst_row: r.get(7)?,
                 worst: r.get(8)?,
+                ci95: r.get::<_, Option<f64>>(9)?.zip(r.get::<_, Option<f64>>(10)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, StoreError, now_ms};
-use crate::faces::FaceSummary;
+use crate::faces::{FaceSummary, FaceTrack};
 use crate::fetch::{CachedVideo, Container};
 use crate::fingerprint::FrameHash;
 use crate::frames::VideoInfo;
@@ -23,6 +23,8 @@ pub struct VideoAnalysis {
     pub fingerprints: Vec<FrameHash>,
     /// Strip of stills, a file name in `<data dir>/stills/`.
     pub stills_file: Option<String>,
+    /// The people seen, most present first.
+    pub tracks: Vec<FaceTrack>,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -86,7 +88,7 @@ impl Store {
         let row = self
             .conn()
             .query_row(
-                "SELECT info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file FROM video_analyses
+                "SELECT info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file, face_tracks FROM video_analyses
                  WHERE sha256 = ?1 AND settings_key = ?2",
                 params![sha256, settings_key],
                 |r| {
@@ -99,11 +101,12 @@ impl Store {
                         r.get(5)?,
                         r.get::<_, String>(6)?,
                         r.get::<_, Option<String>>(7)?,
+                        r.get::<_, String>(8)?,
                     ))
                 },
             )
             .optional()?;
-        row.map(|(info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file)| {
+        row.map(|(info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file, tracks)| {
             let parse_err = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
             Ok(VideoAnalysis {
                 info: info.map(|i| serde_json::from_str(&i)).transpose().map_err(parse_err)?,
@@ -114,6 +117,7 @@ impl Store {
                 error,
                 fingerprints: serde_json::from_str(&fingerprints).map_err(parse_err)?,
                 stills_file,
+                tracks: serde_json::from_str(&tracks).map_err(parse_err)?,
             })
         })
         .transpose()
@@ -135,8 +139,8 @@ impl Store {
     pub fn save_video_analysis(&self, sha256: &str, settings_key: &str, analysis: &VideoAnalysis) -> Result<()> {
         self.conn().execute(
             "INSERT OR REPLACE INTO video_analyses
-               (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms, fingerprints, stills_file)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+               (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms, fingerprints, stills_file, face_tracks)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 sha256,
                 settings_key,
@@ -148,7 +152,8 @@ impl Store {
                 analysis.error,
                 now_ms(),
                 json(&analysis.fingerprints)?,
-                analysis.stills_file
+                analysis.stills_file,
+                json(&analysis.tracks)?
             ],
         )?;
         Ok(())

@@ -19,3 +19,8 @@ pub fn corpus_dir() -> Option<PathBuf> {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
     dir.join("routes.csv").is_file().then_some(dir)
 }
+
+/// The repository's `models/` directory (`make models` fills it).
+pub fn models_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
+}

@@ -1,0 +1,168 @@
+//! Creators: on-camera face tracks from every video, clustered into people.
+//!
+//! Each track carries the mean 128-d descriptor of dlib's face recognition net; two tracks are
+//! the same person when their descriptors are close (dlib's same-person radius is 0.6 Euclidean;
+//! we link at [`CreatorSettings::max_distance`], 0.5 by default, because linking chains). The
+//! clustering is linfa's DBSCAN with `min_points = 2` over a distance that also carries the
+//! user's corrections: a must-link pair is at distance 0, a cannot-link pair infinitely far. Since
+//! DBSCAN links through neighbours, a cluster can still join a cannot-link pair through a third
+//! track; such a cluster is split around the pair, each member going to the nearer side.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use linfa::traits::Transformer;
+use linfa_clustering::Dbscan;
+use linfa_nn::CommonNearestNeighbour;
+use linfa_nn::distance::Distance;
+use ndarray::{Array2, ArrayView, Dimension};
+use serde::{Deserialize, Serialize};
+
+use crate::faceapi::recognition::distance;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CreatorSettings {
+    /// Tracks whose descriptors are closer than this are linked into one creator.
+    pub max_distance: f32,
+}
+
+impl Default for CreatorSettings {
+    fn default() -> Self {
+        Self { max_distance: 0.5 }
+    }
+}
+
+/// One face track of one file: the unit user corrections point at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TrackRef {
+    pub sha256: String,
+    pub track: u32,
+}
+
+/// User corrections the clustering must honour (stored by the manual-correction feature).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Constraints {
+    /// These tracks are the same person.
+    pub must_link: Vec<(TrackRef, TrackRef)>,
+    /// These tracks are different people.
+    pub cannot_link: Vec<(TrackRef, TrackRef)>,
+    /// Creators containing one of these tracks are hidden from the report (not deleted).
+    pub hidden: Vec<TrackRef>,
+}
+
+/// What clustering needs of a track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackPoint {
+    pub key: TrackRef,
+    pub descriptor: Vec<f32>,
+}
+
+/// Euclidean distance between descriptors, overridden by the user's links. The point's index
+/// rides in the last column so the metric can look its constraints up.
+#[derive(Clone)]
+struct ConstrainedL2 {
+    must: Arc<HashSet<(usize, usize)>>,
+    cannot: Arc<HashSet<(usize, usize)>>,
+}
+
+impl Distance<f64> for ConstrainedL2 {
+    fn distance<D: Dimension>(&self, a: ArrayView<f64, D>, b: ArrayView<f64, D>) -> f64 {
+        let (a, b) = (a.as_slice().unwrap_or_default(), b.as_slice().unwrap_or_default());
+        let n = a.len().min(b.len());
+        if n == 0 {
+            return f64::INFINITY;
+        }
+        let (i, j) = (a[n - 1] as usize, b[n - 1] as usize);
+        let pair = (i.min(j), i.max(j));
+        if i != j && self.cannot.contains(&pair) {
+            return f64::INFINITY;
+        }
+        if i == j || self.must.contains(&pair) {
+            return 0.0;
+        }
+        a[..n - 1].iter().zip(&b[..n - 1]).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+    }
+}
+
+/// Clusters of point indices (each sorted, clusters in order of their first point). Every point
+/// is in exactly one cluster; a point near nobody is a cluster of its own.
+pub fn cluster(points: &[TrackPoint], constraints: &Constraints, settings: &CreatorSettings) -> Vec<Vec<usize>> {
+    if points.is_empty() {
+        return Vec::new();
+    }
+    let index: HashMap<&TrackRef, usize> = points.iter().enumerate().map(|(i, p)| (&p.key, i)).collect();
+    let pairs = |links: &[(TrackRef, TrackRef)]| -> HashSet<(usize, usize)> {
+        links
+            .iter()
+            .filter_map(|(a, b)| Some((*index.get(a)?, *index.get(b)?)))
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| (a.min(b), a.max(b)))
+            .collect()
+    };
+    let (must, cannot) = (pairs(&constraints.must_link), pairs(&constraints.cannot_link));
+    let dims = points.iter().map(|p| p.descriptor.len()).max().unwrap_or(0);
+    let mut records = Array2::<f64>::zeros((points.len(), dims + 1));
+    for (i, p) in points.iter().enumerate() {
+        for (k, v) in p.descriptor.iter().enumerate() {
+            records[[i, k]] = *v as f64;
+        }
+        records[[i, dims]] = i as f64;
+    }
+    let metric = ConstrainedL2 { must: Arc::new(must.clone()), cannot: Arc::new(cannot.clone()) };
+    let labels = Dbscan::params_with(2, metric, CommonNearestNeighbour::LinearSearch)
+        .tolerance(settings.max_distance as f64)
+        .transform(&records)
+        .expect("min_points 2 and a positive tolerance are valid DBSCAN parameters");
+    let mut by_label: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut clusters: Vec<Vec<usize>> = Vec::new();
+    for (i, label) in labels.iter().enumerate() {
+        match label {
+            Some(l) => by_label.entry(*l).or_default().push(i),
+            None => clusters.push(vec![i]),
+        }
+    }
+    clusters.extend(by_label.into_values());
+    let mut done = Vec::new();
+    while let Some(c) = clusters.pop() {
+        match split_on_cannot_link(&c, points, &must, &cannot) {
+            Some((a, b)) => clusters.extend([a, b]),
+            None => done.push(c),
+        }
+    }
+    for c in &mut done {
+        c.sort_unstable();
+    }
+    done.sort_by_key(|c| c[0]);
+    done
+}
+
+/// Splits a cluster that holds a cannot-link pair: the pair seeds two sides; must-link partners
+/// follow their seed, everyone else joins the side whose seed is nearer.
+fn split_on_cannot_link(
+    members: &[usize],
+    points: &[TrackPoint],
+    must: &HashSet<(usize, usize)>,
+    cannot: &HashSet<(usize, usize)>,
+) -> Option<(Vec<usize>, Vec<usize>)> {
+    let (a, b) =
+        members.iter().flat_map(|&i| members.iter().map(move |&j| (i, j))).find(|p| p.0 < p.1 && cannot.contains(p))?;
+    let linked = |x: usize, y: usize| must.contains(&(x.min(y), x.max(y)));
+    let (mut left, mut right) = (vec![a], vec![b]);
+    for &m in members.iter().filter(|&&m| m != a && m != b) {
+        let to_left = if linked(m, a) {
+            true
+        } else if linked(m, b) {
+            false
+        } else {
+            distance(&points[m].descriptor, &points[a].descriptor)
+                <= distance(&points[m].descriptor, &points[b].descriptor)
+        };
+        if to_left { left.push(m) } else { right.push(m) }
+    }
+    Some((left, right))
+}
+
+#[cfg(test)]
+mod tests;

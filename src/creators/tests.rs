@@ -1,0 +1,85 @@
+use super::*;
+
+/// A deterministic pseudo-random descriptor around `centre`, `spread` away from it.
+fn near(centre: &[f32], spread: f32, seed: u64) -> Vec<f32> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut noise: Vec<f32> = (0..centre.len())
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % 2001) as f32 / 1000.0 - 1.0
+        })
+        .collect();
+    let norm = noise.iter().map(|v| v * v).sum::<f32>().sqrt();
+    noise.iter_mut().for_each(|v| *v *= spread / norm);
+    centre.iter().zip(noise).map(|(c, n)| c + n).collect()
+}
+
+/// Three people whose descriptors are ~1.0 apart (different people in dlib's space).
+fn person(k: usize) -> Vec<f32> {
+    (0..128).map(|i| if i % 3 == k { 0.15 } else { 0.0 }).collect()
+}
+
+fn track(sha: &str, descriptor: Vec<f32>) -> TrackPoint {
+    TrackPoint { key: TrackRef { sha256: sha.into(), track: 0 }, descriptor }
+}
+
+fn key(sha: &str) -> TrackRef {
+    TrackRef { sha256: sha.into(), track: 0 }
+}
+
+#[test]
+fn same_people_cluster_together_and_strangers_stay_apart() {
+    let points = vec![
+        track("a1", near(&person(0), 0.2, 1)),
+        track("b1", near(&person(1), 0.2, 2)),
+        track("a2", near(&person(0), 0.2, 3)),
+        track("c1", near(&person(2), 0.2, 4)),
+        track("b2", near(&person(1), 0.2, 5)),
+    ];
+    assert!(distance(&points[0].descriptor, &points[1].descriptor) > 0.6);
+    let clusters = cluster(&points, &Constraints::default(), &CreatorSettings::default());
+    assert_eq!(clusters, vec![vec![0, 2], vec![1, 4], vec![3]]);
+}
+
+#[test]
+fn must_link_merges_and_cannot_link_separates() {
+    let points = vec![
+        track("a", near(&person(0), 0.2, 1)),
+        track("b", near(&person(1), 0.2, 2)),
+        track("a'", near(&person(0), 0.2, 3)),
+    ];
+    let constraints =
+        Constraints { must_link: vec![(key("a"), key("b"))], cannot_link: vec![(key("a"), key("a'"))], hidden: vec![] };
+    let clusters = cluster(&points, &constraints, &CreatorSettings::default());
+    assert_eq!(clusters, vec![vec![0, 1], vec![2]]);
+}
+
+#[test]
+fn a_chain_through_a_third_track_is_split_at_the_cannot_link_pair() {
+    // x — y — z each 0.4 apart (linked), x and z 0.8 apart; the user says x and z differ.
+    let mut x = vec![0.0f32; 128];
+    let mut y = x.clone();
+    let mut z = x.clone();
+    (x[0], y[0], z[0]) = (0.0, 0.4, 0.8);
+    let y_left = {
+        let mut v = y.clone();
+        v[0] = 0.35;
+        v
+    };
+    let points = vec![track("x", x), track("y", y_left), track("z", z)];
+    let open = cluster(&points, &Constraints::default(), &CreatorSettings::default());
+    assert_eq!(open, vec![vec![0, 1, 2]], "linked through y");
+    let constraints = Constraints { cannot_link: vec![(key("x"), key("z"))], ..Constraints::default() };
+    let split = cluster(&points, &constraints, &CreatorSettings::default());
+    assert_eq!(split, vec![vec![0, 1], vec![2]], "y joins the nearer side");
+}
+
+#[test]
+fn constraints_on_unknown_tracks_are_ignored_and_empty_input_is_empty() {
+    let constraints = Constraints { must_link: vec![(key("gone"), key("also gone"))], ..Constraints::default() };
+    assert!(cluster(&[], &constraints, &CreatorSettings::default()).is_empty());
+    let one = cluster(&[track("a", person(0))], &constraints, &CreatorSettings::default());
+    assert_eq!(one, vec![vec![0]]);
+}

@@ -1,0 +1,91 @@
+//! The detector a run uses, behind one type: face-api's SSD (+ landmarks + descriptor) or Haar.
+
+use std::sync::Arc;
+
+use opencv::core::{Mat, Rect};
+
+use super::{Detection, DetectorKind, FaceError, FaceSettings, HaarDetector};
+use crate::faceapi::align::{Landmarks, aligned_chip};
+use crate::faceapi::{FaceModels, nn, rgb_map};
+
+/// Faces smaller than this (pixels) carry too little for landmarks or a descriptor.
+const MIN_SSD_SIDE: f32 = 12.0;
+
+pub struct FaceDetector {
+    inner: Inner,
+}
+
+enum Inner {
+    Haar(Box<HaarDetector>),
+    Ssd { models: Arc<FaceModels>, min_score: f32 },
+}
+
+impl FaceDetector {
+    /// `models` is needed for [`DetectorKind::Ssd`] (load them once and share them).
+    pub fn new(settings: &FaceSettings, models: Option<Arc<FaceModels>>) -> Result<Self, FaceError> {
+        let inner = match settings.detector {
+            DetectorKind::Haar => Inner::Haar(Box::new(HaarDetector::new(settings)?)),
+            DetectorKind::Ssd => Inner::Ssd {
+                models: models.ok_or_else(|| FaceError::Model("face-api models were not loaded".into()))?,
+                min_score: settings.min_score,
+            },
+        };
+        Ok(Self { inner })
+    }
+
+    /// Faces in a BGR frame, most confident first.
+    pub fn detect(&mut self, frame: &Mat) -> Result<Vec<Detection>, FaceError> {
+        match &mut self.inner {
+            Inner::Haar(haar) => haar.detect(frame),
+            Inner::Ssd { models, min_score } => detect_ssd(models, *min_score, frame),
+        }
+    }
+}
+
+/// face-api's chain: detect → landmarks on the detection's crop → aligned chip → descriptor.
+fn detect_ssd(models: &FaceModels, min_score: f32, frame: &Mat) -> Result<Vec<Detection>, FaceError> {
+    let rgb = rgb_map(frame)?;
+    let mut found = Vec::new();
+    for b in models.detector.detect(&rgb, min_score, 20)? {
+        if b.width.min(b.height) < MIN_SSD_SIDE {
+            continue;
+        }
+        // face-api's `extractFaceTensors`: the box clipped to the image, each value floored.
+        let (x, y) = (b.x.max(0.0), b.y.max(0.0));
+        let w = (b.x + b.width - x).min(rgb.w as f32 - x);
+        let h = (b.y + b.height - y).min(rgb.h as f32 - y);
+        let (x, y, w, h) = (x.floor() as usize, y.floor() as usize, w.floor() as usize, h.floor() as usize);
+        if w == 0 || h == 0 {
+            continue;
+        }
+        let crop = nn::crop(&rgb, x, y, w, h);
+        let points = models.landmarks.landmarks(&crop)?;
+        let landmarks = Landmarks(points).shifted(x as f32, y as f32);
+        let chip = aligned_chip(frame, &landmarks)?;
+        let descriptor = mirror_averaged_descriptor(models, &chip)?;
+        found.push(Detection {
+            rect: Rect::new(x as i32, y as i32, w as i32, h as i32),
+            confidence: b.score as f64,
+            landmarks: Some(landmarks),
+            descriptor: Some(descriptor),
+        });
+    }
+    Ok(found)
+}
+
+/// The mean of the chip's descriptor and its mirror image's: dlib's net is not mirror-symmetric
+/// (a face filmed mirrored, as selfie cameras do, drifts by up to ~0.55 on a hard, half-hidden
+/// face), while the mean is the same for both by construction.
+fn mirror_averaged_descriptor(models: &FaceModels, chip: &Mat) -> Result<Vec<f32>, FaceError> {
+    let mut mirrored = Mat::default();
+    opencv::core::flip(chip, &mut mirrored, 1)?;
+    let a = models.recognition.descriptor(&rgb_map(chip)?)?;
+    let b = models.recognition.descriptor(&rgb_map(&mirrored)?)?;
+    Ok(a.iter().zip(&b).map(|(x, y)| (x + y) / 2.0).collect())
+}
+
+impl DetectorKind {
+    pub fn needs_face_models(self) -> bool {
+        matches!(self, DetectorKind::Ssd)
+    }
+}

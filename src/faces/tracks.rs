@@ -1,0 +1,271 @@
+//! Linking one video's detections into tracks, one per person on camera.
+//!
+//! A detection joins the track it resembles most among those seen in the last two detection
+//! frames: by descriptor distance when there are descriptors (SSD), by box overlap otherwise
+//! (Haar). Each track keeps its best crop (quality × frontalness) and its mean descriptor.
+
+use opencv::core::{Mat, Rect};
+use opencv::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Detection, FaceError, FaceSettings, quality};
+use crate::faceapi::recognition::distance;
+use crate::frames::Frame;
+
+/// A track may skip this many detection frames (a turned head, a cutaway) and go on.
+const MAX_GAP_STEPS: u32 = 2;
+/// Without descriptors, boxes overlapping this much are the same face.
+const MIN_TRACK_IOU: f64 = 0.3;
+/// A face that moved away from the track's last box must resemble it this closely (dlib's
+/// descriptors of two different people can come within the looser same-place distance).
+const MAX_MOVED_DISTANCE: f32 = 0.4;
+
+/// Counts over the whole video.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaceSummary {
+    pub detections: u64,
+    pub frames_with_faces: u64,
+    /// Frames the detector ran on.
+    #[serde(default)]
+    pub frames_checked: u64,
+}
+
+/// One person's appearance in one video.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaceTrack {
+    /// 0-based within the video, most present first.
+    pub index: u32,
+    /// Detection frames the face was found in.
+    pub frames: u32,
+    pub first_s: f64,
+    pub last_s: f64,
+    /// The best crop: a file in the face store (set when saved), its time and quality.
+    pub face_file: Option<String>,
+    pub best_time_s: f64,
+    pub quality: f64,
+    /// Median face height over the frame's short side.
+    pub face_fraction: f64,
+    /// Highest detector confidence.
+    pub confidence: f64,
+    /// Of the best crop, 0..1 (1 when unknown: Haar).
+    pub frontalness: f64,
+    /// Mean 128-d descriptor (empty without descriptors).
+    pub descriptor: Vec<f32>,
+    /// Why this face is not a creator candidate (printed on a product, passer-by…); None: it is.
+    pub incidental: Option<String>,
+}
+
+impl FaceTrack {
+    pub fn on_camera(&self) -> bool {
+        self.incidental.is_none()
+    }
+
+    /// How much of the video this face fills: frames seen × size.
+    pub fn presence(&self) -> f64 {
+        self.frames as f64 * self.face_fraction
+    }
+}
+
+/// A finished track with its best crop (BGR, long side at most `crop_max_side`).
+pub struct TrackCrop {
+    pub track: FaceTrack,
+    pub image: Mat,
+}
+
+struct Building {
+    first_s: f64,
+    last_s: f64,
+    last_step: u32,
+    last_rect: Rect,
+    frames: u32,
+    descriptor_sum: Vec<f32>,
+    fractions: Vec<f64>,
+    confidence: f64,
+    best: Option<Best>,
+}
+
+struct Best {
+    score: f64,
+    time_s: f64,
+    frontalness: f64,
+    image: Mat,
+}
+
+impl Building {
+    fn mean_descriptor(&self) -> Vec<f32> {
+        self.descriptor_sum.iter().map(|v| v / self.frames as f32).collect()
+    }
+}
+
+pub struct Tracker {
+    settings: FaceSettings,
+    steps: u32,
+    tracks: Vec<Building>,
+    summary: FaceSummary,
+}
+
+impl Tracker {
+    pub fn new(settings: &FaceSettings) -> Self {
+        Self { settings: settings.clone(), steps: 0, tracks: Vec::new(), summary: FaceSummary::default() }
+    }
+
+    /// Adds one detection frame's faces.
+    pub fn push(&mut self, frame: &Frame, detections: &[Detection]) -> Result<(), FaceError> {
+        self.steps += 1;
+        self.summary.frames_checked += 1;
+        if detections.is_empty() {
+            return Ok(());
+        }
+        self.summary.frames_with_faces += 1;
+        self.summary.detections += detections.len() as u64;
+        let (width, height) = (frame.image.cols(), frame.image.rows());
+        let short_side = width.min(height).max(1);
+        for detection in detections {
+            let rect = clip(detection.rect, width, height);
+            if rect.width < 8 || rect.height < 8 {
+                continue;
+            }
+            let track = match self.matching_track(detection, rect) {
+                Some(i) => i,
+                None => {
+                    self.tracks.push(Building {
+                        first_s: frame.time_s,
+                        last_s: frame.time_s,
+                        last_step: 0,
+                        last_rect: rect,
+                        frames: 0,
+                        descriptor_sum: vec![0.0; detection.descriptor.as_ref().map_or(0, Vec::len)],
+                        fractions: Vec::new(),
+                        confidence: 0.0,
+                        best: None,
+                    });
+                    self.tracks.len() - 1
+                }
+            };
+            let face = Mat::roi(&frame.image, rect)?.try_clone()?;
+            let q = quality::assess(&face, rect.width.min(rect.height), short_side, detection.confidence)?;
+            let frontalness = detection.landmarks.as_ref().map_or(1.0, |l| l.frontalness() as f64);
+            let score = q.score() * frontalness;
+            let t = &mut self.tracks[track];
+            t.last_s = frame.time_s;
+            t.last_step = self.steps;
+            t.last_rect = rect;
+            t.frames += 1;
+            t.fractions.push(rect.height as f64 / short_side as f64);
+            t.confidence = t.confidence.max(detection.confidence);
+            if let Some(d) = &detection.descriptor {
+                t.descriptor_sum.iter_mut().zip(d).for_each(|(s, v)| *s += v);
+            }
+            if t.best.as_ref().is_none_or(|b| score > b.score) {
+                let with_margin = expand(rect, self.settings.crop_margin, width, height);
+                let crop = Mat::roi(&frame.image, with_margin)?.try_clone()?;
+                let image = crate::frames::downscale(&crop, self.settings.crop_max_side)?;
+                t.best = Some(Best { score, time_s: frame.time_s, frontalness, image });
+            }
+        }
+        Ok(())
+    }
+
+    /// The open track this detection continues, if any.
+    fn matching_track(&self, detection: &Detection, rect: Rect) -> Option<usize> {
+        let open = |t: &&Building| t.last_step != self.steps && self.steps - t.last_step <= MAX_GAP_STEPS + 1;
+        match &detection.descriptor {
+            Some(d) => self
+                .tracks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| open(t) && !t.descriptor_sum.is_empty())
+                .map(|(i, t)| (i, distance(d, &t.mean_descriptor()), iou(rect, t.last_rect)))
+                .filter(|(_, dist, overlap)| {
+                    *dist < if *overlap > 0.0 { self.settings.track_max_distance } else { MAX_MOVED_DISTANCE }
+                })
+                .map(|(i, dist, _)| (i, dist))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(i, _)| i),
+            None => self
+                .tracks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| open(t))
+                .map(|(i, t)| (i, iou(rect, t.last_rect)))
+                .filter(|(_, overlap)| *overlap >= MIN_TRACK_IOU)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(i, _)| i),
+        }
+    }
+
+    /// The tracks, most present first, with their best crops and incidental marks.
+    pub fn finish(self) -> (Vec<TrackCrop>, FaceSummary) {
+        let settings = &self.settings;
+        let steps = self.steps;
+        let mut out: Vec<TrackCrop> = self
+            .tracks
+            .into_iter()
+            .filter_map(|t| {
+                let descriptor = t.mean_descriptor();
+                let face_fraction = median(t.fractions);
+                let best = t.best?;
+                let incidental = if face_fraction < settings.min_face_fraction {
+                    Some(format!("small: {:.0} % of the frame's height", face_fraction * 100.0))
+                } else if t.frames < settings.min_track_frames && steps >= settings.min_track_frames {
+                    Some(format!("brief: in {} of {steps} frames checked", t.frames))
+                } else {
+                    None
+                };
+                Some(TrackCrop {
+                    track: FaceTrack {
+                        index: 0,
+                        frames: t.frames,
+                        first_s: t.first_s,
+                        last_s: t.last_s,
+                        face_file: None,
+                        best_time_s: best.time_s,
+                        quality: best.score,
+                        face_fraction,
+                        confidence: t.confidence,
+                        frontalness: best.frontalness,
+                        descriptor,
+                        incidental,
+                    },
+                    image: best.image,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| b.track.presence().total_cmp(&a.track.presence()));
+        for (i, t) in out.iter_mut().enumerate() {
+            t.track.index = i as u32;
+        }
+        (out, self.summary)
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 { values[mid] } else { (values[mid - 1] + values[mid]) / 2.0 }
+}
+
+fn iou(a: Rect, b: Rect) -> f64 {
+    let ix = ((a.x + a.width).min(b.x + b.width) - a.x.max(b.x)).max(0) as f64;
+    let iy = ((a.y + a.height).min(b.y + b.height) - a.y.max(b.y)).max(0) as f64;
+    let inter = ix * iy;
+    inter / ((a.width * a.height + b.width * b.height) as f64 - inter).max(1.0)
+}
+
+fn clip(r: Rect, width: i32, height: i32) -> Rect {
+    let x0 = r.x.clamp(0, width);
+    let y0 = r.y.clamp(0, height);
+    let x1 = (r.x + r.width).clamp(0, width);
+    let y1 = (r.y + r.height).clamp(0, height);
+    Rect::new(x0, y0, x1 - x0, y1 - y0)
+}
+
+/// `r` grown by `margin` × its size on every side, clipped to the frame.
+fn expand(r: Rect, margin: f64, width: i32, height: i32) -> Rect {
+    let dx = (r.width as f64 * margin).round() as i32;
+    let dy = (r.height as f64 * margin).round() as i32;
+    clip(Rect::new(r.x - dx, r.y - dy, r.width + 2 * dx, r.height + 2 * dy), width, height)
+}
