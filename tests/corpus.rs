@@ -23,8 +23,9 @@ fn files_by_hash(dir: &std::path::Path) -> HashMap<String, String> {
 
 /// Corpus videos checked by eye (stills at 1, 4 and 7 s): a person on camera with a clear,
 /// frontal face — c03 and c16 (a woman opening a gift, the same scene re-cut), c17 and c21 (a
-/// man speaking into a microphone), c69 (a woman talking to camera in close-up). Many other
-/// clips show faces printed on products (keychains, lamps) or none at all.
+/// man speaking into a microphone), c69 (a woman talking to camera in a close-up so tight her face
+/// is cut off at the sides). Many other clips show faces printed on products (keychains, lamps,
+/// photo prints, line-art engravings) or none at all.
 const CLEAR_FACE_VIDEOS: [&str; 5] = ["c03.mp4", "c16.mp4", "c17.mp4", "c21.mp4", "c69.mp4"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,6 +106,50 @@ async fn the_corpus_goes_from_rows_to_creators() {
     assert_eq!(video_of("c52.mp4").hook_family, video_of("c54.mp4").hook_family, "c52 and c54 share a body");
     assert_ne!(video_of("c03.mp4").hook_family, video_of("c69.mp4").hook_family);
 
+    let creators = grouping.creators.len();
+    let no_face = grouping.videos.iter().filter(|v| v.creator.is_none()).count();
+    eprintln!("corpus: {creators} creators, {no_face} videos without a face");
+    let file_of: HashMap<String, String> = std::fs::read_dir(dir.join("videos"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                ips_core::hash::sha256_hex(&std::fs::read(&p).unwrap()),
+                p.file_name().unwrap().to_string_lossy().to_string(),
+            )
+        })
+        .collect();
+    if let Some(keep) = std::env::var_os("IPS_KEEP_FACES") {
+        // For tuning: the whole store (tracks, descriptors) and the face crops.
+        let keep = std::path::Path::new(&keep);
+        let _ = std::fs::remove_file(keep.join("ips.sqlite3"));
+        store.snapshot_to(&keep.join("ips.sqlite3")).unwrap();
+        let faces = keep.join("faces");
+        std::fs::create_dir_all(&faces).unwrap();
+        for entry in std::fs::read_dir(pipeline::faces_dir(data.path())).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), faces.join(entry.file_name())).unwrap();
+        }
+        let names: String = file_of.iter().map(|(sha, file)| format!("{sha},{file}\n")).collect();
+        std::fs::write(keep.join("files.csv"), names).unwrap();
+    }
+    for c in &grouping.creators {
+        let files = |ids: &[u32]| -> Vec<&str> {
+            ids.iter().map(|&v| file_of[&grouping.videos[v as usize - 1].sha256s[0]].as_str()).collect()
+        };
+        eprintln!(
+            "creator {}: videos {:?}, appears in {:?}, face {}",
+            c.id,
+            files(&c.videos),
+            files(&c.appears_in),
+            c.face_file
+        );
+        if let Some(keep) = std::env::var_os("IPS_KEEP_FACES") {
+            let crop = pipeline::faces_dir(data.path()).join(&c.face_file);
+            std::fs::copy(&crop, std::path::Path::new(&keep).join(format!("creator{:02}.jpg", c.id))).unwrap();
+        }
+    }
+
     // A face crop in each of the videos checked by eye.
     let sha_of = |file: &str| ips_core::hash::sha256_hex(&std::fs::read(dir.join("videos").join(file)).unwrap());
     for file in CLEAR_FACE_VIDEOS {
@@ -117,6 +162,18 @@ async fn the_corpus_goes_from_rows_to_creators() {
         if let Some(keep) = std::env::var_os("IPS_KEEP_FACES") {
             std::fs::copy(&crop, std::path::Path::new(&keep).join(file.replace(".mp4", ".jpg"))).unwrap();
         }
+    }
+
+    // One person across different ads is one creator; checked by eye on the crops: the woman
+    // opening a gift (c03, c16), the woman smiling to camera (c48, c67, c74), the young man filmed
+    // in two cuts (c02, c58: not one video, one creator). Different people stay apart.
+    let creator_of = |file: &str| video_of(file).creator.unwrap_or_else(|| panic!("{file} has no creator"));
+    for (a, b) in [("c03.mp4", "c16.mp4"), ("c48.mp4", "c74.mp4"), ("c67.mp4", "c74.mp4"), ("c02.mp4", "c58.mp4")] {
+        assert_ne!(video_of(a).id, video_of(b).id, "{a} and {b} are different videos");
+        assert_eq!(creator_of(a), creator_of(b), "{a} and {b} show the same creator");
+    }
+    for (a, b) in [("c03.mp4", "c74.mp4"), ("c03.mp4", "c02.mp4"), ("c17.mp4", "c74.mp4")] {
+        assert_ne!(creator_of(a), creator_of(b), "{a} and {b} show different people");
     }
 
     // Per-creator statistics match a recomputation from the rows.
@@ -136,7 +193,4 @@ async fn the_corpus_goes_from_rows_to_creators() {
         assert_eq!(s.best, best);
         assert_eq!(performance[&s.best_row], best);
     }
-    let creators = grouping.creators.len();
-    let no_face = grouping.videos.iter().filter(|v| v.creator.is_none()).count();
-    eprintln!("corpus: {creators} provisional creators, {no_face} videos without a face");
 }

@@ -57,23 +57,35 @@ fn must_link_merges_and_cannot_link_separates() {
 }
 
 #[test]
-fn a_chain_through_a_third_track_is_split_at_the_cannot_link_pair() {
-    // x — y — z each 0.4 apart (linked), x and z 0.8 apart; the user says x and z differ.
-    let mut x = vec![0.0f32; 128];
-    let mut y = x.clone();
-    let mut z = x.clone();
-    (x[0], y[0], z[0]) = (0.0, 0.4, 0.8);
-    let y_left = {
-        let mut v = y.clone();
-        v[0] = 0.35;
+fn a_chain_of_near_neighbours_is_not_one_person() {
+    // Six tracks 0.3 apart in a line: neighbours link, but the ends are 1.5 apart. Single
+    // linkage would make one creator of them; average linkage keeps tight groups only.
+    let points: Vec<TrackPoint> = (0..6)
+        .map(|k| {
+            let mut v = vec![0.0f32; 128];
+            v[0] = 0.3 * k as f32;
+            track(&format!("t{k}"), v)
+        })
+        .collect();
+    let clusters = cluster(&points, &Constraints::default(), &CreatorSettings::default());
+    assert!(clusters.len() >= 3, "{clusters:?}");
+    assert!(clusters.iter().all(|c| c.len() <= 3), "{clusters:?}");
+}
+
+#[test]
+fn cannot_link_keeps_apart_two_tracks_that_look_alike() {
+    // x, y, z within 0.35 of each other: one person, unless the user says x and z differ.
+    let at = |d: f32| {
+        let mut v = vec![0.0f32; 128];
+        v[0] = d;
         v
     };
-    let points = vec![track("x", x), track("y", y_left), track("z", z)];
+    let points = vec![track("x", at(0.0)), track("y", at(0.1)), track("z", at(0.35))];
     let open = cluster(&points, &Constraints::default(), &CreatorSettings::default());
-    assert_eq!(open, vec![vec![0, 1, 2]], "linked through y");
+    assert_eq!(open, vec![vec![0, 1, 2]]);
     let constraints = Constraints { cannot_link: vec![(key("x"), key("z"))], ..Constraints::default() };
     let split = cluster(&points, &constraints, &CreatorSettings::default());
-    assert_eq!(split, vec![vec![0, 1], vec![2]], "y joins the nearer side");
+    assert_eq!(split, vec![vec![0, 1], vec![2]], "y stays with the nearer x");
 }
 
 #[test]

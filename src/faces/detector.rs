@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use opencv::core::{Mat, Rect};
+use opencv::prelude::*;
 
 use super::{Detection, DetectorKind, FaceError, FaceSettings, HaarDetector};
 use crate::faceapi::align::{Landmarks, aligned_chip};
@@ -37,9 +38,32 @@ impl FaceDetector {
     pub fn detect(&mut self, frame: &Mat) -> Result<Vec<Detection>, FaceError> {
         match &mut self.inner {
             Inner::Haar(haar) => haar.detect(frame),
-            Inner::Ssd { models, min_score } => detect_ssd(models, *min_score, frame),
+            Inner::Ssd { models, min_score } => {
+                let found = detect_ssd(models, *min_score, frame)?;
+                if !found.is_empty() {
+                    return Ok(found);
+                }
+                detect_close_up(models, *min_score, frame)
+            }
         }
     }
+}
+
+/// A face filling the whole frame (a selfie close-up, cut off at the sides) is too big for the
+/// SSD's anchors: on a frame with no face, look again with the frame shrunk inside a black
+/// border of half its width, and map what is found back.
+fn detect_close_up(models: &FaceModels, min_score: f32, frame: &Mat) -> Result<Vec<Detection>, FaceError> {
+    let pad = frame.cols() / 2;
+    let mut padded = Mat::default();
+    let black = opencv::core::Scalar::all(0.0);
+    opencv::core::copy_make_border(frame, &mut padded, pad, pad, pad, pad, opencv::core::BORDER_CONSTANT, black)?;
+    let mut found = detect_ssd(models, min_score, &padded)?;
+    for d in &mut found {
+        d.rect.x -= pad;
+        d.rect.y -= pad;
+        d.landmarks = d.landmarks.take().map(|l| l.shifted(-pad as f32, -pad as f32));
+    }
+    Ok(found)
 }
 
 /// face-api's chain: detect → landmarks on the detection's crop → aligned chip → descriptor.

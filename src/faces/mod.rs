@@ -43,7 +43,8 @@ pub struct FaceSettings {
     pub detector: DetectorKind,
     /// SSD: the lowest detection score kept (face-api's `minConfidence`).
     pub min_score: f32,
-    /// Run the detector on every n-th sampled frame (SSD costs ~0.15 s a frame on two cores).
+    /// Run the detector on every n-th sampled frame (SSD costs ~0.15 s a frame on two cores;
+    /// every frame by default, since a creator on screen for two seconds is two frames at 1 fps).
     pub detect_every: u32,
     /// Haar: the cascade file.
     pub cascade_path: PathBuf,
@@ -72,7 +73,7 @@ impl Default for FaceSettings {
         Self {
             detector: DetectorKind::Ssd,
             min_score: 0.5,
-            detect_every: 2,
+            detect_every: 1,
             cascade_path: PathBuf::from(DEFAULT_CASCADE),
             detect_max_side: 480,
             min_face_fraction: 0.1,

@@ -145,7 +145,7 @@ fn descriptors_are_stable_for_one_face_and_apart_for_different_people() {
             (&mirrored, Box::new(move |x, y| (w - x, y))),
             (&reencoded, Box::new(|x, y| (x, y))),
         ];
-        for (k, (image, map)) in variants.into_iter().enumerate() {
+        for (image, map) in variants {
             let found = descriptors_of(&mut detector, image);
             for (rect, descriptor) in &base {
                 let (cx, cy) = map(rect.x as f64 + rect.width as f64 / 2.0, rect.y as f64 + rect.height as f64 / 2.0);

@@ -68,6 +68,13 @@ impl Store {
         Ok(Self { conn: Mutex::new(conn) })
     }
 
+    /// Writes a consistent copy of the whole database to `path` (SQLite's `VACUUM INTO`), e.g.
+    /// for a backup while the app runs.
+    pub fn snapshot_to(&self, path: &Path) -> Result<()> {
+        self.conn().execute("VACUUM INTO ?1", [path.to_string_lossy()])?;
+        Ok(())
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written (statements are atomic
         // and multi-statement writes use transactions), so a poisoned lock is still usable.
