@@ -90,10 +90,13 @@ pub fn write_report(store: &Store, run: RunId, data_dir: &Path, out: &Path) -> R
         "mean" => creators.iter().map(|s| s.mean).collect::<Vec<_>>(),
         "median" => creators.iter().map(|s| s.median).collect::<Vec<_>>(),
         "std_dev" => creators.iter().map(|s| s.std_dev).collect::<Vec<_>>(),
+        "ci95_low" => creators.iter().map(|s| s.ci95.map(|c| c.0)).collect::<Vec<_>>(),
+        "ci95_high" => creators.iter().map(|s| s.ci95.map(|c| c.1)).collect::<Vec<_>>(),
         "best_row" => creators.iter().map(|s| s.best_row).collect::<Vec<_>>(),
         "best" => creators.iter().map(|s| s.best).collect::<Vec<_>>(),
         "worst_row" => creators.iter().map(|s| s.worst_row).collect::<Vec<_>>(),
         "worst" => creators.iter().map(|s| s.worst).collect::<Vec<_>>(),
+        "also_in_videos" => creators.iter().map(|s| creator(s.key).map(|c| c.appears_in.iter().map(u32::to_string).collect::<Vec<_>>().join(" "))).collect::<Vec<_>>(),
     )
     .map_err(|e| io(out, &e))?;
     write_csv(&mut frame, &out.join("creators.csv"))?;

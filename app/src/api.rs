@@ -132,6 +132,8 @@ pub struct CreatorRow {
     pub mean: f64,
     pub median: f64,
     pub std_dev: Option<f64>,
+    /// 95 % confidence interval of the mean; None for a single ad.
+    pub ci95: Option<(f64, f64)>,
     pub best: f64,
     pub worst: f64,
     /// One link per unique video (its first URL); only http(s) URLs become links.

@@ -185,6 +185,7 @@ pub fn run_report(store: &Store, run_id: i64) -> Result<RunReport, StoreError> {
                 mean: s.mean,
                 median: s.median,
                 std_dev: s.std_dev,
+                ci95: s.ci95,
                 best: s.best,
                 worst: s.worst,
                 videos: video_links(videos),

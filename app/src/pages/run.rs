@@ -91,6 +91,7 @@ fn CreatorTable(creators: Vec<CreatorRow>) -> impl IntoView {
                     <th class="num">"Mean"</th>
                     <th class="num">"Median"</th>
                     <th class="num">"Std dev"</th>
+                    <th class="num" title="95 % confidence interval of the mean (Student's t)">"95 % CI"</th>
                     <th>"Videos"</th>
                 </tr>
             </thead>
@@ -111,6 +112,7 @@ fn CreatorTable(creators: Vec<CreatorRow>) -> impl IntoView {
                         <td class="num mean">{format::perf(c.mean)}</td>
                         <td class="num">{format::perf(c.median)}</td>
                         <td class="num">{c.std_dev.map(format::perf).unwrap_or_else(|| "–".to_string())}</td>
+                        <td class="num ci">{c.ci95.map(|(low, high)| format!("{} – {}", format::perf(low), format::perf(high))).unwrap_or_else(|| "–".to_string())}</td>
                         <td><div class="video-links">
                             {c.videos.into_iter().map(|v| view! {
                                 <a href=v.url.clone() target="_blank" rel="noopener noreferrer nofollow"
