@@ -35,6 +35,10 @@ pub struct UniqueVideo {
     pub creator: Option<CreatorId>,
     /// Unique videos with the same body behind different hooks share a family (1-based).
     pub hook_family: u32,
+    /// The most alike other videos by CLIP (id, cosine similarity), best first; None when CLIP
+    /// is off.
+    #[serde(default)]
+    pub similar: Option<Vec<(VideoId, f32)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +82,8 @@ pub struct VideoFacts {
     /// The faces seen, most present first (incidental ones included).
     pub tracks: Vec<FaceTrack>,
     pub fingerprints: Vec<FrameHash>,
+    /// CLIP embedding of the file, when CLIP is on.
+    pub clip: Option<Vec<f32>>,
 }
 
 /// How to group: video similarity, creator clustering, and the user's corrections.
@@ -115,8 +121,10 @@ pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: Groupi
             sha256s: members.iter().map(|&m| files[m].to_string()).collect(),
             creator: None,
             hook_family: family,
+            similar: None,
         });
     }
+    similar_creatives(&mut grouping, &files, &video_of_file, &fact);
     assign_creators(&mut grouping, &files, &video_of_file, &fact, rules);
     for ad in ads {
         if let Some(sha) = ad.sha256.as_deref() {
@@ -124,6 +132,32 @@ pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: Groupi
         }
     }
     grouping
+}
+
+/// How many alike videos the Videos page lists per video.
+const SIMILAR_PER_VIDEO: usize = 3;
+
+/// Each unique video's nearest others by CLIP: its embedding is the normalised mean of its
+/// files'; videos without one (CLIP off) keep `similar: None`.
+fn similar_creatives<'a>(
+    grouping: &mut Grouping,
+    files: &[&'a str],
+    video_of_file: &HashMap<&'a str, VideoId>,
+    fact: &dyn Fn(&str) -> &'a VideoFacts,
+) {
+    let embeddings: Vec<(VideoId, Vec<f32>)> = grouping
+        .videos
+        .iter()
+        .filter_map(|v| {
+            let members: Vec<Vec<f32>> =
+                files.iter().filter(|f| video_of_file[*f] == v.id).filter_map(|f| fact(f).clip.clone()).collect();
+            crate::clip::mean_embedding(&members).map(|e| (v.id, e))
+        })
+        .collect();
+    let items: Vec<(VideoId, &[f32])> = embeddings.iter().map(|(id, e)| (*id, e.as_slice())).collect();
+    for (id, near) in crate::clip::nearest(&items, SIMILAR_PER_VIDEO) {
+        grouping.videos[id as usize - 1].similar = Some(near);
+    }
 }
 
 /// Clusters the on-camera tracks of all files into creators and gives each unique video the
@@ -237,6 +271,8 @@ mod tests {
             frontalness: 0.9,
             descriptor,
             incidental: None,
+            mouth_motion: 0.1,
+            descriptor_spread: 0.1,
         }
     }
 
@@ -261,10 +297,19 @@ mod tests {
             ad(7, Some("dd")),
         ];
         let facts = HashMap::from([
-            ("aa".to_string(), VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], fingerprints: prints(1) }),
-            ("bb".to_string(), VideoFacts { tracks: vec![], fingerprints: prints(2) }),
-            ("cc".to_string(), VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.4, 6)], fingerprints: prints(3) }),
-            ("dd".to_string(), VideoFacts { tracks: vec![track(0, face(0, 0.1), 0.8, 6)], fingerprints: prints(4) }),
+            (
+                "aa".to_string(),
+                VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], clip: None, fingerprints: prints(1) },
+            ),
+            ("bb".to_string(), VideoFacts { tracks: vec![], clip: None, fingerprints: prints(2) }),
+            (
+                "cc".to_string(),
+                VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.4, 6)], clip: None, fingerprints: prints(3) },
+            ),
+            (
+                "dd".to_string(),
+                VideoFacts { tracks: vec![track(0, face(0, 0.1), 0.8, 6)], clip: None, fingerprints: prints(4) },
+            ),
         ]);
         let g = group(&ads, &facts, rules(&Constraints::default()));
         assert_eq!(g.videos.len(), 4);
@@ -290,9 +335,16 @@ mod tests {
         let facts = HashMap::from([
             (
                 "duo".to_string(),
-                VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 8), guest, printed], fingerprints: prints(1) },
+                VideoFacts {
+                    tracks: vec![track(0, face(0, 0.0), 0.5, 8), guest, printed],
+                    clip: None,
+                    fingerprints: prints(1),
+                },
             ),
-            ("solo".to_string(), VideoFacts { tracks: vec![track(0, face(1, 0.05), 0.5, 8)], fingerprints: prints(2) }),
+            (
+                "solo".to_string(),
+                VideoFacts { tracks: vec![track(0, face(1, 0.05), 0.5, 8)], clip: None, fingerprints: prints(2) },
+            ),
         ]);
         let g = group(&ads, &facts, rules(&Constraints::default()));
         assert_eq!(g.creators.len(), 2, "the incidental face is no creator: {:?}", g.creators);
@@ -305,8 +357,14 @@ mod tests {
     fn user_constraints_reach_the_clustering() {
         let ads = [ad(2, Some("aa")), ad(3, Some("bb"))];
         let facts = HashMap::from([
-            ("aa".to_string(), VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], fingerprints: prints(1) }),
-            ("bb".to_string(), VideoFacts { tracks: vec![track(0, face(0, 0.05), 0.5, 6)], fingerprints: prints(2) }),
+            (
+                "aa".to_string(),
+                VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], clip: None, fingerprints: prints(1) },
+            ),
+            (
+                "bb".to_string(),
+                VideoFacts { tracks: vec![track(0, face(0, 0.05), 0.5, 6)], clip: None, fingerprints: prints(2) },
+            ),
         ]);
         let key = |sha: &str| TrackRef { sha256: sha.into(), track: 0 };
         assert_eq!(group(&ads, &facts, rules(&Constraints::default())).creators.len(), 1);
@@ -333,8 +391,14 @@ mod tests {
         let ads = [ad(2, Some("original")), ad(3, Some("reencoded"))];
         // Haar tracks: no descriptors.
         let facts = HashMap::from([
-            ("original".to_string(), VideoFacts { tracks: vec![track(0, vec![], 0.2, 5)], fingerprints: body.clone() }),
-            ("reencoded".to_string(), VideoFacts { tracks: vec![track(0, vec![], 0.7, 5)], fingerprints: body }),
+            (
+                "original".to_string(),
+                VideoFacts { tracks: vec![track(0, vec![], 0.2, 5)], clip: None, fingerprints: body.clone() },
+            ),
+            (
+                "reencoded".to_string(),
+                VideoFacts { tracks: vec![track(0, vec![], 0.7, 5)], clip: None, fingerprints: body },
+            ),
         ]);
         let g = group(&ads, &facts, rules(&Constraints::default()));
         assert_eq!(g.videos.len(), 1);

@@ -188,6 +188,9 @@ pub struct VideoRow {
     pub median: f64,
     pub creator: Option<String>,
     pub urls: Vec<String>,
+    /// The most alike other videos by CLIP: (video id, cosine similarity), best first; None
+    /// when CLIP is off.
+    pub similar: Option<Vec<(u32, f32)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,6 +201,8 @@ pub struct VideosReport {
     pub hook_families: Vec<Vec<VideoRow>>,
     /// Every unique video, most ads first.
     pub videos: Vec<VideoRow>,
+    /// Whether this run had CLIP embeddings (similar creatives).
+    pub clip_on: bool,
 }
 
 #[server]

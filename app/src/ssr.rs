@@ -230,6 +230,7 @@ pub fn run_videos(store: &Store, run_id: i64) -> Result<VideosReport, StoreError
             median: s.median,
             creator,
             urls: urls.get(&video.id).cloned().unwrap_or_default().into_iter().filter(|u| is_web_url(u)).collect(),
+            similar: video.similar.clone(),
         });
     }
     let mut families: Vec<Vec<VideoRow>> = Vec::new();
@@ -241,5 +242,6 @@ pub fn run_videos(store: &Store, run_id: i64) -> Result<VideosReport, StoreError
     }
     families.retain(|f| f.len() > 1);
     videos.sort_by(|a, b| b.ads.cmp(&a.ads).then(a.video_id.cmp(&b.video_id)));
-    Ok(VideosReport { run_id, dataset_name: dataset.name, hook_families: families, videos })
+    let clip_on = grouping.videos.iter().any(|v| v.similar.is_some());
+    Ok(VideosReport { run_id, dataset_name: dataset.name, hook_families: families, videos, clip_on })
 }

@@ -43,5 +43,7 @@ test('upload a CSV of demo URLs: the run ends and the table shows faces that loa
     await stills.scrollIntoViewIfNeeded();
     await expect.poll(() => stills.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
   }
+  // Without CLIP weights (never downloadable here) the page says so, and the rest still works.
+  await expect(page.locator('#clip-off')).toContainText('CLIP is off');
   await screenshot(page, '05-videos');
 });

@@ -156,6 +156,24 @@ pub fn normalised(v: Vec<f32>) -> Vec<f32> {
     if norm > 0.0 { v.into_iter().map(|x| x / norm).collect() } else { v }
 }
 
+/// For each item, the `k` others whose embeddings are most alike (cosine similarity, best
+/// first). Embeddings are unit vectors, so the dot product is the cosine.
+pub fn nearest<K: Copy + PartialEq>(items: &[(K, &[f32])], k: usize) -> Vec<(K, Vec<(K, f32)>)> {
+    items
+        .iter()
+        .map(|(key, a)| {
+            let mut others: Vec<(K, f32)> = items
+                .iter()
+                .filter(|(other, _)| other != key)
+                .map(|(other, b)| (*other, a.iter().zip(b.iter()).map(|(x, y)| x * y).sum()))
+                .collect();
+            others.sort_by(|x, y| y.1.total_cmp(&x.1));
+            others.truncate(k);
+            (*key, others)
+        })
+        .collect()
+}
+
 /// A video's embedding: the normalised mean of its frames' embeddings.
 pub fn mean_embedding(frames: &[Vec<f32>]) -> Option<Vec<f32>> {
     let first = frames.first()?;

@@ -53,6 +53,15 @@ pub struct FaceTrack {
     pub descriptor: Vec<f32>,
     /// Why this face is not a creator candidate (printed on a product, passer-by…); None: it is.
     pub incidental: Option<String>,
+    /// How much the mouth moved over the track: the range of the inner-lip gap over the face
+    /// height (0 without landmarks). A person talking moves; a face printed on a product does
+    /// not.
+    #[serde(default)]
+    pub mouth_motion: f32,
+    /// Mean distance of the per-frame descriptors to their mean: how much the face changed
+    /// (pose, expression, light) while tracked.
+    #[serde(default)]
+    pub descriptor_spread: f32,
 }
 
 impl FaceTrack {
@@ -82,6 +91,8 @@ struct Building {
     fractions: Vec<f64>,
     confidence: f64,
     best: Option<Best>,
+    mouth: Vec<f32>,
+    descriptors: Vec<Vec<f32>>,
 }
 
 struct Best {
@@ -95,6 +106,25 @@ impl Building {
     fn mean_descriptor(&self) -> Vec<f32> {
         self.descriptor_sum.iter().map(|v| v / self.frames as f32).collect()
     }
+
+    fn mouth_motion(&self) -> f32 {
+        let (min, max) = self.mouth.iter().fold((f32::MAX, f32::MIN), |(lo, hi), &m| (lo.min(m), hi.max(m)));
+        if self.mouth.len() < 2 { 0.0 } else { max - min }
+    }
+
+    fn descriptor_spread(&self, mean: &[f32]) -> f32 {
+        if self.descriptors.is_empty() {
+            return 0.0;
+        }
+        self.descriptors.iter().map(|d| distance(d, mean)).sum::<f32>() / self.descriptors.len() as f32
+    }
+}
+
+/// The inner-lip gap (points 62–66) over the face height (nose bridge 27 to chin 8).
+fn mouth_opening(landmarks: &crate::faceapi::align::Landmarks) -> f32 {
+    let p = &landmarks.0;
+    let dist = |a: [f32; 2], b: [f32; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+    dist(p[62], p[66]) / dist(p[27], p[8]).max(1.0)
 }
 
 pub struct Tracker {
@@ -138,6 +168,8 @@ impl Tracker {
                         fractions: Vec::new(),
                         confidence: 0.0,
                         best: None,
+                        mouth: Vec::new(),
+                        descriptors: Vec::new(),
                     });
                     self.tracks.len() - 1
                 }
@@ -155,6 +187,10 @@ impl Tracker {
             t.confidence = t.confidence.max(detection.confidence);
             if let Some(d) = &detection.descriptor {
                 t.descriptor_sum.iter_mut().zip(d).for_each(|(s, v)| *s += v);
+                t.descriptors.push(d.clone());
+            }
+            if let Some(l) = &detection.landmarks {
+                t.mouth.push(mouth_opening(l));
             }
             if t.best.as_ref().is_none_or(|b| score > b.score) {
                 let with_margin = expand(rect, self.settings.crop_margin, width, height);
@@ -203,6 +239,7 @@ impl Tracker {
             .into_iter()
             .filter_map(|t| {
                 let descriptor = t.mean_descriptor();
+                let (mouth_motion, descriptor_spread) = (t.mouth_motion(), t.descriptor_spread(&descriptor));
                 let face_fraction = median(t.fractions);
                 let best = t.best?;
                 let incidental = if face_fraction < settings.min_face_fraction {
@@ -226,6 +263,8 @@ impl Tracker {
                         frontalness: best.frontalness,
                         descriptor,
                         incidental,
+                        mouth_motion,
+                        descriptor_spread,
                     },
                     image: best.image,
                 })

@@ -1,14 +1,19 @@
 //! Stage `analyse`: each distinct video of the run is decoded once per set of settings: frames
-//! are sampled, faces detected, and the best face crop saved as a content-addressed JPEG. Videos
-//! already analysed with the same settings (by this run before a restart, or by another run) are
-//! skipped. Workers run in parallel, each with its own detector.
+//! are sampled and fingerprinted, faces tracked (each track's best crop saved as a
+//! content-addressed JPEG), and, when the CLIP weights are in `models/`, the frames embedded.
+//! Videos already analysed with the same settings (by this run before a restart, or by another
+//! run) are skipped, unless CLIP has been switched on since. Workers run in parallel, each with
+//! its own detector; the models are loaded once and shared.
 
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use opencv::prelude::*;
+
 use super::{CancelFlag, Context, PipelineError, PipelineSettings, Stage};
+use crate::clip::{ClipError, ClipImageEncoder};
 use crate::faceapi::FaceModels;
 use crate::faces::{FaceDetector, Tracker};
 use crate::fetch::VideoCache;
@@ -42,10 +47,14 @@ pub(super) fn run(
         .filter(|sha| seen.insert(sha.clone()))
         .collect();
     let total = shas.len() as u64;
+    let clip = load_clip(ctx, run_id)?;
     let mut todo = Vec::new();
     for sha in &shas {
-        if store.video_analysis(sha, &key)?.is_none() {
-            todo.push(sha.as_str());
+        match store.video_analysis(sha, &key)? {
+            // CLIP switched on since this analysis: do it again, with embeddings.
+            Some(a) if clip.is_some() && a.clip_embedding.is_none() && a.info.is_some() => todo.push(sha.as_str()),
+            Some(_) => {}
+            None => todo.push(sha.as_str()),
         }
     }
     let done = AtomicU64::new(total - todo.len() as u64);
@@ -90,7 +99,7 @@ pub(super) fn run(
                             .video(sha)?
                             .ok_or_else(|| PipelineError::Io(format!("video {sha} is not in the index")))?;
                         let path = cache.path(sha, video.container);
-                        let analysis = analyse_video(&path, settings, &mut detector, &dirs, cancel);
+                        let analysis = analyse_video(&path, settings, &mut detector, clip.as_deref(), &dirs, cancel);
                         if cancel.is_cancelled() {
                             return Ok(());
                         }
@@ -121,12 +130,37 @@ pub(super) fn run(
     Ok(true)
 }
 
-/// Samples one video, fingerprints its frames, tracks its faces (saving each track's best crop)
-/// and saves a strip of stills. Failures (corrupt video…) become the analysis's `error`, not a failed run.
+/// The CLIP encoder when its weights are in `models/`; otherwise the run says CLIP is off (a
+/// broken checkpoint is said too, without failing the run: CLIP is optional).
+fn load_clip(ctx: &Context<'_>, run_id: RunId) -> Result<Option<Arc<ClipImageEncoder>>, PipelineError> {
+    match ClipImageEncoder::load(&ctx.models_dir.join(crate::clip::MODEL_DIR)) {
+        Ok(encoder) => {
+            ctx.store.add_event(run_id, "CLIP is on: videos get embeddings and similar creatives")?;
+            Ok(Some(Arc::new(encoder)))
+        }
+        Err(ClipError::Missing(_)) => {
+            ctx.store
+                .add_event(run_id, "CLIP is off (no weights in models/clip-vit-base-patch32): no similar creatives")?;
+            Ok(None)
+        }
+        Err(e) => {
+            tracing::warn!("CLIP unusable: {e}");
+            ctx.store.add_event(run_id, &format!("CLIP is off: {e}"))?;
+            Ok(None)
+        }
+    }
+}
+
+/// Frames embedded per CLIP batch (the benchmark size).
+const CLIP_BATCH: usize = 32;
+
+/// Samples one video, fingerprints its frames, tracks its faces (saving each track's best crop),
+/// embeds its frames with CLIP when given, and saves a strip of stills. Failures (corrupt video…) become the analysis's `error`, not a failed run.
 pub fn analyse_video(
     path: &Path,
     settings: &PipelineSettings,
     detector: &mut FaceDetector,
+    clip: Option<&ClipImageEncoder>,
     dirs: &OutputDirs,
     cancel: &CancelFlag,
 ) -> VideoAnalysis {
@@ -135,12 +169,17 @@ pub fn analyse_video(
     let mut sampled_frames = 0u64;
     let mut fingerprints = Vec::new();
     let mut thumbnails = Vec::new();
+    // Frames for CLIP (at most ~30 sampled frames of ≤ 640 px: a few tens of MB).
+    let mut clip_frames = Vec::new();
     let sampled = frames::sample(path, &settings.frames, |frame| {
         if cancel.is_cancelled() {
             return Err(FramesError::Stopped("cancelled".into()));
         }
         fingerprints.push(fingerprint(&frame.image, frame.time_s)?);
         thumbnails.push(stills::thumbnail(&frame.image)?);
+        if clip.is_some() {
+            clip_frames.push(frame.image.try_clone()?);
+        }
         sampled_frames += 1;
         if (sampled_frames - 1) % every != 0 {
             return Ok(());
@@ -159,6 +198,7 @@ pub fn analyse_video(
         fingerprints,
         stills_file: None,
         tracks: Vec::new(),
+        clip_embedding: None,
     };
     match sampled {
         Ok(info) => analysis.info = Some(info),
@@ -166,6 +206,19 @@ pub fn analyse_video(
             analysis.error = Some(e.to_string());
             return analysis;
         }
+    }
+    if let Some(encoder) = clip {
+        let mut embeddings = Vec::with_capacity(clip_frames.len());
+        for batch in clip_frames.chunks(CLIP_BATCH) {
+            match encoder.embed(batch) {
+                Ok(rows) => embeddings.extend(rows),
+                Err(e) => {
+                    analysis.error.get_or_insert(format!("CLIP: {e}"));
+                    break;
+                }
+            }
+        }
+        analysis.clip_embedding = crate::clip::mean_embedding(&embeddings);
     }
     for crop in tracks {
         let mut track = crop.track;

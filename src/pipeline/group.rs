@@ -16,9 +16,11 @@ pub(super) fn run(ctx: &Context<'_>, settings: &PipelineSettings, run_id: RunId)
     let mut facts = HashMap::new();
     for sha in ads.iter().filter_map(|a| a.sha256.as_deref()) {
         if !facts.contains_key(sha) {
-            let fact = store
-                .video_analysis(sha, &key)?
-                .map_or_else(VideoFacts::default, |a| VideoFacts { tracks: a.tracks, fingerprints: a.fingerprints });
+            let fact = store.video_analysis(sha, &key)?.map_or_else(VideoFacts::default, |a| VideoFacts {
+                tracks: a.tracks,
+                fingerprints: a.fingerprints,
+                clip: a.clip_embedding,
+            });
             facts.insert(sha.to_string(), fact);
         }
     }

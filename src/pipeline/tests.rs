@@ -73,19 +73,72 @@ fn dataset(store: &Store, base: &str) -> DatasetId {
 
 /// Runs the pipeline on its own store connection, as the server's job runner does.
 fn execute_fresh(data_dir: std::path::PathBuf, run: RunId, cancel: CancelFlag) -> Result<Outcome, String> {
+    execute_with_models(data_dir, crate::testing::models_dir(), run, cancel)
+}
+
+fn execute_with_models(
+    data_dir: std::path::PathBuf,
+    models_dir: std::path::PathBuf,
+    run: RunId,
+    cancel: CancelFlag,
+) -> Result<Outcome, String> {
     let store = Store::open(&data_dir).unwrap();
-    let ctx = Context {
-        store: &store,
-        data_dir: data_dir.clone(),
-        models_dir: crate::testing::models_dir(),
-        settings: PipelineSettings::default(),
-    };
+    let ctx = Context { store: &store, data_dir: data_dir.clone(), models_dir, settings: PipelineSettings::default() };
     execute(&ctx, run, &cancel).map_err(|e| e.to_string())
 }
 
 async fn execute_in_background(data_dir: &std::path::Path, run: RunId) -> Result<Outcome, String> {
     let data_dir = data_dir.to_path_buf();
     tokio::task::spawn_blocking(move || execute_fresh(data_dir, run, CancelFlag::new())).await.unwrap()
+}
+
+/// The repository's models plus the tiny random CLIP checkpoint of the CLIP tests, as a user
+/// who put CLIP weights in `models/` would have them.
+fn models_with_tiny_clip(dir: &std::path::Path) -> std::path::PathBuf {
+    let models = dir.join("models");
+    let clip = models.join(crate::clip::MODEL_DIR);
+    std::fs::create_dir_all(&clip).unwrap();
+    let repo = crate::testing::models_dir();
+    std::os::unix::fs::symlink(repo.join("manifest.toml"), models.join("manifest.toml")).unwrap();
+    std::os::unix::fs::symlink(repo.join("face-api"), models.join("face-api")).unwrap();
+    let tiny = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/clip/testdata/tiny");
+    for file in ["config.json", "model.safetensors"] {
+        std::fs::copy(tiny.join(file), clip.join(file)).unwrap();
+    }
+    models
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clip_weights_add_embeddings_and_similar_creatives_to_a_rerun() {
+    let Fixture { dir, store, dataset, .. } = fixture().await;
+    let run = store.create_run(dataset).unwrap();
+    assert_eq!(execute_in_background(dir.path(), run).await, Ok(Outcome::Succeeded));
+    assert!(store.grouping(run).unwrap().videos.iter().all(|v| v.similar.is_none()), "CLIP is off");
+    let events: Vec<String> = store.events(run).unwrap().into_iter().map(|e| e.message).collect();
+    assert!(events.iter().any(|m| m.starts_with("CLIP is off")), "{events:?}");
+
+    let models = models_with_tiny_clip(dir.path());
+    let rerun = store.create_run(dataset).unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let outcome = tokio::task::spawn_blocking(move || execute_with_models(data_dir, models, rerun, CancelFlag::new()))
+        .await
+        .unwrap();
+    assert_eq!(outcome, Ok(Outcome::Succeeded));
+    let grouping = store.grouping(rerun).unwrap();
+    assert_eq!(grouping.videos.len(), 2);
+    for video in &grouping.videos {
+        let similar = video.similar.as_ref().expect("CLIP is on: every video has neighbours");
+        let other = grouping.videos.iter().find(|v| v.id != video.id).unwrap();
+        assert_eq!(similar.len(), 1);
+        assert_eq!(similar[0].0, other.id, "the only other video is the nearest");
+        assert!((-1.0..=1.0001).contains(&similar[0].1), "a cosine: {similar:?}");
+        let analysis =
+            store.video_analysis(&video.sha256s[0], &super::analyse::settings_key(&PipelineSettings::default()));
+        let embedding = analysis.unwrap().unwrap().clip_embedding.expect("the analysis was redone with CLIP");
+        assert_eq!(embedding.len(), 16, "the tiny checkpoint's projection size");
+        let norm = embedding.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "a unit vector: {norm}");
+    }
 }
 
 /// A data dir with the test videos served and a dataset of them stored.

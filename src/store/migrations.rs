@@ -9,6 +9,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(V3_FINGERPRINTS_HOOKS),
         M::up(V4_STILLS),
         M::up(V5_FACE_TRACKS_CREATORS),
+        M::up(V6_CLIP),
     ])
 }
 
@@ -178,6 +179,13 @@ ALTER TABLE run_creators ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
 -- 95 % confidence interval of the mean (Student's t), NULL for a single ad.
 ALTER TABLE run_stats ADD COLUMN ci_low REAL;
 ALTER TABLE run_stats ADD COLUMN ci_high REAL;
+"#;
+
+const V6_CLIP: &str = r#"
+-- Per analysed video: JSON [f32], its CLIP embedding; NULL when CLIP was off.
+ALTER TABLE video_analyses ADD COLUMN clip_embedding TEXT;
+-- Per unique video: JSON [[video id, cosine]] of its most alike videos by CLIP; NULL when off.
+ALTER TABLE run_videos ADD COLUMN similar TEXT;
 "#;
 
 #[cfg(test)]

@@ -88,11 +88,17 @@ impl Store {
         tx.execute("DELETE FROM run_creators WHERE run_id = ?1", [run])?;
         {
             let mut video = tx.prepare(
-                "INSERT INTO run_videos (run_id, video_id, sha256, creator_id, hook_family) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO run_videos (run_id, video_id, sha256, creator_id, hook_family, similar) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for v in &grouping.videos {
+                let similar = v
+                    .similar
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 for sha in &v.sha256s {
-                    video.execute(params![run, v.id, sha, v.creator, v.hook_family])?;
+                    video.execute(params![run, v.id, sha, v.creator, v.hook_family, similar])?;
                 }
             }
             let mut creator = tx.prepare(
@@ -115,14 +121,21 @@ impl Store {
         let conn = self.conn();
         let mut videos: Vec<UniqueVideo> = Vec::new();
         let mut stmt =
-            conn.prepare("SELECT video_id, sha256, creator_id, hook_family FROM run_videos WHERE run_id = ?1 ORDER BY video_id, rowid")?;
-        let rows =
-            stmt.query_map([run], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?)))?;
+            conn.prepare("SELECT video_id, sha256, creator_id, hook_family, similar FROM run_videos WHERE run_id = ?1 ORDER BY video_id, rowid")?;
+        let rows = stmt.query_map([run], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get::<_, Option<String>>(4)?))
+        })?;
         for row in rows {
-            let (id, sha, creator, hook_family) = row?;
+            let (id, sha, creator, hook_family, similar) = row?;
             match videos.last_mut() {
                 Some(last) if last.id == id => last.sha256s.push(sha),
-                _ => videos.push(UniqueVideo { id, sha256s: vec![sha], creator, hook_family }),
+                _ => {
+                    let similar = similar
+                        .map(|s| serde_json::from_str(&s))
+                        .transpose()
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    videos.push(UniqueVideo { id, sha256s: vec![sha], creator, hook_family, similar })
+                }
             }
         }
         let mut stmt = conn

@@ -25,6 +25,8 @@ pub struct VideoAnalysis {
     pub stills_file: Option<String>,
     /// The people seen, most present first.
     pub tracks: Vec<FaceTrack>,
+    /// CLIP embedding of the video (normalised mean of its frames'); None when CLIP is off.
+    pub clip_embedding: Option<Vec<f32>>,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -88,7 +90,7 @@ impl Store {
         let row = self
             .conn()
             .query_row(
-                "SELECT info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file, face_tracks FROM video_analyses
+                "SELECT info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file, face_tracks, clip_embedding FROM video_analyses
                  WHERE sha256 = ?1 AND settings_key = ?2",
                 params![sha256, settings_key],
                 |r| {
@@ -102,11 +104,12 @@ impl Store {
                         r.get::<_, String>(6)?,
                         r.get::<_, Option<String>>(7)?,
                         r.get::<_, String>(8)?,
+                        r.get::<_, Option<String>>(9)?,
                     ))
                 },
             )
             .optional()?;
-        row.map(|(info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file, tracks)| {
+        row.map(|(info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file, tracks, clip)| {
             let parse_err = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
             Ok(VideoAnalysis {
                 info: info.map(|i| serde_json::from_str(&i)).transpose().map_err(parse_err)?,
@@ -118,6 +121,7 @@ impl Store {
                 fingerprints: serde_json::from_str(&fingerprints).map_err(parse_err)?,
                 stills_file,
                 tracks: serde_json::from_str(&tracks).map_err(parse_err)?,
+                clip_embedding: clip.map(|c| serde_json::from_str(&c)).transpose().map_err(parse_err)?,
             })
         })
         .transpose()
@@ -139,8 +143,8 @@ impl Store {
     pub fn save_video_analysis(&self, sha256: &str, settings_key: &str, analysis: &VideoAnalysis) -> Result<()> {
         self.conn().execute(
             "INSERT OR REPLACE INTO video_analyses
-               (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms, fingerprints, stills_file, face_tracks)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+               (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms, fingerprints, stills_file, face_tracks, clip_embedding)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 sha256,
                 settings_key,
@@ -153,7 +157,8 @@ impl Store {
                 now_ms(),
                 json(&analysis.fingerprints)?,
                 analysis.stills_file,
-                json(&analysis.tracks)?
+                json(&analysis.tracks)?,
+                analysis.clip_embedding.as_ref().map(json).transpose()?
             ],
         )?;
         Ok(())

@@ -31,6 +31,13 @@ pub fn VideosPage() -> impl IntoView {
                             <p class="muted">
                                 "Files showing the same creative (re-encoded, re-framed, re-captioned, trimmed) count as one video."
                             </p>
+                            {(!report.clip_on).then(|| view! {
+                                <p class="notice" id="clip-off">
+                                    "CLIP is off: similar creatives need the CLIP ViT-B/32 weights in "
+                                    <code>"models/clip-vit-base-patch32/"</code>
+                                    " (see models/README.md). Everything else works without them."
+                                </p>
+                            })}
                         </section>
                         {(!report.hook_families.is_empty()).then(|| view! {
                             <section class="card" id="hook-families">
@@ -55,6 +62,7 @@ pub fn VideosPage() -> impl IntoView {
                                         <th class="num">"Median"</th>
                                         <th>"Creator"</th>
                                         <th>"URLs"</th>
+                                        <th title="The most alike other videos by CLIP (cosine similarity)">"Alike"</th>
                                     </tr>
                                 </thead>
                                 <tbody>
@@ -99,7 +107,7 @@ fn VideoTableRow(video: VideoRow) -> impl IntoView {
     let label = format!("video #{}", video.video_id);
     let more = video.urls.len().saturating_sub(3);
     view! {
-        <tr data-video=video.video_id>
+        <tr data-video=video.video_id id=format!("video-{}", video.video_id)>
             <td class="num">{format!("#{}", video.video_id)}</td>
             <td><Stills url=video.stills_url.clone() label /></td>
             <td class="num">{video.files}</td>
@@ -115,6 +123,16 @@ fn VideoTableRow(video: VideoRow) -> impl IntoView {
                 }).collect_view()}
                 {(more > 0).then(|| view! { <span class="muted">{format!("+{more} more")}</span> })}
             </div></td>
+            <td class="similar">
+                {match video.similar.clone() {
+                    Some(near) if !near.is_empty() => near.into_iter().map(|(id, cosine)| view! {
+                        <a href=format!("#video-{id}") title=format!("cosine similarity {cosine:.3}")>
+                            {format!("#{id} ({cosine:.2})")}
+                        </a>
+                    }).collect_view().into_any(),
+                    _ => view! { <span class="muted">"–"</span> }.into_any(),
+                }}
+            </td>
         </tr>
     }
 }
