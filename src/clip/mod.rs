@@ -3,13 +3,15 @@
 //! `config.json`, the Hugging Face checkpoint) when the user has put the weights there. IPS
 //! cannot download them; without them [`ClipImageEncoder::load`] says CLIP is off.
 
+pub mod resize;
+
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Linear, Module, VarBuilder};
 use candle_transformers::models::clip::text_model::Activation;
 use candle_transformers::models::clip::vision_model::{ClipVisionConfig, ClipVisionTransformer};
-use opencv::core::{Mat, Rect, Size};
+use opencv::core::Mat;
 use opencv::imgproc;
 use opencv::prelude::*;
 use serde::Deserialize;
@@ -104,26 +106,29 @@ impl ClipImageEncoder {
         Ok(Self { vision, projection, image_size: v.image_size, device })
     }
 
-    /// OpenAI's preprocessing of a BGR image: shortest side to `image_size` (bicubic), centre
-    /// crop, RGB, scaled to 0..1, normalised; CHW.
+    /// CLIP's preprocessing of a BGR image, as Hugging Face's `CLIPImageProcessor` does it:
+    /// shortest side to `image_size` with Pillow's bicubic ([`resize`], byte-exact), the long
+    /// side to ⌊image_size · long / short⌋, centre crop (offsets rounded down), × 1/255,
+    /// normalised with OpenAI's mean and std; RGB, CHW.
     pub fn preprocess(&self, bgr: &Mat) -> Result<Vec<f32>, ClipError> {
-        let side = self.image_size as i32;
-        let scale = side as f64 / bgr.cols().min(bgr.rows()).max(1) as f64;
-        let size = Size::new(
-            ((bgr.cols() as f64 * scale).round() as i32).max(side),
-            ((bgr.rows() as f64 * scale).round() as i32).max(side),
-        );
-        let mut resized = Mat::default();
-        imgproc::resize(bgr, &mut resized, size, 0.0, 0.0, imgproc::INTER_CUBIC)?;
-        let crop = Rect::new((size.width - side) / 2, (size.height - side) / 2, side, side);
-        let cropped = Mat::roi(&resized, crop)?.try_clone()?;
-        let bytes = cropped.data_bytes()?;
-        let plane = (side * side) as usize;
+        let side = self.image_size;
+        let (w, h) = (bgr.cols().max(1) as usize, bgr.rows().max(1) as usize);
+        let (nw, nh) = if w <= h { (side, side * h / w) } else { (side * w / h, side) };
+        let mut rgb = Mat::default();
+        imgproc::cvt_color_def(bgr, &mut rgb, imgproc::COLOR_BGR2RGB)?;
+        let rgb = if rgb.is_continuous() { rgb } else { rgb.try_clone()? };
+        let resized = resize::resize_bicubic_rgb(rgb.data_bytes()?, w, h, nw, nh);
+        let (left, top) = ((nw - side) / 2, (nh - side) / 2);
+        let plane = side * side;
         let mut chw = vec![0f32; 3 * plane];
-        for (i, px) in bytes.chunks_exact(3).enumerate() {
-            // BGR in, RGB out.
-            for (c, value) in [px[2], px[1], px[0]].into_iter().enumerate() {
-                chw[c * plane + i] = (value as f32 / 255.0 - MEAN[c]) / STD[c];
+        for y in 0..side {
+            for x in 0..side {
+                let px = &resized[((top + y) * nw + left + x) * 3..][..3];
+                for c in 0..3 {
+                    // transformers rescales in f64, then normalises in f32.
+                    let v = (px[c] as f64 * (1.0 / 255.0)) as f32;
+                    chw[c * plane + y * side + x] = (v - MEAN[c]) / STD[c];
+                }
             }
         }
         Ok(chw)
