@@ -96,6 +96,7 @@ pub fn write_report(store: &Store, run: RunId, data_dir: &Path, out: &Path) -> R
         "best" => creators.iter().map(|s| s.best).collect::<Vec<_>>(),
         "worst_row" => creators.iter().map(|s| s.worst_row).collect::<Vec<_>>(),
         "worst" => creators.iter().map(|s| s.worst).collect::<Vec<_>>(),
+        "still_face" => creators.iter().map(|s| creator(s.key).map(|c| c.still)).collect::<Vec<_>>(),
         "also_in_videos" => creators.iter().map(|s| creator(s.key).map(|c| c.appears_in.iter().map(u32::to_string).collect::<Vec<_>>().join(" "))).collect::<Vec<_>>(),
     )
     .map_err(|e| io(out, &e))?;

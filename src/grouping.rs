@@ -59,6 +59,10 @@ pub struct Creator {
     /// Hidden by the user: kept, but left out of the report by default.
     #[serde(default)]
     pub hidden: bool,
+    /// The face never changed while filmed (see `CreatorSettings::still_max_spread`): a photo
+    /// or print rather than a person on camera, most likely.
+    #[serde(default)]
+    pub still: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -205,6 +209,11 @@ fn assign_creators<'a>(
         }
         let best = members.iter().copied().max_by(|&a, &b| seen[a].2.quality.total_cmp(&seen[b].2.quality));
         let hidden = members.iter().any(|&m| rules.constraints.hidden.contains(&seen[m].1));
+        // Haar tracks have no descriptors, hence no spread: never judged still.
+        let still = members.iter().all(|&m| {
+            let t = seen[m].2;
+            !t.descriptor.is_empty() && t.descriptor_spread < rules.creators.still_max_spread
+        });
         grouping.creators.push(Creator {
             id,
             label: format!("Creator {id}"),
@@ -213,6 +222,7 @@ fn assign_creators<'a>(
             members: members.iter().map(|&m| seen[m].1.clone()).collect(),
             appears_in: Vec::new(),
             hidden,
+            still,
         });
     }
     for video in &mut grouping.videos {
@@ -272,7 +282,7 @@ mod tests {
             descriptor,
             incidental: None,
             mouth_motion: 0.1,
-            descriptor_spread: 0.1,
+            descriptor_spread: 0.25,
         }
     }
 
@@ -351,6 +361,24 @@ mod tests {
         assert_eq!(g.creator_of_row(2), Some(1));
         assert_eq!(g.creator_of_row(3), Some(2));
         assert_eq!(g.creators[1].appears_in, vec![1], "the guest of video 1 owns video 2");
+    }
+
+    #[test]
+    fn a_face_that_never_changes_is_a_still_creator() {
+        let ads = [ad(2, Some("print")), ad(3, Some("person"))];
+        let mut print = track(0, face(0, 0.0), 0.5, 6);
+        print.descriptor_spread = 0.01;
+        let facts = HashMap::from([
+            ("print".to_string(), VideoFacts { tracks: vec![print], clip: None, fingerprints: prints(1) }),
+            (
+                "person".to_string(),
+                VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.5, 6)], clip: None, fingerprints: prints(2) },
+            ),
+        ]);
+        let g = group(&ads, &facts, rules(&Constraints::default()));
+        assert_eq!(g.creators.len(), 2);
+        assert!(g.creators[0].still, "spread 0.01 < 0.15");
+        assert!(!g.creators[1].still, "a face that changes (spread 0.25) is a person: {:?}", g.creators[1]);
     }
 
     #[test]

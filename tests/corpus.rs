@@ -175,6 +175,13 @@ async fn the_corpus_goes_from_rows_to_creators() {
     for (a, b) in [("c03.mp4", "c74.mp4"), ("c03.mp4", "c02.mp4"), ("c17.mp4", "c74.mp4")] {
         assert_ne!(creator_of(a), creator_of(b), "{a} and {b} show different people");
     }
+    // c00 shows a post screenshot with a photo in it (a face that never moves): a still face,
+    // not ranked with the people talking to camera in c03, c67 and c69.
+    let still = |file: &str| grouping.creators[creator_of(file) as usize - 1].still;
+    assert!(still("c00.mp4"), "c00's face is a still photo");
+    for file in ["c03.mp4", "c67.mp4", "c69.mp4", "c02.mp4"] {
+        assert!(!still(file), "{file} shows a person on camera");
+    }
 
     // Per-creator statistics match a recomputation from the rows.
     let performance: HashMap<u32, f64> = rows.iter().map(|r| (r.row, r.performance)).collect();

@@ -134,6 +134,8 @@ pub struct CreatorRow {
     pub std_dev: Option<f64>,
     /// 95 % confidence interval of the mean; None for a single ad.
     pub ci95: Option<(f64, f64)>,
+    /// The face never changed while filmed: most likely a photo printed on the product.
+    pub still: bool,
     pub best: f64,
     pub worst: f64,
     /// One link per unique video (its first URL); only http(s) URLs become links.

@@ -186,13 +186,17 @@ pub fn run_report(store: &Store, run_id: i64) -> Result<RunReport, StoreError> {
                 median: s.median,
                 std_dev: s.std_dev,
                 ci95: s.ci95,
+                still: creator.is_some_and(|c| c.still),
                 best: s.best,
                 worst: s.worst,
                 videos: video_links(videos),
             }
         })
         .collect();
-    creators.sort_by(|a, b| a.creator_id.is_none().cmp(&b.creator_id.is_none()).then(b.mean.total_cmp(&a.mean)));
+    // People on camera by mean, then still faces (prints, most likely), then "no creator".
+    creators.sort_by(|a, b| {
+        (a.creator_id.is_none(), a.still).cmp(&(b.creator_id.is_none(), b.still)).then(b.mean.total_cmp(&a.mean))
+    });
     let rows_failed = store.row_outcomes(run_id)?.iter().filter(|o| o.status == "failed").count() as u32;
     Ok(RunReport {
         run: run_view(store, run, true)?,

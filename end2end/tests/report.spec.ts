@@ -19,10 +19,16 @@ test('upload a CSV of demo URLs: the run ends and the table shows faces that loa
   const rows = page.locator('#creators tbody tr');
   expect(await rows.count()).toBeGreaterThanOrEqual(5);
 
-  // Sorted by mean performance, best first (the "no creator" row, if any, last).
-  const means = await page.locator('#creators tbody tr[data-creator]:not([data-creator=""]) td.mean').allTextContents();
-  const values = means.map(Number);
-  expect(values).toEqual([...values].sort((a, b) => b - a));
+  // Sorted by mean performance, best first: people on camera, then still faces (prints), then
+  // the "no creator" row.
+  for (const group of [':not(.still)', '.still']) {
+    const means = await page.locator(`#creators tbody tr[data-creator]:not([data-creator=""])${group} td.mean`).allTextContents();
+    const values = means.map(Number);
+    expect(values).toEqual([...values].sort((a, b) => b - a));
+  }
+  const order = await page.locator('#creators tbody tr').evaluateAll((rows) =>
+    rows.map((r) => (r.getAttribute('data-creator') === '' ? 2 : r.classList.contains('still') ? 1 : 0)));
+  expect(order).toEqual([...order].sort((a, b) => a - b));
 
   // Every face image is served and decodes.
   const faces = page.locator('#creators img.face');

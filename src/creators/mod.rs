@@ -35,11 +35,15 @@ use crate::faceapi::recognition::distance;
 pub struct CreatorSettings {
     /// Tracks whose descriptors are closer than this are linked into one creator.
     pub max_distance: f32,
+    /// A creator whose every track changed less than this while tracked (mean per-frame
+    /// descriptor distance to the track's mean) is a still face: most likely a photo printed on
+    /// the product, listed after the people on camera.
+    pub still_max_spread: f32,
 }
 
 impl Default for CreatorSettings {
     fn default() -> Self {
-        Self { max_distance: 0.45 }
+        Self { max_distance: 0.45, still_max_spread: 0.15 }
     }
 }
 

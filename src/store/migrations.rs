@@ -10,6 +10,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(V4_STILLS),
         M::up(V5_FACE_TRACKS_CREATORS),
         M::up(V6_CLIP),
+        M::up(V7_STILL_CREATORS),
     ])
 }
 
@@ -186,6 +187,11 @@ const V6_CLIP: &str = r#"
 ALTER TABLE video_analyses ADD COLUMN clip_embedding TEXT;
 -- Per unique video: JSON [[video id, cosine]] of its most alike videos by CLIP; NULL when off.
 ALTER TABLE run_videos ADD COLUMN similar TEXT;
+"#;
+
+const V7_STILL_CREATORS: &str = r#"
+-- Per creator: 1 when its face never changed while filmed (a print, most likely).
+ALTER TABLE run_creators ADD COLUMN still INTEGER NOT NULL DEFAULT 0;
 "#;
 
 #[cfg(test)]

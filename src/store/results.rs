@@ -102,14 +102,14 @@ impl Store {
                 }
             }
             let mut creator = tx.prepare(
-                "INSERT INTO run_creators (run_id, creator_id, label, face_file, members, appears_in, hidden)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO run_creators (run_id, creator_id, label, face_file, members, appears_in, hidden, still)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             for c in &grouping.creators {
                 let members = serde_json::to_string(&c.members).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let appears_in =
                     serde_json::to_string(&c.appears_in).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                creator.execute(params![run, c.id, c.label, c.face_file, members, appears_in, c.hidden])?;
+                creator.execute(params![run, c.id, c.label, c.face_file, members, appears_in, c.hidden, c.still])?;
             }
         }
         tx.commit()?;
@@ -139,16 +139,24 @@ impl Store {
             }
         }
         let mut stmt = conn
-            .prepare("SELECT creator_id, label, face_file, members, appears_in, hidden FROM run_creators WHERE run_id = ?1 ORDER BY creator_id")?;
+            .prepare("SELECT creator_id, label, face_file, members, appears_in, hidden, still FROM run_creators WHERE run_id = ?1 ORDER BY creator_id")?;
         let rows = stmt
             .query_map([run], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get(5)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
             })?
-            .collect::<rusqlite::Result<Vec<(u32, String, String, String, String, bool)>>>()?;
+            .collect::<rusqlite::Result<Vec<(u32, String, String, String, String, bool, bool)>>>()?;
         let parse_err = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
         let mut creators = rows
             .into_iter()
-            .map(|(id, label, face_file, members, appears_in, hidden)| {
+            .map(|(id, label, face_file, members, appears_in, hidden, still)| {
                 Ok(Creator {
                     id,
                     label,
@@ -157,6 +165,7 @@ impl Store {
                     members: serde_json::from_str(&members).map_err(parse_err)?,
                     appears_in: serde_json::from_str(&appears_in).map_err(parse_err)?,
                     hidden,
+                    still,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -97,7 +97,7 @@ fn CreatorTable(creators: Vec<CreatorRow>) -> impl IntoView {
             </thead>
             <tbody>
                 {creators.into_iter().map(|c| view! {
-                    <tr data-creator=c.creator_id.map(|id| id.to_string()).unwrap_or_default()>
+                    <tr data-creator=c.creator_id.map(|id| id.to_string()).unwrap_or_default() class:still=c.still>
                         <td><div class="creator-cell">
                             {match c.face_url.clone() {
                                 Some(url) => view! {
@@ -106,6 +106,11 @@ fn CreatorTable(creators: Vec<CreatorRow>) -> impl IntoView {
                                 None => view! { <span class="face face-none" aria-hidden="true">"–"</span> }.into_any(),
                             }}
                             <span class="creator-label">{c.label.clone()}</span>
+                            {c.still.then(|| view! {
+                                <span class="badge still" title="This face never changed while filmed: most likely a photo printed on the product. Listed after the people on camera.">
+                                    "still face"
+                                </span>
+                            })}
                         </div></td>
                         <td class="num">{c.unique_videos}</td>
                         <td class="num">{c.ads}</td>
