@@ -66,7 +66,7 @@ impl Config {
     }
 
     /// `IPS_DATA_DIR`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`,
-    /// `IPS_DEMO`, `IPS_FETCH_CONCURRENCY`, `IPS_WORKERS`.
+    /// `IPS_DEMO`, `IPS_FETCH_CONCURRENCY`, `IPS_WORKERS`, `IPS_MODELS_DIR`.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(v) = var("IPS_DATA_DIR") {
             self.data_dir = v.into();
@@ -76,6 +76,9 @@ impl Config {
         }
         if let Some(v) = var("IPS_SITE_ROOT") {
             self.site_root = v.into();
+        }
+        if let Some(v) = var("IPS_MODELS_DIR") {
+            self.models_dir = v.into();
         }
         if let Some(v) = var("IPS_MAX_UPLOAD_MIB") {
             self.max_upload_mib = v.parse().with_context(|| format!("IPS_MAX_UPLOAD_MIB={v} is not a whole number"))?;

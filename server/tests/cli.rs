@@ -31,6 +31,7 @@ async fn ips_run_writes_ads_videos_and_creators() {
                 .arg(&input)
                 .arg("--out")
                 .arg(&out)
+                .env("IPS_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .status()
                 .unwrap()

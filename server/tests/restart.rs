@@ -12,13 +12,19 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// What is tested here is resuming, not faces: the Haar detector keeps the corpus run short
+/// (about a minute instead of several with the SSD).
 fn start_server(data_dir: &std::path::Path, port: u16) -> Child {
+    let config = data_dir.join("ips.toml");
+    std::fs::write(&config, "[pipeline.faces]\ndetector = \"haar\"\n").unwrap();
     Command::new(env!("CARGO_BIN_EXE_ips"))
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
         .arg(data_dir)
+        .env("IPS_CONFIG", &config)
         .env("IPS_DEMO", "false")
         .env("RUST_LOG", "warn")
+        .env("IPS_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::null())
         .spawn()
