@@ -87,7 +87,6 @@ struct Building {
     last_step: u32,
     last_rect: Rect,
     frames: u32,
-    descriptor_sum: Vec<f32>,
     fractions: Vec<f64>,
     confidence: f64,
     best: Option<Best>,
@@ -104,7 +103,13 @@ struct Best {
 
 impl Building {
     fn mean_descriptor(&self) -> Vec<f32> {
-        self.descriptor_sum.iter().map(|v| v / self.frames as f32).collect()
+        let Some(first) = self.descriptors.first() else { return Vec::new() };
+        let mut mean = vec![0f32; first.len()];
+        for d in &self.descriptors {
+            mean.iter_mut().zip(d).for_each(|(m, v)| *m += v);
+        }
+        mean.iter_mut().for_each(|m| *m /= self.descriptors.len() as f32);
+        mean
     }
 
     fn mouth_motion(&self) -> f32 {
@@ -164,7 +169,6 @@ impl Tracker {
                         last_step: 0,
                         last_rect: rect,
                         frames: 0,
-                        descriptor_sum: vec![0.0; detection.descriptor.as_ref().map_or(0, Vec::len)],
                         fractions: Vec::new(),
                         confidence: 0.0,
                         best: None,
@@ -186,7 +190,6 @@ impl Tracker {
             t.fractions.push(rect.height as f64 / short_side as f64);
             t.confidence = t.confidence.max(detection.confidence);
             if let Some(d) = &detection.descriptor {
-                t.descriptor_sum.iter_mut().zip(d).for_each(|(s, v)| *s += v);
                 t.descriptors.push(d.clone());
             }
             if let Some(l) = &detection.landmarks {
@@ -210,7 +213,7 @@ impl Tracker {
                 .tracks
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| open(t) && !t.descriptor_sum.is_empty())
+                .filter(|(_, t)| open(t) && !t.descriptors.is_empty())
                 .map(|(i, t)| (i, distance(d, &t.mean_descriptor()), iou(rect, t.last_rect)))
                 .filter(|(_, dist, overlap)| {
                     *dist < if *overlap > 0.0 { self.settings.track_max_distance } else { MAX_MOVED_DISTANCE }
