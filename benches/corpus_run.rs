@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use ips_core::ingest::parse_csv;
+use ips_core::ingest::parse_sheet;
 use ips_core::pipeline::{self, CancelFlag, Context, PipelineSettings};
 use ips_core::store::{NewDataset, Store};
 use ips_core::testing::{CorpusServer, corpus_dir};
@@ -26,7 +26,7 @@ fn main() {
     let csv = server.rewritten_assignment_csv().expect("corpus csv");
     let data = tempfile::tempdir().expect("temp dir");
     let store = Store::open(data.path()).expect("store");
-    let sheet = parse_csv(csv.as_bytes()).expect("corpus parses");
+    let sheet = parse_sheet(csv.as_bytes()).expect("corpus parses");
     let dataset = store
         .insert_dataset(
             &NewDataset { name: "assignment.csv", sha256: "bench", size_bytes: csv.len() as u64, is_demo: false },

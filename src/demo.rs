@@ -223,7 +223,7 @@ mod tests {
         );
 
         let csv = demo_csv(&clips, "http://127.0.0.1:3000/demo");
-        let sheet = crate::ingest::parse_csv(csv.as_bytes()).unwrap();
+        let sheet = crate::ingest::parse_sheet(csv.as_bytes()).unwrap();
         assert!(sheet.rejected.is_empty());
         assert!(sheet.accepted.len() > clips.len(), "some clips run as several ads");
         assert!(sheet.accepted.iter().all(|r| { r.video_url.starts_with("http://127.0.0.1:3000/demo/videos/") }));

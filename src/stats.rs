@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 pub struct AdOutcome {
     pub row: u32,
     pub performance: f64,
+    /// What the ad cost, when the file says.
+    pub spend: Option<f64>,
     pub video: Option<u32>,
     pub creator: Option<u32>,
 }
@@ -35,6 +37,13 @@ pub struct GroupStats {
     pub best: f64,
     pub worst_row: u32,
     pub worst: f64,
+    /// Total spend of the ads that have one; `None` when none has.
+    #[serde(default)]
+    pub spend: Option<f64>,
+    /// Σ performance · spend / Σ spend over the ads with a spend above 0: what the money earned
+    /// on average, rather than what the average ad did.
+    #[serde(default)]
+    pub spend_weighted_mean: Option<f64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +70,7 @@ fn grouped(ads: &[&AdOutcome], key: impl Fn(&AdOutcome) -> Option<u32>) -> Resul
         "key" => ads.iter().map(|a| key(a)).collect::<Vec<Option<u32>>>(),
         "row" => ads.iter().map(|a| a.row).collect::<Vec<u32>>(),
         "perf" => ads.iter().map(|a| a.performance).collect::<Vec<f64>>(),
+        "spend" => ads.iter().map(|a| a.spend).collect::<Vec<Option<f64>>>(),
     )?;
     // Best: highest performance, earliest row on ties. Worst: lowest, earliest row on ties.
     let by = |descending: bool| {
@@ -81,6 +91,9 @@ fn grouped(ads: &[&AdOutcome], key: impl Fn(&AdOutcome) -> Option<u32>) -> Resul
             col("perf").min().alias("worst"),
             by(true).first().alias("best_row"),
             by(false).first().alias("worst_row"),
+            col("spend").sum().alias("spend"),
+            col("spend").count().alias("spend_count"),
+            (col("perf") * col("spend")).sum().alias("weighted_sum"),
         ])
         .sort(["key"], SortMultipleOptions::default().with_nulls_last(true))
         .collect()?;
@@ -90,6 +103,9 @@ fn grouped(ads: &[&AdOutcome], key: impl Fn(&AdOutcome) -> Option<u32>) -> Resul
     let counts = counts.u32()?;
     let f = |name: &str| -> Result<Float64Chunked, PolarsError> { Ok(out.column(name)?.f64()?.clone()) };
     let (mean, median, std, best, worst) = (f("mean")?, f("median")?, f("std")?, f("best")?, f("worst")?);
+    let (spend, weighted_sum) = (f("spend")?, f("weighted_sum")?);
+    let spend_count = out.column("spend_count")?.cast(&DataType::UInt32)?;
+    let spend_count = spend_count.u32()?;
     let best_row = out.column("best_row")?.u32()?.clone();
     let worst_row = out.column("worst_row")?.u32()?.clone();
     Ok((0..out.height())
@@ -108,6 +124,11 @@ fn grouped(ads: &[&AdOutcome], key: impl Fn(&AdOutcome) -> Option<u32>) -> Resul
                 best: best.get(i).unwrap_or(f64::NAN),
                 worst_row: worst_row.get(i).unwrap_or(0),
                 worst: worst.get(i).unwrap_or(f64::NAN),
+                spend: spend.get(i).filter(|_| spend_count.get(i).unwrap_or(0) > 0),
+                spend_weighted_mean: spend
+                    .get(i)
+                    .filter(|total| *total > 0.0)
+                    .and_then(|total| Some(weighted_sum.get(i)? / total)),
             }
         })
         .collect())
@@ -129,7 +150,7 @@ mod tests {
     use super::*;
 
     fn ad(row: u32, performance: f64, video: Option<u32>, creator: Option<u32>) -> AdOutcome {
-        AdOutcome { row, performance, video, creator }
+        AdOutcome { row, performance, spend: None, video, creator }
     }
 
     /// The same statistics computed by hand, as the reference.
@@ -179,6 +200,21 @@ mod tests {
         let ads = [ad(9, 2.0, Some(1), None), ad(4, 2.0, Some(1), None), ad(6, 2.0, Some(1), None)];
         let stats = per_video(&ads).unwrap();
         assert_eq!((stats[0].best_row, stats[0].worst_row), (4, 4));
+    }
+
+    #[test]
+    fn spend_weighted_mean_counts_only_ads_with_spend() {
+        let with = |row, perf, spend| AdOutcome { spend, ..ad(row, perf, Some(1), Some(1)) };
+        let ads = [with(2, 4.0, Some(300.0)), with(3, 1.0, Some(100.0)), with(4, 10.0, None), with(5, 7.0, Some(0.0))];
+        let stats = per_creator(&ads).unwrap();
+        assert_eq!(stats[0].spend, Some(400.0));
+        // (4·300 + 1·100 + 7·0) / 400; the ad without spend is in the plain mean only.
+        assert_eq!(stats[0].spend_weighted_mean, Some(1300.0 / 400.0));
+        assert_eq!(stats[0].mean, 22.0 / 4.0);
+        let none = per_creator(&[ad(2, 1.0, Some(1), Some(1))]).unwrap();
+        assert_eq!((none[0].spend, none[0].spend_weighted_mean), (None, None));
+        let zero = per_creator(&[with(2, 1.0, Some(0.0))]).unwrap();
+        assert_eq!((zero[0].spend, zero[0].spend_weighted_mean), (Some(0.0), None), "no money spent: no weighted mean");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use ips_core::ingest::parse_csv;
+use ips_core::ingest::parse_sheet;
 use ips_core::pipeline::{self, CancelFlag, Context, Outcome, PipelineSettings};
 use ips_core::store::{NewDataset, StatsLevel, Store};
 use ips_core::testing::{CorpusServer, corpus_dir};
@@ -41,7 +41,7 @@ async fn the_corpus_goes_from_rows_to_creators() {
 
     let (store, run, dataset) = tokio::task::spawn_blocking(move || {
         let store = Store::open(&data_dir).unwrap();
-        let sheet = parse_csv(csv.as_bytes()).unwrap();
+        let sheet = parse_sheet(csv.as_bytes()).unwrap();
         let new = NewDataset { name: "assignment.csv", sha256: "corpus", size_bytes: csv.len() as u64, is_demo: false };
         let dataset = store.insert_dataset(&new, &sheet).unwrap();
         let run = store.create_run(dataset).unwrap();

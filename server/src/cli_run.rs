@@ -15,7 +15,7 @@ use crate::config::Config;
 /// cannot be read, a stage that broke), not when some rows did.
 pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
     let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
-    let sheet = ips_core::ingest::parse_csv(&bytes).with_context(|| format!("in {}", input.display()))?;
+    let sheet = ips_core::ingest::parse_sheet(&bytes).with_context(|| format!("in {}", input.display()))?;
     for rejected in &sheet.rejected {
         for p in &rejected.problems {
             eprintln!("row {} ({}): {}", p.row, p.field, p.message);

@@ -35,7 +35,7 @@ pub async fn load_if_empty(
         let clips = demo::make_clips(&photos, &out.join("videos"), &faces).context("making the demo clips")?;
         let csv = demo::demo_csv(&clips, &base_url);
         std::fs::write(out.join("demo.csv"), &csv).context("writing demo.csv")?;
-        let sheet = ips_core::ingest::parse_csv(csv.as_bytes())?;
+        let sheet = ips_core::ingest::parse_sheet(csv.as_bytes())?;
         let sha256 = ips_core::hash::sha256_hex(csv.as_bytes());
         let new =
             NewDataset { name: "Demo: sample creators", sha256: &sha256, size_bytes: csv.len() as u64, is_demo: true };

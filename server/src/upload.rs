@@ -58,7 +58,7 @@ async fn receive(state: &AppState, mut multipart: Multipart) -> Result<i64, Stri
 
     let store = state.server.store.clone();
     let stored = tokio::task::spawn_blocking(move || -> Result<(i64, Option<i64>), String> {
-        let sheet = ingest::parse_csv(&bytes).map_err(|e: IngestError| e.to_string())?;
+        let sheet = ingest::parse_sheet(&bytes).map_err(|e: IngestError| e.to_string())?;
         let sha256 = ips_core::hash::sha256_hex(&bytes);
         let new = NewDataset { name: &name, sha256: &sha256, size_bytes: bytes.len() as u64, is_demo: false };
         let internal = |e: ips_core::store::StoreError| {

@@ -7,18 +7,12 @@ pub(super) struct Decoded {
     pub notices: Vec<String>,
 }
 
-const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
-const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
-
 /// Decodes an uploaded file to text. UTF-8 (with or without BOM) and UTF-16 with BOM are read as
 /// such; other bytes are most often a spreadsheet exported as Windows-1252, which is what we
 /// decode them as, telling the user so rather than replacing characters silently.
 pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, IngestError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty);
-    }
-    if bytes.starts_with(ZIP_MAGIC) || bytes.starts_with(OLE_MAGIC) {
-        return Err(IngestError::Workbook);
     }
     if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let body = &bytes[bom_len..];

@@ -9,6 +9,8 @@ use super::{IngestError, RowNumber};
 
 pub(super) struct Table {
     pub separator: char,
+    /// Numbers may use a decimal comma (`1,25`): the file is separated by something else.
+    pub decimal_comma: bool,
     pub headers: Vec<String>,
     pub rows: Vec<TableRow>,
 }
@@ -52,7 +54,7 @@ pub(super) fn read(text: &str) -> Result<Table, IngestError> {
             cells: columns.iter().map(|c| c[i].clone()).collect(),
         })
         .collect();
-    Ok(Table { separator, headers, rows })
+    Ok(Table { separator, decimal_comma: separator != ',', headers, rows })
 }
 
 /// The separator is the candidate that occurs most often, outside quotes, in the header line.

@@ -3,12 +3,13 @@
 use std::collections::HashMap;
 
 use super::table::{Table, TableRow};
-use super::{AdRow, ColumnMapping, RejectedRow, RowProblem};
+use super::{AdDetails, AdRow, ColumnMapping, Field, RejectedRow, RowProblem};
 
 /// URL schemes the fetch stage can read.
 pub const SUPPORTED_SCHEMES: [&str; 3] = ["http", "https", "file"];
 
-pub(super) fn validate(table: &Table, mapping: &ColumnMapping, decimal_comma: bool) -> (Vec<AdRow>, Vec<RejectedRow>) {
+pub(super) fn validate(table: &Table, mapping: &ColumnMapping) -> (Vec<AdRow>, Vec<RejectedRow>) {
+    let decimal_comma = table.decimal_comma;
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
     let mut first_seen: HashMap<Vec<Option<String>>, u32> = HashMap::new();
@@ -37,6 +38,7 @@ pub(super) fn validate(table: &Table, mapping: &ColumnMapping, decimal_comma: bo
             }
             Some(raw) => check_number(raw, decimal_comma).map_err(|m| problem(&mapping.performance.1, m)).ok(),
         };
+        let details = details(mapping, &cell, decimal_comma, &mut problem);
         let key: Vec<Option<String>> = row.cells.iter().map(|c| c.as_deref().map(|s| s.trim().to_string())).collect();
         if let Some(first) = first_seen.get(&key) {
             problem("row", format!("duplicate of row {first}"));
@@ -46,7 +48,7 @@ pub(super) fn validate(table: &Table, mapping: &ColumnMapping, decimal_comma: bo
 
         match (checked_url, checked_performance) {
             (Some(video_url), Some(performance)) if problems.is_empty() => {
-                accepted.push(AdRow { row: row.row, video_url, performance, extra })
+                accepted.push(AdRow { row: row.row, video_url, performance, details, extra })
             }
             _ => rejected.push(RejectedRow {
                 row: row.row,
@@ -66,12 +68,79 @@ fn extra_cells(table: &Table, mapping: &ColumnMapping, row: &TableRow) -> Vec<(S
         .iter()
         .zip(&row.cells)
         .enumerate()
-        .filter(|(i, _)| *i != mapping.video_url.0 && *i != mapping.performance.0)
+        .filter(|(i, _)| !mapping.is_mapped(*i))
         .filter_map(|(_, (header, cell))| {
             let value = cell.as_deref()?.trim();
             (!value.is_empty()).then(|| (header.clone(), value.to_string()))
         })
         .collect()
+}
+
+/// The optional fields of a row; a cell that is given but cannot be read is a problem, so a
+/// typo in a spend column is reported instead of quietly leaving the ad out of a weighted mean.
+fn details<'a>(
+    mapping: &ColumnMapping,
+    cell: &impl Fn(usize) -> Option<&'a str>,
+    decimal_comma: bool,
+    problem: &mut impl FnMut(&str, String),
+) -> AdDetails {
+    let mut details = AdDetails::default();
+    for (field, (index, header)) in &mapping.optional {
+        let Some(raw) = cell(*index) else { continue };
+        match field {
+            Field::Spend | Field::Impressions => match check_amount(raw, decimal_comma) {
+                Ok(v) if v < 0.0 => problem(header, format!("negative {}: '{}'", field.label(), clip(raw))),
+                Ok(v) if *field == Field::Spend => details.spend = Some(v),
+                Ok(v) => details.impressions = Some(v),
+                Err(m) => problem(header, m),
+            },
+            Field::Date => match check_date(raw) {
+                Ok(d) => details.date = Some(d),
+                Err(m) => problem(header, m),
+            },
+            Field::Campaign => details.campaign = Some(raw.to_string()),
+            Field::AdName => details.ad_name = Some(raw.to_string()),
+            Field::CreatorHandle => details.creator_handle = Some(raw.to_string()),
+            Field::VideoUrl | Field::Performance => {}
+        }
+    }
+    details
+}
+
+/// An amount as spreadsheets export it: `$1,234.50`, `1 234,50 €`, `250`.
+fn check_amount(raw: &str, decimal_comma: bool) -> Result<f64, String> {
+    let bare: String =
+        raw.chars().filter(|c| !matches!(c, '$' | '€' | '£' | '¥' | ' ' | '\u{a0}' | '\u{202f}')).collect();
+    let thousands = if decimal_comma { '.' } else { ',' };
+    let not_amount = || format!("not an amount: '{}'", clip(raw));
+    if !separates_thousands(&bare, thousands) {
+        return Err(not_amount());
+    }
+    check_number(&bare.replace(thousands, ""), decimal_comma).map_err(|_| not_amount())
+}
+
+/// Whether every `sep` in `s` is followed by exactly three digits (`1,234,567.5`): then it groups
+/// thousands. `1,5` is not read as 15.
+fn separates_thousands(s: &str, sep: char) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    chars.iter().enumerate().filter(|(_, c)| **c == sep).all(|(i, _)| {
+        i > 0
+            && chars.get(i + 1..i + 4).is_some_and(|d| d.iter().all(char::is_ascii_digit))
+            && chars.get(i + 4).is_none_or(|c| !c.is_ascii_digit())
+    })
+}
+
+/// Dates are kept as ISO 8601 days. Slashed dates are refused: `03/04/2026` is March in one
+/// country and April in another, and a guess would misplace the ad on the time chart.
+fn check_date(raw: &str) -> Result<String, String> {
+    use chrono::{NaiveDate, NaiveDateTime};
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(raw, "%Y/%m/%d"))
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S").map(|t| t.date()))
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S").map(|t| t.date()))
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M").map(|t| t.date()));
+    day.map(|d| d.format("%Y-%m-%d").to_string())
+        .map_err(|_| format!("not a date: '{}' (write it as YYYY-MM-DD)", clip(raw)))
 }
 
 fn check_url(raw: &str) -> Result<String, String> {

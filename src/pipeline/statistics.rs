@@ -12,7 +12,13 @@ pub(super) fn run(store: &Store, run_id: RunId, dataset: DatasetId) -> Result<bo
         .into_iter()
         .map(|row| {
             let video = grouping.video_of_row.get(&row.row).copied();
-            AdOutcome { row: row.row, performance: row.performance, video, creator: grouping.creator_of_row(row.row) }
+            AdOutcome {
+                row: row.row,
+                performance: row.performance,
+                spend: row.details.spend,
+                video,
+                creator: grouping.creator_of_row(row.row),
+            }
         })
         .collect();
     store.save_stats(run_id, StatsLevel::Video, &stats::per_video(&ads)?)?;

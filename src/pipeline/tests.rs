@@ -11,7 +11,7 @@ use opencv::core::{CV_8UC3, Mat, Scalar};
 use opencv::prelude::*;
 
 use super::*;
-use crate::ingest::parse_csv;
+use crate::ingest::parse_sheet;
 use crate::store::{DatasetId, NewDataset, StatsLevel};
 
 /// A 3-second, 10 fps video: a face photo when the models are fetched, else grey frames.
@@ -66,7 +66,7 @@ fn dataset(store: &Store, base: &str) -> DatasetId {
     let csv = format!(
         "Performance,Video URL\n1.0,{base}/face.mp4\n3.0,{base}/face-copy.mp4\n2.0,{base}/grey.mp4\n5.0,{base}/missing.mp4\n4.0,{base}/face.mp4\n"
     );
-    let sheet = parse_csv(csv.as_bytes()).unwrap();
+    let sheet = parse_sheet(csv.as_bytes()).unwrap();
     let new = NewDataset { name: "t.csv", sha256: "x", size_bytes: csv.len() as u64, is_demo: false };
     store.insert_dataset(&new, &sheet).unwrap()
 }

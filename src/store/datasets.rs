@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Result, Store, StoreError, now_ms};
-use crate::ingest::{AdRow, ParsedSheet, RejectedRow, RowProblem};
+use crate::ingest::{AdRow, ColumnMapping, ParsedSheet, RejectedRow, RowProblem};
 
 pub type DatasetId = i64;
 
@@ -24,6 +24,8 @@ pub struct Dataset {
     pub sha256: String,
     pub url_column: String,
     pub perf_column: String,
+    /// Every field's column; `None` for datasets stored before the mapping was kept.
+    pub mapping: Option<ColumnMapping>,
     pub notices: Vec<String>,
     pub is_demo: bool,
     pub accepted_rows: u32,
@@ -31,7 +33,7 @@ pub struct Dataset {
 }
 
 const DATASET_COLUMNS: &str = "d.id, d.name, d.uploaded_at_ms, d.sha256, d.url_column, d.perf_column, \
-     d.notices, d.is_demo, \
+     d.notices, d.is_demo, d.mapping, \
      (SELECT COUNT(*) FROM rows r WHERE r.dataset_id = d.id AND r.accepted = 1), \
      (SELECT COUNT(*) FROM rows r WHERE r.dataset_id = d.id AND r.accepted = 0)";
 
@@ -46,8 +48,9 @@ fn dataset_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Dataset> {
         perf_column: row.get(5)?,
         notices: serde_json::from_str(&notices).unwrap_or_else(|_| vec![notices]),
         is_demo: row.get(7)?,
-        accepted_rows: row.get(8)?,
-        rejected_rows: row.get(9)?,
+        mapping: row.get::<_, Option<String>>(8)?.and_then(|m| serde_json::from_str(&m).ok()),
+        accepted_rows: row.get(9)?,
+        rejected_rows: row.get(10)?,
     })
 }
 
@@ -65,8 +68,8 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT INTO datasets (name, uploaded_at_ms, sha256, size_bytes, url_column, perf_column, notices, is_demo)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO datasets (name, uploaded_at_ms, sha256, size_bytes, url_column, perf_column, notices, is_demo, mapping)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 new.name,
                 now_ms(),
@@ -76,13 +79,14 @@ impl Store {
                 sheet.mapping.performance.1,
                 to_json(&sheet.notices)?,
                 new.is_demo,
+                to_json(&sheet.mapping)?,
             ],
         )?;
         let id = tx.last_insert_rowid();
         {
             let mut insert_row = tx.prepare(
-                "INSERT INTO rows (dataset_id, row_number, accepted, video_url, performance, perf_raw, extra)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO rows (dataset_id, row_number, accepted, video_url, performance, perf_raw, extra, details)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             let mut insert_problem = tx
                 .prepare("INSERT INTO row_problems (dataset_id, row_number, field, message) VALUES (?1, ?2, ?3, ?4)")?;
@@ -94,7 +98,8 @@ impl Store {
                     ad.video_url,
                     ad.performance,
                     ad.performance.to_string(),
-                    to_json(&ad.extra)?
+                    to_json(&ad.extra)?,
+                    to_json(&ad.details)?
                 ])?;
             }
             for rejected in &sheet.rejected {
@@ -105,7 +110,8 @@ impl Store {
                     rejected.video_url,
                     None::<f64>,
                     rejected.performance,
-                    to_json(&rejected.extra)?
+                    to_json(&rejected.extra)?,
+                    "{}"
                 ])?;
                 for p in &rejected.problems {
                     insert_problem.execute(params![id, p.row, p.field, p.message])?;
@@ -135,15 +141,15 @@ impl Store {
     pub fn accepted_rows(&self, id: DatasetId) -> Result<Vec<AdRow>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT row_number, video_url, performance, extra FROM rows
+            "SELECT row_number, video_url, performance, extra, details FROM rows
              WHERE dataset_id = ?1 AND accepted = 1 ORDER BY row_number",
         )?;
         let raw = stmt
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
-            .collect::<rusqlite::Result<Vec<(u32, String, f64, String)>>>()?;
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?)))?
+            .collect::<rusqlite::Result<Vec<(u32, String, f64, String, String)>>>()?;
         raw.into_iter()
-            .map(|(row, video_url, performance, extra)| {
-                Ok(AdRow { row, video_url, performance, extra: from_json(&extra)? })
+            .map(|(row, video_url, performance, extra, details)| {
+                Ok(AdRow { row, video_url, performance, details: from_json(&details)?, extra: from_json(&extra)? })
             })
             .collect()
     }

@@ -11,6 +11,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(V5_FACE_TRACKS_CREATORS),
         M::up(V6_CLIP),
         M::up(V7_STILL_CREATORS),
+        M::up(V8_AD_DETAILS),
     ])
 }
 
@@ -192,6 +193,16 @@ ALTER TABLE run_videos ADD COLUMN similar TEXT;
 const V7_STILL_CREATORS: &str = r#"
 -- Per creator: 1 when its face never changed while filmed (a print, most likely).
 ALTER TABLE run_creators ADD COLUMN still INTEGER NOT NULL DEFAULT 0;
+"#;
+
+const V8_AD_DETAILS: &str = r#"
+-- Per dataset: JSON ingest::ColumnMapping, every field's column (optional ones included).
+ALTER TABLE datasets ADD COLUMN mapping TEXT;
+-- Per accepted row: JSON ingest::AdDetails (spend, impressions, date, campaign, ad name, handle).
+ALTER TABLE rows ADD COLUMN details TEXT NOT NULL DEFAULT '{}';
+-- Spend of a group's ads (NULL when the file has no spend) and their spend-weighted mean.
+ALTER TABLE run_stats ADD COLUMN spend REAL;
+ALTER TABLE run_stats ADD COLUMN spend_weighted_mean REAL;
 "#;
 
 #[cfg(test)]

@@ -194,8 +194,8 @@ impl Store {
         tx.execute("DELETE FROM run_stats WHERE run_id = ?1 AND level = ?2", params![run, level.as_str()])?;
         {
             let mut stmt = tx.prepare(
-                "INSERT INTO run_stats (run_id, level, group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst, ci_low, ci_high)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                "INSERT INTO run_stats (run_id, level, group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst, ci_low, ci_high, spend, spend_weighted_mean)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?;
             for s in stats {
                 stmt.execute(params![
@@ -211,7 +211,9 @@ impl Store {
                     s.worst_row,
                     s.worst,
                     s.ci95.map(|c| c.0),
-                    s.ci95.map(|c| c.1)
+                    s.ci95.map(|c| c.1),
+                    s.spend,
+                    s.spend_weighted_mean
                 ])?;
             }
         }
@@ -223,7 +225,7 @@ impl Store {
     pub fn stats(&self, run: RunId, level: StatsLevel) -> Result<Vec<GroupStats>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst, ci_low, ci_high FROM run_stats
+            "SELECT group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst, ci_low, ci_high, spend, spend_weighted_mean FROM run_stats
              WHERE run_id = ?1 AND level = ?2 ORDER BY group_id = 0, group_id",
         )?;
         let rows = stmt.query_map(params![run, level.as_str()], |r| {
@@ -239,6 +241,8 @@ impl Store {
                 worst_row: r.get(7)?,
                 worst: r.get(8)?,
                 ci95: r.get::<_, Option<f64>>(9)?.zip(r.get::<_, Option<f64>>(10)?),
+                spend: r.get(11)?,
+                spend_weighted_mean: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
