@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=path!("") view=pages::HomePage />
+                    <Route path=path!("/uploads/:sha256") view=pages::UploadPage />
                     <Route path=path!("/datasets/:id") view=pages::DatasetPage />
                     <Route path=path!("/runs/:id") view=pages::RunPage />
                     <Route path=path!("/runs/:id/videos") view=pages::VideosPage />

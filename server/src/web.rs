@@ -69,13 +69,14 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
     let leptos_options = leptos_options(config);
     let state = AppState {
         leptos_options: leptos_options.clone(),
-        server: ServerState { store: Arc::clone(&store), jobs: jobs.clone() },
+        server: ServerState { store: Arc::clone(&store), jobs: jobs.clone(), data_dir: config.data_dir.clone() },
         max_upload_mib: config.max_upload_mib,
     };
     let context_state = state.server.clone();
     let routes = generate_route_list(App);
     let router = Router::new()
         .route("/upload", post(crate::upload::upload))
+        .route("/uploads/{sha256}/start", post(crate::upload::start))
         .nest_service("/faces", immutable(ServeDir::new(ips_core::pipeline::faces_dir(&config.data_dir))))
         .nest_service("/stills", immutable(ServeDir::new(ips_core::pipeline::stills_dir(&config.data_dir))))
         .nest_service("/demo", ServeDir::new(config.data_dir.join(crate::demo::DEMO_DIR)))

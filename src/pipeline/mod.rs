@@ -102,6 +102,11 @@ pub fn stills_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("stills")
 }
 
+/// Where uploaded files wait, by content hash, for their column mapping.
+pub fn uploads_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("uploads")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error(transparent)]

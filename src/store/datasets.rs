@@ -137,6 +137,14 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Datasets made from a file with this content hash: (id, name), oldest first.
+    pub fn datasets_with_sha256(&self, sha256: &str) -> Result<Vec<(DatasetId, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id, name FROM datasets WHERE sha256 = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([sha256], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Accepted rows in input order.
     pub fn accepted_rows(&self, id: DatasetId) -> Result<Vec<AdRow>> {
         let conn = self.conn();

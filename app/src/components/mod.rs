@@ -1,10 +1,12 @@
 //! Pieces shared by pages.
 
+mod loaded;
 mod poll;
 mod run;
 mod stages;
 mod upload;
 
+pub use loaded::Loaded;
 pub use poll::use_poll;
 pub use run::{RunBadge, RunCard};
 pub use stages::StageList;

@@ -49,7 +49,7 @@ pub fn UploadForm(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView 
             on:drop=on_drop
         >
             <label class="dropzone" for="upload-file">
-                <span class="dropzone-title">"Drop a CSV file here, or choose one"</span>
+                <span class="dropzone-title">"Drop a CSV or Excel file here, or choose one"</span>
                 <span class="muted">
                     {move || chosen.get().unwrap_or_else(|| {
                         "Columns needed: a video URL and a performance score.".to_string()
@@ -61,11 +61,11 @@ pub fn UploadForm(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView 
                 node_ref=input_ref
                 type="file"
                 name="file"
-                accept=".csv,text/csv,text/plain"
+                accept=".csv,.tsv,.txt,.xlsx,.xls,.ods,text/csv,text/plain,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.ms-excel"
                 required
                 on:change=move |_| remember_choice()
             />
-            <button type="submit" class="primary">"Upload and run"</button>
+            <button type="submit" class="primary">"Upload"</button>
             {move || error.get().map(|e| view! { <p class="error" role="alert" id="upload-error">{e}</p> })}
         </form>
     }

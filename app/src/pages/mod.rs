@@ -3,11 +3,13 @@
 mod dataset;
 mod home;
 mod run;
+mod upload;
 mod videos;
 
 pub use dataset::DatasetPage;
 pub use home::HomePage;
 pub use run::RunPage;
+pub use upload::UploadPage;
 pub use videos::VideosPage;
 
 use leptos::prelude::*;

@@ -211,3 +211,6 @@ pub struct VideosReport {
 pub async fn get_run_videos(run_id: i64) -> Result<VideosReport, ServerFnError> {
     crate::ssr::with_store(move |store| crate::ssr::run_videos(store, run_id)).await
 }
+
+mod upload;
+pub use upload::*;

@@ -6,6 +6,10 @@ use std::sync::Arc;
 use ips_core::store::{Run, RunId, Store, StoreError, now_ms};
 use leptos::prelude::*;
 
+mod upload;
+
+pub use upload::upload_preview;
+
 use crate::api::{
     CreatorRow, DatasetReport, DatasetSummary, EventView, ProblemView, RunReport, RunView, StageView, VideoLink,
     VideoRow, VideosReport,
@@ -24,6 +28,8 @@ pub trait JobControl: Send + Sync {
 pub struct ServerState {
     pub store: Arc<Store>,
     pub jobs: Arc<dyn JobControl>,
+    /// The server's data directory (uploads waiting for their mapping, faces, stills).
+    pub data_dir: std::path::PathBuf,
 }
 
 pub fn state() -> Result<ServerState, ServerFnError> {
