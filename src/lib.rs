@@ -11,6 +11,7 @@
 //! computes; the `server` crate wires it to HTTP and a job runner.
 
 pub mod align;
+pub mod charts;
 pub mod clip;
 pub mod creators;
 pub mod demo;

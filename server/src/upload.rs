@@ -114,7 +114,8 @@ pub async fn start(
     let name_for_store = if name.is_empty() { "upload".to_string() } else { name.clone() };
     let sha = sha256.clone();
     let stored = tokio::task::spawn_blocking(move || -> Result<(i64, Option<i64>), String> {
-        let bytes = std::fs::read(&path).map_err(|_| "This upload is no longer on the server; upload the file again.")?;
+        let bytes =
+            std::fs::read(&path).map_err(|_| "This upload is no longer on the server; upload the file again.")?;
         let sheet = ingest::parse_with(&bytes, &choices).map_err(|e| e.to_string())?;
         let new = NewDataset { name: &name_for_store, sha256: &sha, size_bytes: bytes.len() as u64, is_demo: false };
         let internal = |e: ips_core::store::StoreError| {

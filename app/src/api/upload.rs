@@ -41,6 +41,9 @@ pub const PREVIEW_PROBLEMS: usize = 20;
 /// Reads the kept upload `sha256` with the columns in `choices` (field key → header, `-` for
 /// "not in this file"; missing keys are detected).
 #[server]
-pub async fn get_upload_preview(sha256: String, choices: Vec<(String, String)>) -> Result<UploadPreview, ServerFnError> {
+pub async fn get_upload_preview(
+    sha256: String,
+    choices: Vec<(String, String)>,
+) -> Result<UploadPreview, ServerFnError> {
     crate::ssr::upload_preview(sha256, choices).await
 }

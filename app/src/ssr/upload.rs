@@ -20,7 +20,8 @@ pub async fn upload_preview(sha256: String, choices: Vec<(String, String)>) -> R
         .collect();
     let store = state.store.clone();
     let task = tokio::task::spawn_blocking(move || -> Result<UploadPreview, String> {
-        let bytes = std::fs::read(&path).map_err(|_| "This upload is no longer on the server; upload the file again.")?;
+        let bytes =
+            std::fs::read(&path).map_err(|_| "This upload is no longer on the server; upload the file again.")?;
         let preview = ingest::preview(&bytes, &choices, SAMPLE_ROWS).map_err(|e| e.to_string())?;
         let uploaded_before = store.datasets_with_sha256(&sha256).map_err(|e| e.to_string())?;
         Ok(view_of(sha256, preview, &choices, uploaded_before))
@@ -48,7 +49,12 @@ fn view_of(
                 Some((_, choice)) => choice.clone(),
                 None => mapping.and_then(|m| m.column(field)).map(|(_, header)| header.clone()),
             };
-            FieldChoice { key: field.key().to_string(), label: field.label().to_string(), required: field.is_required(), column }
+            FieldChoice {
+                key: field.key().to_string(),
+                label: field.label().to_string(),
+                required: field.is_required(),
+                column,
+            }
         })
         .collect();
     let (error, accepted, rejected, problems, notices) = match preview.parsed {
