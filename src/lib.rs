@@ -25,6 +25,7 @@ pub mod grouping;
 pub mod hash;
 pub mod ingest;
 pub mod pipeline;
+pub mod report;
 pub mod similarity;
 pub mod stats;
 pub mod stills;

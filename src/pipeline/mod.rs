@@ -143,6 +143,28 @@ pub fn execute(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Result<
     result
 }
 
+/// The face tracks of every file of a finished (or grouped) run, with the analysis settings it
+/// ran with, keyed by content hash. For the report's face gallery and face map.
+pub fn run_tracks(
+    store: &Store,
+    run_id: RunId,
+) -> Result<std::collections::HashMap<String, Vec<crate::faces::FaceTrack>>, PipelineError> {
+    let Some(saved) = store.run_settings(run_id)? else { return Ok(Default::default()) };
+    let settings: PipelineSettings =
+        serde_json::from_str(&saved).map_err(|e| PipelineError::Settings(e.to_string()))?;
+    let key = analyse::settings_key(&settings);
+    let mut tracks = std::collections::HashMap::new();
+    for outcome in store.row_outcomes(run_id)? {
+        let Some(sha) = outcome.sha256 else { continue };
+        if tracks.contains_key(&sha) {
+            continue;
+        }
+        let found = store.video_analysis(&sha, &key)?.map(|a| a.tracks).unwrap_or_default();
+        tracks.insert(sha, found);
+    }
+    Ok(tracks)
+}
+
 fn execute_stages(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Result<Outcome, PipelineError> {
     let store = ctx.store;
     let run = store.run(run_id)?;

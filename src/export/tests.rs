@@ -1,0 +1,43 @@
+use polars::prelude::*;
+
+use super::*;
+
+#[test]
+fn csv_cells_that_would_run_as_formulas_are_neutralised() {
+    assert_eq!(neutralise_formula("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+    assert_eq!(neutralise_formula("+1+2"), "'+1+2");
+    assert_eq!(neutralise_formula("@SUM(A1)"), "'@SUM(A1)");
+    assert_eq!(neutralise_formula("-0.5"), "-0.5", "a negative number stays a number");
+    assert_eq!(neutralise_formula("https://a.example/v.mp4"), "https://a.example/v.mp4");
+    let frame = df!("label" => ["=cmd|' /C calc'!A0", "Ana"], "mean" => [1.5, -2.0]).unwrap();
+    let csv = String::from_utf8(to_csv(&frame).unwrap()).unwrap();
+    assert_eq!(csv, "label,mean\n'=cmd|' /C calc'!A0,1.5\nAna,-2.0\n");
+}
+
+#[test]
+fn xlsx_round_trips_through_calamine() {
+    use calamine::{Data, Reader};
+    let frame = df!(
+        "label" => [Some("Ana"), None],
+        "ads" => [3u32, 1],
+        "mean" => [Some(1.25), None],
+        "still" => [Some(false), Some(true)],
+    )
+    .unwrap();
+    let bytes = to_xlsx(&[("creators", &frame)]).unwrap();
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(book.sheet_names(), vec!["creators".to_string()]);
+    let range = book.worksheet_range("creators").unwrap();
+    let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
+    assert_eq!(
+        rows[0],
+        vec![
+            Data::String("label".into()),
+            Data::String("ads".into()),
+            Data::String("mean".into()),
+            Data::String("still".into())
+        ]
+    );
+    assert_eq!(rows[1], vec![Data::String("Ana".into()), Data::Float(3.0), Data::Float(1.25), Data::Bool(false)]);
+    assert_eq!(rows[2], vec![Data::Empty, Data::Float(1.0), Data::Empty, Data::Bool(true)]);
+}
