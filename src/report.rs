@@ -27,7 +27,7 @@ pub enum ReportError {
 }
 
 /// One line of the influencer table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CreatorSummary {
     /// None: the videos with nobody on camera.
     pub key: Option<CreatorId>,
@@ -42,14 +42,15 @@ pub struct CreatorSummary {
 }
 
 impl CreatorSummary {
-    /// A person on camera, shown in the table and charts by default.
-    pub fn is_person(&self) -> bool {
-        self.key.is_some() && !self.still && !self.hidden
+    /// A creator the charts show: someone on camera (a still face too: the flag is a hint for
+    /// the user, not a verdict), not hidden by the user.
+    pub fn is_charted(&self) -> bool {
+        self.key.is_some() && !self.hidden
     }
 }
 
 /// One input row that was accepted, with what the run made of it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Ad {
     pub row: u32,
     pub video_url: String,
@@ -147,7 +148,7 @@ pub struct RunCharts {
 }
 
 pub fn charts(store: &Store, run: RunId, data: &RunData) -> Result<RunCharts, ReportError> {
-    let people: Vec<&CreatorSummary> = data.creators.iter().filter(|c| c.is_person()).collect();
+    let people: Vec<&CreatorSummary> = data.creators.iter().filter(|c| c.is_charted()).collect();
     let mean_of = |c: &CreatorSummary| CreatorMean {
         label: c.label.clone(),
         mean: c.stats.mean,

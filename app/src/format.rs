@@ -28,6 +28,29 @@ pub fn perf(value: f64) -> String {
     if value.is_finite() { format!("{value:.3}") } else { "–".to_string() }
 }
 
+/// A money amount with thousands grouped: `12345.5` → "12,345.50".
+pub fn amount(value: f64) -> String {
+    if !value.is_finite() {
+        return "–".to_string();
+    }
+    let cents = (value.abs() * 100.0).round() as u64;
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}{grouped}.{:02}", if value < 0.0 { "-" } else { "" }, cents % 100)
+}
+
+/// Seconds in a video: `3.0` → "0:03".
+pub fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
 /// A UTC timestamp, "2026-11-26 04:05 UTC": unambiguous for a team across time zones.
 pub fn timestamp(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
@@ -54,6 +77,15 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_group_thousands_and_keep_cents() {
+        assert_eq!(amount(12345.5), "12,345.50");
+        assert_eq!(amount(999.999), "1,000.00");
+        assert_eq!(amount(0.0), "0.00");
+        assert_eq!(amount(-1234.0), "-1,234.00");
+        assert_eq!(clock(75.4), "1:15");
+    }
 
     #[test]
     fn durations_read_naturally() {

@@ -4,6 +4,8 @@
 //! server (SSR) and hydrated in the browser. Data access happens only inside server functions,
 //! and only under the `ssr` feature, through the core library's store.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 mod components;
 mod format;
@@ -65,6 +67,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/datasets/:id") view=pages::DatasetPage />
                     <Route path=path!("/runs/:id") view=pages::RunPage />
                     <Route path=path!("/runs/:id/videos") view=pages::VideosPage />
+                    <Route path=path!("/runs/:id/videos/:video") view=pages::VideoPage />
+                    <Route path=path!("/runs/:id/creators/:creator") view=pages::CreatorPage />
                 </Routes>
             </main>
         </Router>

@@ -7,6 +7,7 @@
 pub mod cli_run;
 pub mod config;
 pub mod demo;
+pub mod exports;
 pub mod jobs;
 pub mod upload;
 pub mod web;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{HeaderValue, header};
-use axum::routing::post;
+use axum::routing::{get, post};
 use ips_app::ssr::ServerState;
 use ips_app::{App, shell};
 use ips_core::store::Store;
@@ -77,6 +77,8 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
     let router = Router::new()
         .route("/upload", post(crate::upload::upload))
         .route("/uploads/{sha256}/start", post(crate::upload::start))
+        .route("/runs/{run}/export/{file}", get(crate::exports::export_file))
+        .route("/api/runs/{run}", get(crate::exports::run_json))
         .nest_service("/faces", immutable(ServeDir::new(ips_core::pipeline::faces_dir(&config.data_dir))))
         .nest_service("/stills", immutable(ServeDir::new(ips_core::pipeline::stills_dir(&config.data_dir))))
         .nest_service("/demo", ServeDir::new(config.data_dir.join(crate::demo::DEMO_DIR)))

@@ -63,7 +63,7 @@ pub fn html_report(store: &Store, run: RunId, data_dir: &Path) -> Result<String,
          <title>{}</title><style>{STYLE}</style></head><body><main>",
         escape(&title)
     );
-    let people = data.creators.iter().filter(|c| c.is_person()).count();
+    let people = data.creators.iter().filter(|c| c.key.is_some() && !c.hidden).count();
     let _ = write!(
         html,
         "<section><h1>{}</h1><p class=\"muted\">Influencer Performance System report · run {run} · {} ads · {} unique videos · {people} creators on camera</p></section>",

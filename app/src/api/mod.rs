@@ -119,37 +119,6 @@ pub async fn resume_run(run_id: i64) -> Result<(), ServerFnError> {
     Ok(())
 }
 
-/// One row of the influencer table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreatorRow {
-    /// None: the "No creator on camera" row.
-    pub creator_id: Option<u32>,
-    pub label: String,
-    /// Path of the face image on this server.
-    pub face_url: Option<String>,
-    pub unique_videos: u32,
-    pub ads: u32,
-    pub mean: f64,
-    pub median: f64,
-    pub std_dev: Option<f64>,
-    /// 95 % confidence interval of the mean; None for a single ad.
-    pub ci95: Option<(f64, f64)>,
-    /// The face never changed while filmed: most likely a photo printed on the product.
-    pub still: bool,
-    pub best: f64,
-    pub worst: f64,
-    /// One link per unique video (its first URL); only http(s) URLs become links.
-    pub videos: Vec<VideoLink>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VideoLink {
-    pub video_id: u32,
-    pub url: String,
-    /// More URLs showing the same video.
-    pub other_urls: u32,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageView {
     pub name: String,
@@ -157,60 +126,8 @@ pub struct StageView {
     pub state: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunReport {
-    pub run: RunView,
-    pub dataset_id: i64,
-    pub dataset_name: String,
-    pub is_demo: bool,
-    pub stages: Vec<StageView>,
-    /// Sorted by mean performance, best first; "No creator on camera" last.
-    pub creators: Vec<CreatorRow>,
-    pub unique_videos: u32,
-    pub rows_failed: u32,
-    pub rows_rejected: u32,
-}
-
-#[server]
-pub async fn get_run_report(run_id: i64) -> Result<RunReport, ServerFnError> {
-    crate::ssr::with_store(move |store| crate::ssr::run_report(store, run_id)).await
-}
-
-/// One unique video of a run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VideoRow {
-    pub video_id: u32,
-    pub hook_family: u32,
-    /// Path of the stills strip on this server.
-    pub stills_url: Option<String>,
-    /// Distinct files (near-duplicates) that are this video.
-    pub files: u32,
-    pub ads: u32,
-    pub mean: f64,
-    pub median: f64,
-    pub creator: Option<String>,
-    pub urls: Vec<String>,
-    /// The most alike other videos by CLIP: (video id, cosine similarity), best first; None
-    /// when CLIP is off.
-    pub similar: Option<Vec<(u32, f32)>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VideosReport {
-    pub run_id: i64,
-    pub dataset_name: String,
-    /// Families with more than one unique video: the same body behind different hooks.
-    pub hook_families: Vec<Vec<VideoRow>>,
-    /// Every unique video, most ads first.
-    pub videos: Vec<VideoRow>,
-    /// Whether this run had CLIP embeddings (similar creatives).
-    pub clip_on: bool,
-}
-
-#[server]
-pub async fn get_run_videos(run_id: i64) -> Result<VideosReport, ServerFnError> {
-    crate::ssr::with_store(move |store| crate::ssr::run_videos(store, run_id)).await
-}
+mod report;
+pub use report::*;
 
 mod upload;
 pub use upload::*;

@@ -1,11 +1,13 @@
 //! Pieces shared by pages.
 
+mod ads;
 mod loaded;
 mod poll;
 mod run;
 mod stages;
 mod upload;
 
+pub use ads::AdsTable;
 pub use loaded::Loaded;
 pub use poll::use_poll;
 pub use run::{RunBadge, RunCard};

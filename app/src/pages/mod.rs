@@ -1,15 +1,19 @@
 //! One module per page.
 
+mod creator;
 mod dataset;
 mod home;
 mod run;
 mod upload;
+mod video;
 mod videos;
 
+pub use creator::CreatorPage;
 pub use dataset::DatasetPage;
 pub use home::HomePage;
 pub use run::RunPage;
 pub use upload::UploadPage;
+pub use video::VideoPage;
 pub use videos::VideosPage;
 
 use leptos::prelude::*;

@@ -1,42 +1,40 @@
-//! A run's report: the influencer table, live while the run is going.
+//! A run's report: the influencer table (sortable, searchable, filtered and paged on the
+//! server, its view kept in the URL), the charts, and the downloads; live while the run is going.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::{CreatorRow, RunReport, get_run_report};
-use crate::components::{RunBadge, StageList, use_poll};
+use crate::api::{ChartsView, CreatorRow, CreatorTable, RunReport, TableQuery, get_run_report};
+use crate::components::{Loaded, RunBadge, StageList, use_poll};
 use crate::format;
 
 #[component]
 pub fn RunPage() -> impl IntoView {
     let params = use_params_map();
+    let query_map = use_query_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
+    let query = move || TableQuery::from_params(|k| query_map.read().get(k));
     let active = RwSignal::new(false);
     let tick = use_poll(active);
-    let report = Resource::new(move || (id(), tick.get()), |(id, _)| get_run_report(id));
+    let report = Resource::new(move || (id(), query(), tick.get()), |(id, query, _)| get_run_report(id, query));
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match report.await {
-                    Err(e) => view! {
-                        <Title text="Report" />
-                        <section class="card"><p class="error">{e.to_string()}</p></section>
-                    }.into_any(),
-                    Ok(report) => {
-                        active.set(report.run.is_active);
-                        view! { <Report report /> }.into_any()
-                    }
-                }
-            })}
-        </Transition>
+        <Loaded
+            resource=report
+            title="Report"
+            render=move |report: RunReport| {
+                active.set(report.run.is_active);
+                view! { <Report report /> }
+            }
+        />
     }
 }
 
 #[component]
 fn Report(report: RunReport) -> impl IntoView {
     let run = report.run.clone();
-    let creators_on_camera = report.creators.iter().filter(|c| c.creator_id.is_some()).count();
+    let run_id = run.id;
+    let finished = run.status == "succeeded";
     view! {
         <Title text=format!("Run {} · {}", run.id, report.dataset_name) />
         <section class="card">
@@ -51,7 +49,7 @@ fn Report(report: RunReport) -> impl IntoView {
             {run.error.clone().map(|e| view! { <p class="error">{e}</p> })}
             <div class="stats">
                 <div class="stat" id="creator-count">
-                    <span class="stat-value">{creators_on_camera}</span>
+                    <span class="stat-value">{report.creators_on_camera}</span>
                     <span class="stat-label">"creators on camera"</span>
                 </div>
                 <a class="stat" id="video-count" href=format!("/runs/{}/videos", run.id)>
@@ -67,68 +65,188 @@ fn Report(report: RunReport) -> impl IntoView {
                     <span class="stat-label">"rows rejected at upload"</span>
                 </div>
             </div>
+            {finished.then(|| view! { <Downloads run_id /> })}
         </section>
+        {report.charts.map(|charts| view! { <Charts charts /> })}
         <section class="card">
-            <h2>"Creators by mean performance"</h2>
-            {if report.creators.is_empty() {
+            <h2>"Creators"</h2>
+            {if report.table.total == 0 {
                 view! { <p class="muted">{if run.is_active { "The table fills in when the run ends." } else { "No creators." }}</p> }.into_any()
             } else {
-                view! { <CreatorTable creators=report.creators /> }.into_any()
+                view! { <TableControls run_id table=report.table.clone() /> <InfluencerTable run_id table=report.table /> }.into_any()
             }}
         </section>
     }
 }
 
 #[component]
-fn CreatorTable(creators: Vec<CreatorRow>) -> impl IntoView {
+fn Downloads(run_id: i64) -> impl IntoView {
+    let link = move |file: &str, label: &'static str, id: &'static str| {
+        view! { <a class="button" id=id href=format!("/runs/{run_id}/export/{file}") download="">{label}</a> }
+    };
     view! {
-        <table class="table creators" id="creators">
-            <thead>
-                <tr>
-                    <th>"Creator"</th>
-                    <th class="num">"Unique videos"</th>
-                    <th class="num">"Ads"</th>
-                    <th class="num">"Mean"</th>
-                    <th class="num">"Median"</th>
-                    <th class="num">"Std dev"</th>
-                    <th class="num" title="95 % confidence interval of the mean (Student's t)">"95 % CI"</th>
-                    <th>"Videos"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {creators.into_iter().map(|c| view! {
-                    <tr data-creator=c.creator_id.map(|id| id.to_string()).unwrap_or_default() class:still=c.still>
-                        <td><div class="creator-cell">
-                            {match c.face_url.clone() {
-                                Some(url) => view! {
-                                    <img class="face" src=url alt=format!("Face of {}", c.label) width="64" height="64" loading="lazy" />
-                                }.into_any(),
-                                None => view! { <span class="face face-none" aria-hidden="true">"–"</span> }.into_any(),
-                            }}
-                            <span class="creator-label">{c.label.clone()}</span>
-                            {c.still.then(|| view! {
-                                <span class="badge still" title="This face never changed while filmed: most likely a photo printed on the product. Listed after the people on camera.">
-                                    "still face"
-                                </span>
-                            })}
-                        </div></td>
-                        <td class="num">{c.unique_videos}</td>
-                        <td class="num">{c.ads}</td>
-                        <td class="num mean">{format::perf(c.mean)}</td>
-                        <td class="num">{format::perf(c.median)}</td>
-                        <td class="num">{c.std_dev.map(format::perf).unwrap_or_else(|| "–".to_string())}</td>
-                        <td class="num ci">{c.ci95.map(|(low, high)| format!("{} – {}", format::perf(low), format::perf(high))).unwrap_or_else(|| "–".to_string())}</td>
-                        <td><div class="video-links">
-                            {c.videos.into_iter().map(|v| view! {
-                                <a href=v.url.clone() target="_blank" rel="noopener noreferrer nofollow"
-                                   title=format!("{} (+{} more URLs)", v.url, v.other_urls)>
-                                    {format!("#{}", v.video_id)}
-                                </a>
-                            }).collect_view()}
-                        </div></td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <nav class="downloads" aria-label="Downloads">
+            <span class="muted">"Download:"</span>
+            {link("report.xlsx", "Excel (creators, videos, ads)", "download-xlsx")}
+            {link("creators.csv", "Creators CSV", "download-creators-csv")}
+            {link("ads.csv", "Ads CSV", "download-ads-csv")}
+            {link("videos.csv", "Videos CSV", "download-videos-csv")}
+            {link("report.html", "HTML report", "download-html")}
+            <a class="button" id="download-json" href=format!("/api/runs/{run_id}")>"JSON"</a>
+        </nav>
     }
+}
+
+#[component]
+fn Charts(charts: ChartsView) -> impl IntoView {
+    let figure = |id: &'static str, caption: &'static str, svg: String| {
+        view! {
+            <figure class="chart-figure" id=id>
+                <figcaption>{caption}</figcaption>
+                // plotters' SVG, made on this server; it escapes every label it draws.
+                <div class="chart-box" inner_html=svg></div>
+            </figure>
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>"Charts"</h2>
+            <div class="charts">
+                {figure("chart-top", "Top creators by mean, with 95 % intervals", charts.top_creators)}
+                {figure("chart-distribution", "Every ad of the top creators", charts.distribution)}
+                {figure("chart-mean-vs-ads", "Mean against number of ads (line: mean of all ads)", charts.mean_vs_ads)}
+                {charts.face_map.map(|svg| figure("chart-faces", "Faces by likeness, coloured by creator", svg))}
+                {charts.over_time.map(|svg| figure("chart-time", "Performance over time (weekly mean)", svg))}
+            </div>
+        </section>
+    }
+}
+
+/// Search and filters: a plain GET form, so it works before hydration and the view is a URL.
+#[component]
+fn TableControls(run_id: i64, table: CreatorTable) -> impl IntoView {
+    let q = table.query.clone();
+    view! {
+        <form class="table-controls" method="get" action=format!("/runs/{run_id}") role="search">
+            <input type="hidden" name="sort" value=q.sort.clone() />
+            <input type="hidden" name="dir" value=if q.desc { "desc" } else { "asc" } />
+            <label>
+                "Search "
+                <input type="search" name="q" id="creator-search" value=q.q.clone() placeholder="creator name" />
+            </label>
+            <label>
+                "Min. ads "
+                <input type="number" name="min_ads" id="min-ads" min="0" value=q.min_ads.to_string() class="narrow" />
+            </label>
+            <label>
+                "Show "
+                <select name="show" id="show">
+                    <option value="visible" selected=q.show == "visible">"visible"</option>
+                    <option value="hidden" selected=q.show == "hidden">{format!("hidden ({})", table.hidden)}</option>
+                    <option value="all" selected=q.show == "all">"all"</option>
+                </select>
+            </label>
+            <button type="submit" class="secondary">"Apply"</button>
+            <span class="muted" id="matching">{format!("{} of {} rows", table.matching, table.total)}</span>
+        </form>
+    }
+}
+
+#[component]
+fn InfluencerTable(run_id: i64, table: CreatorTable) -> impl IntoView {
+    let q = table.query.clone();
+    let header = move |key: &'static str, label: &'static str, numeric: bool, title: &'static str| {
+        let sorted = q.sort == key;
+        let arrow = if !sorted {
+            ""
+        } else if q.desc {
+            " ↓"
+        } else {
+            " ↑"
+        };
+        let aria = if !sorted {
+            "none"
+        } else if q.desc {
+            "descending"
+        } else {
+            "ascending"
+        };
+        view! {
+            <th class:num=numeric aria-sort=aria title=title>
+                <a href=q.sorted_by(key).href(run_id) data-sort=key>{label}{arrow}</a>
+            </th>
+        }
+    };
+    let has_spend = table.has_spend;
+    view! {
+        <div class="scroll-x">
+            <table class="table creators" id="creators">
+                <thead>
+                    <tr>
+                        {header("creator", "Creator", false, "")}
+                        {header("videos", "Unique videos", true, "")}
+                        {header("ads", "Ads", true, "")}
+                        {header("mean", "Mean", true, "Mean performance of the creator's ads")}
+                        {header("ci", "95 % CI", true, "95 % confidence interval of the mean (Student's t); sorted by its lower end")}
+                        {header("median", "Median", true, "")}
+                        {has_spend.then(|| header("spend_mean", "Spend-weighted", true, "Σ performance × spend / Σ spend"))}
+                        {header("best", "Best video", true, "The creator's unique video with the best mean")}
+                    </tr>
+                </thead>
+                <tbody>
+                    {table.rows.into_iter().map(|c| view! { <CreatorTableRow run_id c has_spend /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <Pager run_id table_query=table.query.clone() pages=table.pages />
+    }
+}
+
+#[component]
+fn CreatorTableRow(run_id: i64, c: CreatorRow, has_spend: bool) -> impl IntoView {
+    let href = c.href(run_id);
+    view! {
+        <tr data-creator=c.creator_id.map(|id| id.to_string()).unwrap_or_default() class:still=c.still class:hidden-row=c.hidden>
+            <td><a class="creator-cell" href=href>
+                {match c.face_url.clone() {
+                    Some(url) => view! {
+                        <img class="face" src=url alt=format!("Face of {}", c.label) width="64" height="64" loading="lazy" />
+                    }.into_any(),
+                    None => view! { <span class="face face-none" aria-hidden="true">"–"</span> }.into_any(),
+                }}
+                <span class="creator-label">{c.label.clone()}</span>
+                {c.still.then(|| view! {
+                    <span class="badge still" title="This face never changed while filmed: most likely a photo printed on the product. Listed after the people on camera.">
+                        "still face"
+                    </span>
+                })}
+                {c.hidden.then(|| view! { <span class="badge">"hidden"</span> })}
+            </a></td>
+            <td class="num">{c.unique_videos}</td>
+            <td class="num ads">{c.ads}</td>
+            <td class="num mean">{format::perf(c.mean)}</td>
+            <td class="num ci">{c.ci95.map(|(low, high)| format!("{} – {}", format::perf(low), format::perf(high))).unwrap_or_else(|| "–".to_string())}</td>
+            <td class="num">{format::perf(c.median)}</td>
+            {has_spend.then(|| view! { <td class="num">{c.spend_weighted_mean.map(format::perf).unwrap_or_else(|| "–".to_string())}</td> })}
+            <td class="num">
+                {c.best_video.map(|(video, mean)| view! {
+                    <a href=format!("/runs/{run_id}/videos/{video}") class="best-video">{format!("#{video} · {}", format::perf(mean))}</a>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn Pager(run_id: i64, table_query: TableQuery, pages: u32) -> impl IntoView {
+    let page = table_query.page;
+    (pages > 1).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages">
+                {(page > 1).then(|| view! { <a href=table_query.at_page(page - 1).href(run_id) rel="prev">"← Previous"</a> })}
+                <span id="page-of">{format!("Page {page} of {pages}")}</span>
+                {(page < pages).then(|| view! { <a href=table_query.at_page(page + 1).href(run_id) rel="next">"Next →"</a> })}
+            </nav>
+        }
+    })
 }

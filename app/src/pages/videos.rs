@@ -66,7 +66,7 @@ pub fn VideosPage() -> impl IntoView {
                                     </tr>
                                 </thead>
                                 <tbody>
-                                    {report.videos.into_iter().map(|v| view! { <VideoTableRow video=v /> }).collect_view()}
+                                    {report.videos.into_iter().map(|v| view! { <VideoTableRow run_id=report.run_id video=v /> }).collect_view()}
                                 </tbody>
                             </table>
                         </section>
@@ -103,12 +103,12 @@ fn VideoCard(video: VideoRow) -> impl IntoView {
 }
 
 #[component]
-fn VideoTableRow(video: VideoRow) -> impl IntoView {
+fn VideoTableRow(run_id: i64, video: VideoRow) -> impl IntoView {
     let label = format!("video #{}", video.video_id);
     let more = video.urls.len().saturating_sub(3);
     view! {
         <tr data-video=video.video_id id=format!("video-{}", video.video_id)>
-            <td class="num">{format!("#{}", video.video_id)}</td>
+            <td class="num"><a href=format!("/runs/{}/videos/{}", run_id, video.video_id)>{format!("#{}", video.video_id)}</a></td>
             <td><Stills url=video.stills_url.clone() label /></td>
             <td class="num">{video.files}</td>
             <td class="num">{video.ads}</td>

@@ -6,14 +6,12 @@ use std::sync::Arc;
 use ips_core::store::{Run, RunId, Store, StoreError, now_ms};
 use leptos::prelude::*;
 
+pub mod report;
 mod upload;
 
 pub use upload::upload_preview;
 
-use crate::api::{
-    CreatorRow, DatasetReport, DatasetSummary, EventView, ProblemView, RunReport, RunView, StageView, VideoLink,
-    VideoRow, VideosReport,
-};
+use crate::api::{DatasetReport, DatasetSummary, EventView, ProblemView, RunView};
 
 /// Starts and stops runs. Implemented by the server's job runner; the app only asks.
 pub trait JobControl: Send + Sync {
@@ -134,124 +132,4 @@ pub fn dataset_report(store: &Store, id: i64) -> Result<DatasetReport, StoreErro
         problems,
         runs,
     })
-}
-
-/// Links are made only of http(s) URLs: anything else in a spreadsheet is shown as text.
-fn is_web_url(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
-}
-
-pub fn run_report(store: &Store, run_id: i64) -> Result<RunReport, StoreError> {
-    use ips_core::pipeline::Stage;
-    use ips_core::store::StatsLevel;
-
-    let run = store.run(run_id)?;
-    let dataset = store.dataset(run.dataset_id)?;
-    let finished: Vec<String> = store.stage_finish_times(run_id)?.into_iter().map(|(stage, _)| stage).collect();
-    let stages = Stage::ALL
-        .iter()
-        .map(|stage| {
-            let name = stage.name().to_string();
-            let state = if finished.contains(&name) {
-                "done"
-            } else if run.status.is_active() && run.stage.as_deref() == Some(stage.name()) {
-                "active"
-            } else {
-                "pending"
-            };
-            StageView { name, state: state.to_string() }
-        })
-        .collect();
-    let grouping = store.grouping(run_id)?;
-    let urls = store.video_urls(run_id, run.dataset_id)?;
-    let video_links = |videos: &[u32]| -> Vec<VideoLink> {
-        videos
-            .iter()
-            .filter_map(|id| {
-                let list = urls.get(id)?;
-                let url = list.iter().find(|u| is_web_url(u))?.clone();
-                Some(VideoLink { video_id: *id, url, other_urls: list.len() as u32 - 1 })
-            })
-            .collect()
-    };
-    let no_face_videos: Vec<u32> = grouping.videos.iter().filter(|v| v.creator.is_none()).map(|v| v.id).collect();
-    let mut creators: Vec<CreatorRow> = store
-        .stats(run_id, StatsLevel::Creator)?
-        .into_iter()
-        .map(|s| {
-            let creator = s.key.and_then(|id| grouping.creators.iter().find(|c| c.id == id));
-            let videos = creator.map_or(no_face_videos.as_slice(), |c| c.videos.as_slice());
-            CreatorRow {
-                creator_id: s.key,
-                label: creator.map_or_else(|| "No creator on camera".to_string(), |c| c.label.clone()),
-                face_url: creator.map(|c| format!("/faces/{}", c.face_file)),
-                unique_videos: videos.len() as u32,
-                ads: s.ads,
-                mean: s.mean,
-                median: s.median,
-                std_dev: s.std_dev,
-                ci95: s.ci95,
-                still: creator.is_some_and(|c| c.still),
-                best: s.best,
-                worst: s.worst,
-                videos: video_links(videos),
-            }
-        })
-        .collect();
-    // People on camera by mean, then still faces (prints, most likely), then "no creator".
-    creators.sort_by(|a, b| {
-        (a.creator_id.is_none(), a.still).cmp(&(b.creator_id.is_none(), b.still)).then(b.mean.total_cmp(&a.mean))
-    });
-    let rows_failed = store.row_outcomes(run_id)?.iter().filter(|o| o.status == "failed").count() as u32;
-    Ok(RunReport {
-        run: run_view(store, run, true)?,
-        dataset_id: dataset.id,
-        dataset_name: dataset.name,
-        is_demo: dataset.is_demo,
-        stages,
-        creators,
-        unique_videos: grouping.videos.len() as u32,
-        rows_failed,
-        rows_rejected: dataset.rejected_rows,
-    })
-}
-
-pub fn run_videos(store: &Store, run_id: i64) -> Result<VideosReport, StoreError> {
-    use ips_core::store::StatsLevel;
-
-    let run = store.run(run_id)?;
-    let dataset = store.dataset(run.dataset_id)?;
-    let grouping = store.grouping(run_id)?;
-    let urls = store.video_urls(run_id, run.dataset_id)?;
-    let stats = store.stats(run_id, StatsLevel::Video)?;
-    let mut videos = Vec::with_capacity(grouping.videos.len());
-    for video in &grouping.videos {
-        let Some(s) = stats.iter().find(|s| s.key == Some(video.id)) else { continue };
-        let stills = video.sha256s.iter().find_map(|sha| store.stills_file(sha).ok().flatten());
-        let creator = video.creator.and_then(|c| grouping.creators.iter().find(|x| x.id == c)).map(|c| c.label.clone());
-        videos.push(VideoRow {
-            video_id: video.id,
-            hook_family: video.hook_family,
-            stills_url: stills.map(|f| format!("/stills/{f}")),
-            files: video.sha256s.len() as u32,
-            ads: s.ads,
-            mean: s.mean,
-            median: s.median,
-            creator,
-            urls: urls.get(&video.id).cloned().unwrap_or_default().into_iter().filter(|u| is_web_url(u)).collect(),
-            similar: video.similar.clone(),
-        });
-    }
-    let mut families: Vec<Vec<VideoRow>> = Vec::new();
-    for video in &videos {
-        match families.iter_mut().find(|f| f[0].hook_family == video.hook_family) {
-            Some(family) => family.push(video.clone()),
-            None => families.push(vec![video.clone()]),
-        }
-    }
-    families.retain(|f| f.len() > 1);
-    videos.sort_by(|a, b| b.ads.cmp(&a.ads).then(a.video_id.cmp(&b.video_id)));
-    let clip_on = grouping.videos.iter().any(|v| v.similar.is_some());
-    Ok(VideosReport { run_id, dataset_name: dataset.name, hook_families: families, videos, clip_on })
 }

@@ -1,0 +1,314 @@
+//! The report's server side: the core's [`report::RunData`] turned into the page types, the
+//! influencer table sorted, searched, filtered and paged here, and the charts cached per run.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ips_core::report::{self, CreatorSummary, RunData};
+use ips_core::store::{RunId, Store, StoreError};
+use leptos::prelude::*;
+
+use super::{run_view, with_store};
+use crate::api::{
+    AdView, ChartsView, CreatorDetail, CreatorRow, CreatorTable, PAGE_SIZE, RunReport, StageView, TableQuery,
+    TrackFace, VideoDetail, VideoRow, VideosReport,
+};
+
+/// Links are made only of http(s) URLs: anything else in a spreadsheet is shown as text.
+pub fn is_web_url(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+fn creator_row(c: &CreatorSummary) -> CreatorRow {
+    CreatorRow {
+        creator_id: c.key,
+        label: c.label.clone(),
+        face_url: c.face_file.as_ref().map(|f| format!("/faces/{f}")),
+        unique_videos: c.videos.len() as u32,
+        ads: c.stats.ads,
+        mean: c.stats.mean,
+        median: c.stats.median,
+        std_dev: c.stats.std_dev,
+        ci95: c.stats.ci95,
+        spend_weighted_mean: c.stats.spend_weighted_mean,
+        spend: c.stats.spend,
+        still: c.still,
+        hidden: c.hidden,
+        best: c.stats.best,
+        worst: c.stats.worst,
+        best_video: c.best_video,
+    }
+}
+
+/// The table rows of `query`'s view, and how many matched before paging.
+pub fn table(data: &RunData, query: &TableQuery) -> CreatorTable {
+    let needle = query.q.trim().to_lowercase();
+    let mut rows: Vec<(usize, &CreatorSummary)> = data
+        .creators
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| match query.show.as_str() {
+            "hidden" => c.hidden,
+            "all" => true,
+            _ => !c.hidden,
+        })
+        .filter(|(_, c)| c.stats.ads >= query.min_ads)
+        .filter(|(_, c)| needle.is_empty() || c.label.to_lowercase().contains(&needle))
+        .collect();
+    let missing_last = |v: Option<f64>| v.unwrap_or(f64::NEG_INFINITY);
+    rows.sort_by(|(ia, a), (ib, b)| {
+        use std::cmp::Ordering;
+        let by: Ordering = match query.sort.as_str() {
+            "creator" => a.label.to_lowercase().cmp(&b.label.to_lowercase()),
+            "videos" => a.videos.len().cmp(&b.videos.len()),
+            "ads" => a.stats.ads.cmp(&b.stats.ads),
+            "mean" => a.stats.mean.total_cmp(&b.stats.mean),
+            "ci" => missing_last(a.stats.ci95.map(|c| c.0)).total_cmp(&missing_last(b.stats.ci95.map(|c| c.0))),
+            "median" => a.stats.median.total_cmp(&b.stats.median),
+            "spend_mean" => {
+                missing_last(a.stats.spend_weighted_mean).total_cmp(&missing_last(b.stats.spend_weighted_mean))
+            }
+            "best" => missing_last(a.best_video.map(|v| v.1)).total_cmp(&missing_last(b.best_video.map(|v| v.1))),
+            // The report's own order (people by mean, still faces, no creator).
+            _ => ia.cmp(ib),
+        };
+        let by = if query.desc { by.reverse() } else { by };
+        // "No creator on camera" is not a creator: it stays last whatever the sort.
+        a.key.is_none().cmp(&b.key.is_none()).then(by).then(ia.cmp(ib))
+    });
+    let matching = rows.len() as u32;
+    let pages = matching.div_ceil(PAGE_SIZE).max(1);
+    let page = query.page.min(pages);
+    let start = ((page - 1) * PAGE_SIZE) as usize;
+    CreatorTable {
+        rows: rows.iter().skip(start).take(PAGE_SIZE as usize).map(|(_, c)| creator_row(c)).collect(),
+        matching,
+        total: data.creators.len() as u32,
+        hidden: data.creators.iter().filter(|c| c.hidden).count() as u32,
+        pages,
+        query: TableQuery { page, ..query.clone() },
+        has_spend: data.creators.iter().any(|c| c.stats.spend.is_some()),
+    }
+}
+
+/// Charts of finished runs, by run and the time it finished (a re-run or resume changes it).
+type ChartCache = Mutex<HashMap<RunId, (i64, Arc<ChartsView>)>>;
+
+fn chart_cache() -> &'static ChartCache {
+    static CACHE: OnceLock<ChartCache> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn charts(store: &Store, run: RunId, finished_at: i64, data: &RunData) -> Result<Option<Arc<ChartsView>>, StoreError> {
+    if let Some((at, charts)) = chart_cache().lock().map_err(|_| poisoned())?.get(&run) {
+        if *at == finished_at {
+            return Ok(Some(Arc::clone(charts)));
+        }
+    }
+    let made = match report::charts(store, run, data) {
+        Ok(c) => c,
+        Err(report::ReportError::Store(e)) => return Err(e),
+        Err(e) => {
+            tracing::error!("charts of run {run}: {e}");
+            return Ok(None);
+        }
+    };
+    let view = Arc::new(ChartsView {
+        top_creators: made.top_creators,
+        distribution: made.distribution,
+        mean_vs_ads: made.mean_vs_ads,
+        face_map: made.face_map,
+        over_time: made.over_time,
+    });
+    chart_cache().lock().map_err(|_| poisoned())?.insert(run, (finished_at, Arc::clone(&view)));
+    Ok(Some(view))
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Corrupt("chart cache lock poisoned".to_string())
+}
+
+pub async fn run_report(run_id: i64, query: TableQuery) -> Result<RunReport, ServerFnError> {
+    with_store(move |store| build_run_report(store, run_id, &query)).await
+}
+
+/// The report page's data; public for the server's rendering benchmark.
+pub fn build_run_report(store: &Store, run_id: i64, query: &TableQuery) -> Result<RunReport, StoreError> {
+    use ips_core::pipeline::Stage;
+
+    let run = store.run(run_id)?;
+    let dataset = store.dataset(run.dataset_id)?;
+    let finished: Vec<String> = store.stage_finish_times(run_id)?.into_iter().map(|(stage, _)| stage).collect();
+    let stages = Stage::ALL
+        .iter()
+        .map(|stage| {
+            let name = stage.name().to_string();
+            let state = if finished.contains(&name) {
+                "done"
+            } else if run.status.is_active() && run.stage.as_deref() == Some(stage.name()) {
+                "active"
+            } else {
+                "pending"
+            };
+            StageView { name, state: state.to_string() }
+        })
+        .collect();
+    let data = report::load(store, run_id)?;
+    let charts = match run.finished_at_ms {
+        Some(at) if !run.status.is_active() && data.creators.iter().any(CreatorSummary::is_charted) => {
+            charts(store, run_id, at, &data)?.map(|c| (*c).clone())
+        }
+        _ => None,
+    };
+    let rows_failed = data.ads.iter().filter(|a| a.status.starts_with("failed")).count() as u32;
+    Ok(RunReport {
+        run: run_view(store, run, true)?,
+        dataset_id: dataset.id,
+        dataset_name: dataset.name,
+        is_demo: dataset.is_demo,
+        stages,
+        table: table(&data, query),
+        charts,
+        creators_on_camera: data.creators.iter().filter(|c| c.key.is_some() && !c.hidden).count() as u32,
+        unique_videos: data.grouping.videos.len() as u32,
+        rows_failed,
+        rows_rejected: dataset.rejected_rows,
+    })
+}
+
+fn video_row(store: &Store, data: &RunData, id: u32) -> Option<VideoRow> {
+    let video = data.grouping.videos.iter().find(|v| v.id == id)?;
+    let stats = data.video_stats.get(&id)?;
+    let stills = video.sha256s.iter().find_map(|sha| store.stills_file(sha).ok().flatten());
+    let creator = video.creator.and_then(|c| data.grouping.creators.iter().find(|x| x.id == c));
+    let (urls, other_urls) = data.urls.get(&id).cloned().unwrap_or_default().into_iter().partition(|u| is_web_url(u));
+    Some(VideoRow {
+        video_id: id,
+        hook_family: video.hook_family,
+        stills_url: stills.map(|f| format!("/stills/{f}")),
+        files: video.sha256s.len() as u32,
+        ads: stats.ads,
+        mean: stats.mean,
+        median: stats.median,
+        ci95: stats.ci95,
+        spend_weighted_mean: stats.spend_weighted_mean,
+        creator_id: creator.map(|c| c.id),
+        creator: creator.map(|c| c.label.clone()),
+        urls,
+        other_urls,
+        similar: video.similar.clone(),
+    })
+}
+
+pub async fn run_videos(run_id: i64) -> Result<VideosReport, ServerFnError> {
+    with_store(move |store| {
+        let dataset = store.dataset(store.run(run_id)?.dataset_id)?;
+        let data = report::load(store, run_id)?;
+        let mut videos: Vec<VideoRow> =
+            data.grouping.videos.iter().filter_map(|v| video_row(store, &data, v.id)).collect();
+        let mut families: Vec<Vec<VideoRow>> = Vec::new();
+        for video in &videos {
+            match families.iter_mut().find(|f| f[0].hook_family == video.hook_family) {
+                Some(family) => family.push(video.clone()),
+                None => families.push(vec![video.clone()]),
+            }
+        }
+        families.retain(|f| f.len() > 1);
+        videos.sort_by(|a, b| b.ads.cmp(&a.ads).then(a.video_id.cmp(&b.video_id)));
+        let clip_on = data.grouping.videos.iter().any(|v| v.similar.is_some());
+        Ok(VideosReport { run_id, dataset_name: dataset.name, hook_families: families, videos, clip_on })
+    })
+    .await
+}
+
+fn ad_view(ad: &report::Ad) -> AdView {
+    AdView {
+        row: ad.row,
+        url: ad.video_url.clone(),
+        linkable: is_web_url(&ad.video_url),
+        performance: ad.performance,
+        spend: ad.details.spend,
+        date: ad.details.date.clone(),
+        campaign: ad.details.campaign.clone(),
+        ad_name: ad.details.ad_name.clone(),
+        status: ad.status.clone(),
+        video_id: ad.video,
+    }
+}
+
+pub async fn creator_detail(run_id: i64, creator: String) -> Result<CreatorDetail, ServerFnError> {
+    let key: Option<u32> = match creator.as_str() {
+        "none" => None,
+        id => Some(id.parse().map_err(|_| ServerFnError::new(format!("There is no creator {id}.")))?),
+    };
+    with_store(move |store| {
+        let dataset = store.dataset(store.run(run_id)?.dataset_id)?;
+        let data = report::load(store, run_id)?;
+        let not_found = || StoreError::NotFound { what: "creator", id: key.map_or(0, i64::from) };
+        let summary = data.creators.iter().find(|c| c.key == key).ok_or_else(not_found)?;
+        let grouped = key.and_then(|k| data.grouping.creators.iter().find(|c| c.id == k));
+        let mut faces = Vec::new();
+        if let Some(creator) = grouped {
+            let tracks =
+                ips_core::pipeline::run_tracks(store, run_id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let video_of_sha: HashMap<&str, u32> =
+                data.grouping.videos.iter().flat_map(|v| v.sha256s.iter().map(move |s| (s.as_str(), v.id))).collect();
+            for member in &creator.members {
+                let Some(track) = tracks.get(&member.sha256).and_then(|t| t.iter().find(|t| t.index == member.track))
+                else {
+                    continue;
+                };
+                let Some(face) = &track.face_file else { continue };
+                faces.push(TrackFace {
+                    face_url: format!("/faces/{face}"),
+                    video_id: video_of_sha.get(member.sha256.as_str()).copied(),
+                    first_s: track.first_s,
+                    last_s: track.last_s,
+                    frames: track.frames,
+                });
+            }
+        }
+        let videos = summary.videos.iter().filter_map(|v| video_row(store, &data, *v)).collect();
+        let ads: Vec<AdView> = data.ads.iter().filter(|a| a.video.is_some() && a.creator == key).map(ad_view).collect();
+        let values: Vec<f64> = ads.iter().map(|a| a.performance).collect();
+        let distribution = ips_core::charts::distribution(&[(summary.label.clone(), values)]).ok();
+        Ok(CreatorDetail {
+            run_id,
+            dataset_name: dataset.name,
+            creator: creator_row(summary),
+            faces,
+            videos,
+            appears_in: grouped.map(|c| c.appears_in.clone()).unwrap_or_default(),
+            ads,
+            distribution,
+        })
+    })
+    .await
+}
+
+pub async fn video_detail(run_id: i64, video_id: u32) -> Result<VideoDetail, ServerFnError> {
+    with_store(move |store| {
+        let dataset = store.dataset(store.run(run_id)?.dataset_id)?;
+        let data = report::load(store, run_id)?;
+        let video =
+            video_row(store, &data, video_id).ok_or(StoreError::NotFound { what: "video", id: i64::from(video_id) })?;
+        let family = data
+            .grouping
+            .videos
+            .iter()
+            .filter(|v| v.hook_family == video.hook_family && v.id != video_id)
+            .filter_map(|v| video_row(store, &data, v.id))
+            .collect();
+        let also_on_camera = data
+            .grouping
+            .creators
+            .iter()
+            .filter(|c| c.appears_in.contains(&video_id))
+            .map(|c| (c.id, c.label.clone()))
+            .collect();
+        let ads = data.ads.iter().filter(|a| a.video == Some(video_id)).map(ad_view).collect();
+        Ok(VideoDetail { run_id, dataset_name: dataset.name, video, ads, family, also_on_camera })
+    })
+    .await
+}
