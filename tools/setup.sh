@@ -53,7 +53,7 @@ else
     cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet
 fi
 
-if [ -d end2end/node_modules/@playwright/test ]; then
+if [ -d end2end/node_modules/@playwright/test ] && [ -d end2end/node_modules/exceljs ]; then
   step "npm: end2end packages present"
 else
   step "npm: installing end2end packages (Playwright without its browser download)"

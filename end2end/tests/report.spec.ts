@@ -1,15 +1,12 @@
 import { expect, test } from '@playwright/test';
-import { openHydrated, screenshot } from './support';
+import { openHydrated, screenshot, uploadAndStart } from './support';
 
 // The server makes its demo clips at start and serves them; the demo CSV lists their URLs.
 test('upload a CSV of demo URLs: the run ends and the table shows faces that load', async ({ page, request }) => {
   const csv = await (await request.get('/demo/demo.csv')).text();
   expect(csv.split('\n')[0]).toBe('Performance,Video URL,Campaign');
 
-  await openHydrated(page, '/');
-  await page.setInputFiles('#upload-file', { name: 'demo-urls.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-  await page.getByRole('button', { name: 'Upload and run' }).click();
-  await expect(page).toHaveURL(/\/datasets\/\d+$/);
+  await uploadAndStart(page, { name: 'demo-urls.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
   const run = page.locator('article.run').first();
   await expect(run).toHaveAttribute('data-status', 'succeeded', { timeout: 90_000 });
 

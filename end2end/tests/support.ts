@@ -15,3 +15,14 @@ export async function openHydrated(page: Page, url: string) {
 export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/** Uploads a file from the start page, checks the mapping step appears, and starts the run. */
+export async function uploadAndStart(page: Page, file: { name: string; mimeType: string; buffer: Buffer }) {
+  await openHydrated(page, '/');
+  await page.setInputFiles('#upload-file', file);
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  await expect(page).toHaveURL(/\/uploads\/[0-9a-f]{64}\?/);
+  await expect(page.locator('#preview')).toBeVisible();
+  await page.locator('#start-run').click();
+  await expect(page).toHaveURL(/\/datasets\/\d+$/);
+}

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { openHydrated, screenshot } from './support';
+import { openHydrated, screenshot, uploadAndStart } from './support';
 
 // 3 valid rows and 2 bad ones (row 4: not a number; row 6: no URL). The URLs are the server's
 // own demo clips, so the run fetches from 127.0.0.1 only.
@@ -16,11 +16,8 @@ test('upload a CSV: 3 accepted, 2 problems with row numbers, a run that progress
   const CSV = csvFor(baseURL!);
   await openHydrated(page, '/');
   await screenshot(page, '01-home');
+  await uploadAndStart(page, { name: 'ads.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
 
-  await page.setInputFiles('#upload-file', { name: 'ads.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
-  await page.getByRole('button', { name: 'Upload and run' }).click();
-
-  await expect(page).toHaveURL(/\/datasets\/\d+$/);
   await expect(page.locator('#accepted-count .stat-value')).toHaveText('3');
   await expect(page.locator('#rejected-count .stat-value')).toHaveText('2');
   const problems = page.locator('#problems tbody tr');
@@ -52,8 +49,8 @@ test('a file that is not a CSV gets one clear message', async ({ page }) => {
   await page.setInputFiles('#upload-file', {
     name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]),
   });
-  await page.getByRole('button', { name: 'Upload and run' }).click();
-  await expect(page.locator('#upload-error')).toHaveText(/not a CSV text file/);
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  await expect(page.locator('#upload-error')).toHaveText(/neither a CSV text file nor an Excel workbook/);
   await screenshot(page, '03-upload-error');
 });
 
@@ -67,6 +64,8 @@ test('a file dropped on the hydrated form is uploaded', async ({ page, baseURL }
     form.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
     form.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
   }, CSV);
+  await expect(page).toHaveURL(/\/uploads\/[0-9a-f]{64}\?name=dropped.csv/);
+  await page.locator('#start-run').click();
   await expect(page).toHaveURL(/\/datasets\/\d+$/);
   await expect(page.locator('h1')).toContainText('dropped.csv');
   await expect(page.locator('#accepted-count .stat-value')).toHaveText('3');

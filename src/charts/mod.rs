@@ -94,6 +94,17 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// The label of the row drawn at height `y`: the first item is drawn on top (at n − 1).
+fn row_label(labels: &[String], y: f64) -> String {
+    let i = y.round();
+    let n = labels.len();
+    if (y - i).abs() < 0.01 && i >= 0.0 && (i as usize) < n {
+        labels[n - 1 - i as usize].clone()
+    } else {
+        String::new()
+    }
+}
+
 /// Padded range around values, never empty.
 fn span(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -119,30 +130,25 @@ pub fn top_creators(items: &[CreatorMean]) -> Result<String, ChartError> {
     render("top creators", "Top creators by mean performance with 95 % intervals", height, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
-            .x_label_area_size(34)
+            .x_label_area_size(46)
             .y_label_area_size(170)
             .build_cartesian_2d(lo..hi, -0.6..(n as f64 - 0.4))
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .light_line_style(GRID)
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID)
             .y_labels(n.max(1))
-            .y_label_formatter(&|y| {
-                let i = y.round();
-                if (y - i).abs() < 0.01 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| row_label(&labels, *y))
             .x_desc("mean performance (95 % interval)")
             .label_style((FONT, 16).into_font().color(&INK))
             .axis_desc_style((FONT, 16).into_font().color(&INK))
             .draw()
             .map_err(err)?;
         for (i, c) in items.iter().enumerate() {
-            let y = i as f64;
+            // The first item on top.
+            let y = (n - 1 - i) as f64;
             if let Some((low, high)) = c.ci95 {
                 let whisker = ShapeStyle::from(&ACCENT.mix(0.55)).stroke_width(2);
                 chart.draw_series([PathElement::new(vec![(low, y), (high, y)], whisker)]).map_err(err)?;
@@ -166,23 +172,17 @@ pub fn distribution(groups: &[(String, Vec<f64>)]) -> Result<String, ChartError>
     render("distribution", "Performance of every ad per creator", height, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
-            .x_label_area_size(34)
+            .x_label_area_size(46)
             .y_label_area_size(170)
             .build_cartesian_2d(lo..hi, -0.6..(n as f64 - 0.4))
             .map_err(err)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .light_line_style(GRID)
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID)
             .y_labels(n.max(1))
-            .y_label_formatter(&|y| {
-                let i = y.round();
-                if (y - i).abs() < 0.01 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y| row_label(&labels, *y))
             .x_desc("performance of each ad")
             .label_style((FONT, 16).into_font().color(&INK))
             .axis_desc_style((FONT, 16).into_font().color(&INK))
@@ -190,16 +190,17 @@ pub fn distribution(groups: &[(String, Vec<f64>)]) -> Result<String, ChartError>
             .map_err(err)?;
         for (i, (_, values)) in groups.iter().enumerate() {
             let colour = colour(i);
+            let row = (n - 1 - i) as f64;
             // Deterministic jitter, so a re-render draws the same picture.
             let dots = values.iter().enumerate().map(|(k, v)| {
                 let jitter = ((k * 7919) % 11) as f64 / 11.0 * 0.5 - 0.25;
-                Circle::new((*v, i as f64 + jitter), 3, colour.mix(0.7).filled())
+                Circle::new((*v, row + jitter), 3, colour.mix(0.7).filled())
             });
             chart.draw_series(dots).map_err(err)?;
             if !values.is_empty() {
                 let mean = values.iter().sum::<f64>() / values.len() as f64;
                 let tick = ShapeStyle::from(&INK).stroke_width(2);
-                let y = i as f64;
+                let y = row;
                 chart.draw_series([PathElement::new(vec![(mean, y - 0.32), (mean, y + 0.32)], tick)]).map_err(err)?;
             }
         }
@@ -219,13 +220,14 @@ pub fn mean_vs_ads(items: &[CreatorMean], overall_mean: f64) -> Result<String, C
     render("mean vs ads", "Mean performance against number of ads per creator", 380, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(14)
-            .x_label_area_size(36)
+            .x_label_area_size(46)
             .y_label_area_size(56)
             .build_cartesian_2d(0.0..max_ads * 1.08 + 0.5, lo..hi)
             .map_err(err)?;
         chart
             .configure_mesh()
-            .light_line_style(GRID)
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID)
             .x_desc("ads")
             .y_desc("mean performance")
             .label_style((FONT, 16).into_font().color(&INK))
@@ -273,7 +275,8 @@ pub fn face_map(points: &[FacePoint], labels: &[String]) -> Result<String, Chart
             .map_err(err)?;
         chart
             .configure_mesh()
-            .light_line_style(GRID)
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID)
             .x_desc("first principal axis")
             .y_desc("second principal axis")
             .x_label_formatter(&|_| String::new())
@@ -319,13 +322,14 @@ pub fn over_time(points: &[(chrono::NaiveDate, f64)]) -> Result<String, ChartErr
     render("over time", "Performance over time, weekly mean", 360, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(14)
-            .x_label_area_size(36)
+            .x_label_area_size(46)
             .y_label_area_size(56)
             .build_cartesian_2d(-0.5..last + 0.5, lo..hi)
             .map_err(err)?;
         chart
             .configure_mesh()
-            .light_line_style(GRID)
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(GRID)
             .x_labels(6)
             .x_label_formatter(&|x| {
                 (first + chrono::Days::new(x.max(0.0).round() as u64)).format("%Y-%m-%d").to_string()

@@ -28,6 +28,16 @@ fn top_creators_draws_one_dot_per_creator_and_whiskers_for_intervals() {
     assert!(svg.contains("Ana &lt;script&gt;"), "labels are escaped");
     assert!(!svg.contains("<script>"));
     assert!(svg.contains("A very long creator n…"), "long labels are clipped");
+    // The best creator is drawn on top, its label beside its dot.
+    let label_y = |label: &str| -> f64 {
+        let at = svg.find(&format!("\n{label}\n")).unwrap();
+        let tag = &svg[svg[..at].rfind("<text").unwrap()..at];
+        tag.split(" y=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap()
+    };
+    assert!(label_y("Ana &lt;script&gt;") < label_y("Ben"), "first item on top");
+    assert!(label_y("Ben") < label_y("A very long creator n…"));
+    assert_eq!(row_label(&["a".to_string(), "b".to_string()], 1.0), "a");
+    assert_eq!(row_label(&["a".to_string(), "b".to_string()], 0.5), "");
 }
 
 #[test]

@@ -10,6 +10,10 @@ mod corpus_server;
 #[cfg(feature = "test-support")]
 pub use corpus_server::CorpusServer;
 
+mod synthetic;
+
+pub use synthetic::synthetic_run;
+
 use std::path::{Path, PathBuf};
 
 /// The replay corpus, if present: `$IPS_CORPUS_DIR`, else `../shared/corpus` beside the repo.
