@@ -35,12 +35,22 @@ test('upload a CSV: 3 accepted, 2 problems with row numbers, a run that progress
 
   // A second run started from the (hydrated) page appears and ends, live.
   await openHydrated(page, page.url());
+  // ... with another creator threshold and sampling rate, shown on the run.
+  await page.locator('.run-settings-form summary').click();
+  await page.locator('#run-max-distance').fill('0.4');
+  await page.locator('#run-fps').fill('2');
   await page.getByRole('button', { name: 'Start a new run' }).click();
   await expect(page.locator('article.run')).toHaveCount(2);
   const newest = page.locator('article.run').first();
   await expect(newest).toHaveAttribute('data-status', 'succeeded', { timeout: 60_000 });
   await expect(newest.locator('.events')).toContainText('Stage ingest: started');
   await expect(newest.locator('.events')).toContainText('Finished');
+  await expect(newest.locator('.run-settings')).toHaveText('SSD faces · 2 frames/s · creator distance 0.4');
+  await expect(page.locator('article.run').nth(1).locator('.run-settings')).toContainText('1 frames/s · creator distance 0.45');
+  // The rejected rows download as CSV with their problems.
+  const rejected = await (await page.request.get(await page.locator('#download-rejected').getAttribute('href') ?? '')).text();
+  expect(rejected.split('\n')[0]).toBe('row,problems,Video URL,Performance,Campaign');
+  expect(rejected).toContain("4,Performance: not a number: 'lots',");
   await screenshot(page, '02-dataset-after-runs');
 });
 

@@ -131,3 +131,25 @@ pub async fn run_json(State(state): State<AppState>, Path(run): Path<i64>) -> Re
         }
     }
 }
+
+/// `GET /datasets/{id}/rejected.csv`: the rows that were not accepted, as given, with their
+/// problems, to fix and upload again.
+pub async fn rejected_rows(State(state): State<AppState>, Path(dataset): Path<i64>) -> Response {
+    let store = state.server.store.clone();
+    let task = tokio::task::spawn_blocking(move || export::rejected_csv(&store, dataset).map_err(describe_export));
+    match task.await {
+        Ok(Ok(bytes)) => (
+            [
+                (header::CONTENT_TYPE, CSV.to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"dataset{dataset}-rejected-rows.csv\"")),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(message)) => (StatusCode::NOT_FOUND, message).into_response(),
+        Err(e) => {
+            tracing::error!("rejected rows task failed: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "The export failed; see the server log.").into_response()
+        }
+    }
+}

@@ -69,7 +69,12 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
     let leptos_options = leptos_options(config);
     let state = AppState {
         leptos_options: leptos_options.clone(),
-        server: ServerState { store: Arc::clone(&store), jobs: jobs.clone(), data_dir: config.data_dir.clone() },
+        server: ServerState {
+            store: Arc::clone(&store),
+            jobs: jobs.clone(),
+            data_dir: config.data_dir.clone(),
+            pipeline: config.pipeline.clone(),
+        },
         max_upload_mib: config.max_upload_mib,
     };
     let context_state = state.server.clone();
@@ -79,6 +84,7 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
         .route("/uploads/{sha256}/start", post(crate::upload::start))
         .route("/runs/{run}/export/{file}", get(crate::exports::export_file))
         .route("/api/runs/{run}", get(crate::exports::run_json))
+        .route("/datasets/{dataset}/rejected.csv", get(crate::exports::rejected_rows))
         .nest_service("/faces", immutable(ServeDir::new(ips_core::pipeline::faces_dir(&config.data_dir))))
         .nest_service("/stills", immutable(ServeDir::new(ips_core::pipeline::stills_dir(&config.data_dir))))
         .nest_service("/demo", ServeDir::new(config.data_dir.join(crate::demo::DEMO_DIR)))

@@ -144,6 +144,41 @@ pub fn write_report(store: &Store, run: RunId, data_dir: &Path, out: &Path) -> R
     Ok(Written { ads: tables.ads.height(), videos: tables.videos.height(), creators: tables.creators.height() })
 }
 
+/// The rows of a dataset that were not accepted, as the user gave them (their columns under
+/// their own headers) with a `problems` column first: fix and upload again.
+pub fn rejected_csv(store: &Store, dataset: crate::store::DatasetId) -> Result<Vec<u8>, ExportError> {
+    let info = store.dataset(dataset)?;
+    let rows = store.rejected_rows(dataset)?;
+    let mut headers: Vec<String> = Vec::new();
+    for row in &rows {
+        for (header, _) in &row.extra {
+            if !headers.contains(header) {
+                headers.push(header.clone());
+            }
+        }
+    }
+    let mut columns = vec![
+        Column::new("row".into(), rows.iter().map(|r| r.row).collect::<Vec<_>>()),
+        Column::new(
+            "problems".into(),
+            rows.iter()
+                .map(|r| {
+                    r.problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; ")
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(info.url_column.as_str().into(), rows.iter().map(|r| r.video_url.clone()).collect::<Vec<_>>()),
+        Column::new(info.perf_column.as_str().into(), rows.iter().map(|r| r.performance.clone()).collect::<Vec<_>>()),
+    ];
+    for header in &headers {
+        let cells: Vec<Option<String>> =
+            rows.iter().map(|r| r.extra.iter().find(|(h, _)| h == header).map(|(_, v)| v.clone())).collect();
+        columns.push(Column::new(header.as_str().into(), cells));
+    }
+    let frame = DataFrame::new(rows.len(), columns).map_err(frame_error)?;
+    to_csv(&frame)
+}
+
 /// A table as CSV bytes. Text cells a spreadsheet would run as a formula (`=`, `+`, `-`, `@`,
 /// tab, carriage return first) get a leading `'`, unless they are plain numbers.
 pub fn to_csv(frame: &DataFrame) -> Result<Vec<u8>, ExportError> {

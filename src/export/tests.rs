@@ -41,3 +41,19 @@ fn xlsx_round_trips_through_calamine() {
     assert_eq!(rows[1], vec![Data::String("Ana".into()), Data::Float(3.0), Data::Float(1.25), Data::Bool(false)]);
     assert_eq!(rows[2], vec![Data::Empty, Data::Float(1.0), Data::Empty, Data::Bool(true)]);
 }
+
+#[test]
+fn rejected_rows_come_back_with_their_own_columns_and_problems() {
+    let store = crate::store::Store::open_in_memory().unwrap();
+    let csv = "Campaign,Video URL,ROAS,Spend\nSpring,https://a.example/1.mp4,1.5,10\nSummer,,2,x\nFall,https://a.example/3.mp4,=1+1,\n";
+    let sheet = crate::ingest::parse_sheet(csv.as_bytes()).unwrap();
+    let new = crate::store::NewDataset { name: "ads.csv", sha256: "0", size_bytes: 0, is_demo: false };
+    let dataset = store.insert_dataset(&new, &sheet).unwrap();
+    let out = String::from_utf8(rejected_csv(&store, dataset).unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "row,problems,Video URL,ROAS,Campaign,Spend\n\
+         3,Video URL: missing video URL; Spend: not an amount: 'x',,2,Summer,x\n\
+         4,ROAS: not a number: '=1+1',https://a.example/3.mp4,'=1+1,Fall,\n"
+    );
+}

@@ -206,6 +206,8 @@ fn xlsx_rows_keep_excel_row_numbers_and_optional_fields() {
     assert_eq!(sheet.rejected.len(), 1);
     assert_eq!(sheet.rejected[0].row, 5, "the sheet's own row number, blank row 4 skipped");
     assert_eq!(sheet.rejected[0].problems[0].message, "not a number: '#DIV/0!'");
+    // Nothing of a rejected row is lost: its optional cells stay with it, as given.
+    assert_eq!(sheet.rejected[0].extra, vec![("Ad name".to_string(), "Hook C".to_string())]);
 }
 
 #[test]

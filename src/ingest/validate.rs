@@ -18,7 +18,7 @@ pub(super) fn validate(table: &Table, mapping: &ColumnMapping) -> (Vec<AdRow>, V
         let cell = |i: usize| row.cells[i].as_deref().map(str::trim).filter(|s| !s.is_empty());
         let url = cell(mapping.video_url.0);
         let performance = cell(mapping.performance.0);
-        let extra = extra_cells(table, mapping, row);
+        let extra = extra_cells(table, row, |i| !mapping.is_mapped(i));
         let mut problems = Vec::new();
         let mut problem = |field: &str, message: String| {
             problems.push(RowProblem { row: row.row, field: field.to_string(), message })
@@ -54,7 +54,8 @@ pub(super) fn validate(table: &Table, mapping: &ColumnMapping) -> (Vec<AdRow>, V
                 row: row.row,
                 video_url: url.map(str::to_string),
                 performance: performance.map(str::to_string),
-                extra,
+                // A rejected row keeps its optional fields as given too: it has no details.
+                extra: extra_cells(table, row, |i| i != mapping.video_url.0 && i != mapping.performance.0),
                 problems,
             }),
         }
@@ -62,13 +63,13 @@ pub(super) fn validate(table: &Table, mapping: &ColumnMapping) -> (Vec<AdRow>, V
     (accepted, rejected)
 }
 
-fn extra_cells(table: &Table, mapping: &ColumnMapping, row: &TableRow) -> Vec<(String, String)> {
+fn extra_cells(table: &Table, row: &TableRow, keep: impl Fn(usize) -> bool) -> Vec<(String, String)> {
     table
         .headers
         .iter()
         .zip(&row.cells)
         .enumerate()
-        .filter(|(i, _)| !mapping.is_mapped(*i))
+        .filter(|(i, _)| keep(*i))
         .filter_map(|(_, (header, cell))| {
             let value = cell.as_deref()?.trim();
             (!value.is_empty()).then(|| (header.clone(), value.to_string()))

@@ -143,15 +143,28 @@ pub fn execute(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Result<
     result
 }
 
+/// The settings run `run_id` runs (or ran) with, once chosen: at its start, or when it was
+/// created with its own.
+pub fn run_settings(store: &Store, run_id: RunId) -> Result<Option<PipelineSettings>, PipelineError> {
+    store
+        .run_settings(run_id)?
+        .map(|saved| serde_json::from_str(&saved).map_err(|e| PipelineError::Settings(e.to_string())))
+        .transpose()
+}
+
+/// Gives a run not yet started its own settings (a re-run with other settings).
+pub fn set_run_settings(store: &Store, run_id: RunId, settings: &PipelineSettings) -> Result<(), PipelineError> {
+    let json = serde_json::to_string(settings).map_err(|e| PipelineError::Settings(e.to_string()))?;
+    Ok(store.set_run_settings(run_id, &json)?)
+}
+
 /// The face tracks of every file of a finished (or grouped) run, with the analysis settings it
 /// ran with, keyed by content hash. For the report's face gallery and face map.
 pub fn run_tracks(
     store: &Store,
     run_id: RunId,
 ) -> Result<std::collections::HashMap<String, Vec<crate::faces::FaceTrack>>, PipelineError> {
-    let Some(saved) = store.run_settings(run_id)? else { return Ok(Default::default()) };
-    let settings: PipelineSettings =
-        serde_json::from_str(&saved).map_err(|e| PipelineError::Settings(e.to_string()))?;
+    let Some(settings) = run_settings(store, run_id)? else { return Ok(Default::default()) };
     let key = analyse::settings_key(&settings);
     let mut tracks = std::collections::HashMap::new();
     for outcome in store.row_outcomes(run_id)? {

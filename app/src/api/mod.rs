@@ -38,8 +38,22 @@ pub struct RunView {
     pub error: Option<String>,
     pub is_active: bool,
     pub is_resumable: bool,
+    /// Estimated time left in the current stage, from its pace so far.
+    pub eta_ms: Option<i64>,
+    /// The settings the run used, in words (None before it started).
+    pub settings: Option<String>,
     /// Newest last.
     pub events: Vec<EventView>,
+}
+
+/// The settings a new run can be started with; the form shows the server's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSettingsView {
+    /// `ssd` or `haar`.
+    pub detector: String,
+    pub frames_per_second: f64,
+    /// Face-descriptor distance that links tracks into one creator.
+    pub max_distance: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +76,7 @@ pub struct DatasetReport {
     pub problems: Vec<ProblemView>,
     /// Newest first.
     pub runs: Vec<RunView>,
+    pub default_settings: RunSettingsView,
 }
 
 impl DatasetReport {
@@ -77,20 +92,20 @@ pub async fn list_datasets() -> Result<Vec<DatasetSummary>, ServerFnError> {
 
 #[server]
 pub async fn get_dataset_report(id: i64) -> Result<DatasetReport, ServerFnError> {
-    crate::ssr::with_store(move |store| crate::ssr::dataset_report(store, id)).await
+    let defaults = crate::ssr::state()?.pipeline;
+    crate::ssr::with_store(move |store| crate::ssr::dataset_report(store, id, &defaults)).await
 }
 
-/// Starts a new run of a dataset in the background.
+/// Starts a new run of a dataset in the background, with the face detector, sampling rate and
+/// creator threshold given (the form's fields, as text; checked on the server).
 #[server]
-pub async fn start_run(dataset_id: i64) -> Result<i64, ServerFnError> {
-    let state = crate::ssr::state()?;
-    let run = crate::ssr::with_store(move |store| {
-        store.dataset(dataset_id)?;
-        store.create_run(dataset_id)
-    })
-    .await?;
-    state.jobs.submit(run);
-    Ok(run)
+pub async fn start_run(
+    dataset_id: i64,
+    detector: String,
+    frames_per_second: String,
+    max_distance: String,
+) -> Result<i64, ServerFnError> {
+    crate::ssr::start_run(dataset_id, detector, frames_per_second, max_distance).await
 }
 
 /// Asks a queued or running run to stop.

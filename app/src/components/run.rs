@@ -27,8 +27,10 @@ pub fn RunCard(run: RunView, cancel: ServerAction<CancelRun>, resume: ServerActi
                 <progress max="100" value=format!("{percent:.0}")></progress>
                 <span class="count" data-done=run.done data-total=run.total>
                     {format!("{} / {}", run.done, run.total)}
+                    {run.eta_ms.map(|ms| view! { <span class="eta">{format!(" · about {} left", format::duration(ms))}</span> })}
                 </span>
             </div>
+            {run.settings.clone().map(|s| view! { <p class="muted run-settings">{s}</p> })}
             {run.error.clone().map(|e| view! { <p class="error">{e}</p> })}
             <div class="actions">
                 {run.is_active.then(|| view! {

@@ -85,12 +85,32 @@ fn Report(
                 </ul>
             })}
         </section>
-        {(!report.problems.is_empty()).then(|| view! { <Problems problems=report.problems.clone() /> })}
+        {(!report.problems.is_empty()).then(|| view! { <Problems dataset_id=report.id problems=report.problems.clone() /> })}
         <section class="card">
             <div class="section-head">
                 <h2>"Runs"</h2>
-                <ActionForm action=start>
+                <ActionForm action=start attr:class="new-run">
                     <input type="hidden" name="dataset_id" value=report.id />
+                    <details class="run-settings-form">
+                        <summary>"Settings"</summary>
+                        <label>
+                            "Face detector "
+                            <select name="detector" id="run-detector">
+                                <option value="ssd" selected=report.default_settings.detector == "ssd">"SSD + face recognition"</option>
+                                <option value="haar" selected=report.default_settings.detector == "haar">"Haar (prototype's; no recognition)"</option>
+                            </select>
+                        </label>
+                        <label>
+                            "Frames per second "
+                            <input type="number" name="frames_per_second" id="run-fps" min="0.1" max="5" step="0.1"
+                                value=report.default_settings.frames_per_second.to_string() class="narrow" />
+                        </label>
+                        <label title="Face-descriptor distance under which two face tracks are one creator: lower splits more, higher merges more">
+                            "Creator distance "
+                            <input type="number" name="max_distance" id="run-max-distance" min="0.2" max="0.8" step="0.01"
+                                value=report.default_settings.max_distance.to_string() class="narrow" />
+                        </label>
+                    </details>
                     <button type="submit" class="primary" disabled=has_active>"Start a new run"</button>
                 </ActionForm>
             </div>
@@ -105,11 +125,14 @@ fn Report(
 }
 
 #[component]
-fn Problems(problems: Vec<crate::api::ProblemView>) -> impl IntoView {
+fn Problems(dataset_id: i64, problems: Vec<crate::api::ProblemView>) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Rows with problems"</h2>
-            <p class="muted">"These rows were not used. Fix them in your file and upload it again."</p>
+            <p class="muted">
+                "These rows were not used. Fix them in your file and upload it again. "
+                <a href=format!("/datasets/{dataset_id}/rejected.csv") id="download-rejected" download="">"Download them as CSV"</a>
+            </p>
             <table class="table" id="problems">
                 <thead>
                     <tr>

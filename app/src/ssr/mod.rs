@@ -11,7 +11,7 @@ mod upload;
 
 pub use upload::upload_preview;
 
-use crate::api::{DatasetReport, DatasetSummary, EventView, ProblemView, RunView};
+use crate::api::{DatasetReport, DatasetSummary, EventView, ProblemView, RunSettingsView, RunView};
 
 /// Starts and stops runs. Implemented by the server's job runner; the app only asks.
 pub trait JobControl: Send + Sync {
@@ -28,6 +28,8 @@ pub struct ServerState {
     pub jobs: Arc<dyn JobControl>,
     /// The server's data directory (uploads waiting for their mapping, faces, stills).
     pub data_dir: std::path::PathBuf,
+    /// The settings new runs start with (the server's configuration).
+    pub pipeline: ips_core::pipeline::PipelineSettings,
 }
 
 pub fn state() -> Result<ServerState, ServerFnError> {
@@ -62,6 +64,16 @@ pub fn run_view(store: &Store, run: Run, with_events: bool) -> Result<RunView, S
         Vec::new()
     };
     let elapsed_ms = run.started_at_ms.map(|start| run.finished_at_ms.unwrap_or_else(now_ms) - start);
+    // The current stage began when the last one finished (or the run started).
+    let stage_start = store.stage_finish_times(run.id)?.into_iter().map(|(_, at)| at).max().or(run.started_at_ms);
+    let eta_ms = match stage_start {
+        Some(start) if run.status.is_active() && run.done > 0 && run.total > run.done => {
+            let spent = (now_ms() - start).max(0) as f64;
+            Some((spent / run.done as f64 * (run.total - run.done) as f64).round() as i64)
+        }
+        _ => None,
+    };
+    let settings = ips_core::pipeline::run_settings(store, run.id).ok().flatten().map(|s| describe_settings(&s));
     Ok(RunView {
         id: run.id,
         status: run.status.as_str().to_string(),
@@ -73,8 +85,81 @@ pub fn run_view(store: &Store, run: Run, with_events: bool) -> Result<RunView, S
         error: run.error,
         is_active: run.status.is_active(),
         is_resumable: run.status.is_resumable(),
+        eta_ms,
+        settings,
         events,
     })
+}
+
+fn detector_name(kind: ips_core::faces::DetectorKind) -> &'static str {
+    match kind {
+        ips_core::faces::DetectorKind::Ssd => "ssd",
+        ips_core::faces::DetectorKind::Haar => "haar",
+    }
+}
+
+fn describe_settings(s: &ips_core::pipeline::PipelineSettings) -> String {
+    let detector = match s.faces.detector {
+        ips_core::faces::DetectorKind::Ssd => "SSD faces",
+        ips_core::faces::DetectorKind::Haar => "Haar faces",
+    };
+    format!("{detector} · {} frames/s · creator distance {}", s.frames.per_second, s.creators.max_distance)
+}
+
+pub fn settings_view(s: &ips_core::pipeline::PipelineSettings) -> RunSettingsView {
+    RunSettingsView {
+        detector: detector_name(s.faces.detector).to_string(),
+        frames_per_second: s.frames.per_second,
+        max_distance: s.creators.max_distance as f64,
+    }
+}
+
+/// The server's settings with the form's changes; each field is checked and named if wrong.
+pub fn settings_from_form(
+    base: &ips_core::pipeline::PipelineSettings,
+    detector: &str,
+    frames_per_second: &str,
+    max_distance: &str,
+) -> Result<ips_core::pipeline::PipelineSettings, String> {
+    let mut settings = base.clone();
+    settings.faces.detector = match detector {
+        "ssd" => ips_core::faces::DetectorKind::Ssd,
+        "haar" => ips_core::faces::DetectorKind::Haar,
+        other => return Err(format!("Unknown face detector '{other}': choose ssd or haar.")),
+    };
+    settings.frames.per_second = frames_per_second
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|f| (0.1..=5.0).contains(f))
+        .ok_or_else(|| format!("Frames per second must be a number from 0.1 to 5, not '{frames_per_second}'."))?;
+    settings.creators.max_distance = max_distance
+        .trim()
+        .parse::<f32>()
+        .ok()
+        .filter(|d| (0.2..=0.8).contains(d))
+        .ok_or_else(|| format!("The creator distance must be a number from 0.2 to 0.8, not '{max_distance}'."))?;
+    Ok(settings)
+}
+
+pub async fn start_run(
+    dataset_id: i64,
+    detector: String,
+    frames_per_second: String,
+    max_distance: String,
+) -> Result<i64, ServerFnError> {
+    let state = state()?;
+    let settings = settings_from_form(&state.pipeline, &detector, &frames_per_second, &max_distance)
+        .map_err(ServerFnError::new)?;
+    let run = with_store(move |store| {
+        store.dataset(dataset_id)?;
+        let run = store.create_run(dataset_id)?;
+        ips_core::pipeline::set_run_settings(store, run, &settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(run)
+    })
+    .await?;
+    state.jobs.submit(run);
+    Ok(run)
 }
 
 pub fn dataset_summaries(store: &Store) -> Result<Vec<DatasetSummary>, StoreError> {
@@ -96,7 +181,11 @@ pub fn dataset_summaries(store: &Store) -> Result<Vec<DatasetSummary>, StoreErro
         .collect()
 }
 
-pub fn dataset_report(store: &Store, id: i64) -> Result<DatasetReport, StoreError> {
+pub fn dataset_report(
+    store: &Store,
+    id: i64,
+    defaults: &ips_core::pipeline::PipelineSettings,
+) -> Result<DatasetReport, StoreError> {
     let dataset = store.dataset(id)?;
     let problems = store
         .rejected_rows(id)?
@@ -131,5 +220,28 @@ pub fn dataset_report(store: &Store, id: i64) -> Result<DatasetReport, StoreErro
         rejected_rows: dataset.rejected_rows,
         problems,
         runs,
+        default_settings: settings_view(defaults),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use ips_core::faces::DetectorKind;
+    use ips_core::pipeline::PipelineSettings;
+
+    use super::settings_from_form;
+
+    #[test]
+    fn a_rerun_changes_only_what_the_form_says_and_checks_it() {
+        let base = PipelineSettings::default();
+        let s = settings_from_form(&base, "haar", "2", "0.4").unwrap();
+        assert_eq!((s.faces.detector, s.frames.per_second, s.creators.max_distance), (DetectorKind::Haar, 2.0, 0.4));
+        assert_eq!(s.fetch, base.fetch, "the rest is the server's");
+        assert_eq!(
+            settings_from_form(&base, "yolo", "1", "0.45").unwrap_err(),
+            "Unknown face detector 'yolo': choose ssd or haar."
+        );
+        assert!(settings_from_form(&base, "ssd", "0", "0.45").unwrap_err().starts_with("Frames per second"));
+        assert!(settings_from_form(&base, "ssd", "1", "NaN").unwrap_err().starts_with("The creator distance"));
+    }
 }
