@@ -43,7 +43,10 @@ async fn ips_run_writes_ads_videos_and_creators() {
 
     let ads = std::fs::read_to_string(out.join("ads.csv")).unwrap();
     let lines: Vec<&str> = ads.lines().collect();
-    assert_eq!(lines[0], "row,video_url,performance,status,video_id,creator_id,hook_family");
+    assert_eq!(
+        lines[0],
+        "row,video_url,performance,spend,impressions,date,campaign,ad_name,creator_handle,status,video_id,creator_id,creator,hook_family"
+    );
     assert_eq!(lines.len(), 1 + 22, "one line per input row, rejected rows included");
     let rows: Vec<u32> = lines[1..].iter().map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
     assert_eq!(rows, (2..=23).collect::<Vec<u32>>(), "in input order");

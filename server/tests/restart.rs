@@ -77,6 +77,12 @@ async fn a_killed_server_resumes_its_run_without_redoing_work() {
     );
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let response = client.post(format!("http://127.0.0.1:{port}/upload")).multipart(form).send().await.unwrap();
+    // The upload goes to its mapping step; starting it with the detected columns stores the
+    // dataset and queues the run.
+    let mapping = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(mapping.starts_with("/uploads/") && mapping.ends_with("?name=assignment.csv"), "{mapping}");
+    let start = format!("http://127.0.0.1:{port}{}/start", mapping.split('?').next().unwrap());
+    let response = client.post(start).form(&[("name", "assignment.csv")]).send().await.unwrap();
     assert_eq!(response.headers()["location"], "/datasets/1");
 
     let store = Store::open(data.path()).unwrap();
