@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{CancelRun, DatasetReport, ResumeRun, StartRun, get_dataset_report};
-use crate::components::{RunCard, use_poll};
+use crate::components::{Loaded, RunCard, use_poll};
 use crate::format;
 
 #[component]
@@ -24,20 +24,14 @@ pub fn DatasetPage() -> impl IntoView {
     );
 
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match report.await {
-                    Err(e) => view! {
-                        <Title text="Dataset" />
-                        <section class="card"><p class="error">{e.to_string()}</p></section>
-                    }.into_any(),
-                    Ok(report) => {
-                        active.set(report.has_active_run());
-                        view! { <Report report start cancel resume /> }.into_any()
-                    }
-                }
-            })}
-        </Transition>
+        <Loaded
+            resource=report
+            title="Dataset"
+            render=move |report: DatasetReport| {
+                active.set(report.has_active_run());
+                view! { <Report report start cancel resume /> }
+            }
+        />
     }
 }
 

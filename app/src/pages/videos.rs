@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{VideoRow, get_run_videos};
+use crate::api::{VideoRow, VideosReport, get_run_videos};
+use crate::components::Loaded;
 use crate::format;
 
 #[component]
@@ -14,14 +15,10 @@ pub fn VideosPage() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
     let report = Resource::new(id, get_run_videos);
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match report.await {
-                    Err(e) => view! {
-                        <Title text="Videos" />
-                        <section class="card"><p class="error">{e.to_string()}</p></section>
-                    }.into_any(),
-                    Ok(report) => view! {
+        <Loaded
+            resource=report
+            title="Videos"
+            render=|report: VideosReport| view! {
                         <Title text=format!("Videos · run {}", report.run_id) />
                         <section class="card">
                             <p class="crumbs">
@@ -70,10 +67,8 @@ pub fn VideosPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         </section>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+                    }
+        />
     }
 }
 

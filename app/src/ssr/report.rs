@@ -92,6 +92,9 @@ pub fn table(data: &RunData, query: &TableQuery) -> CreatorTable {
     }
 }
 
+/// Runs whose charts are kept in memory (about 100 KB each).
+const CACHED_RUNS: usize = 32;
+
 /// Charts of finished runs, by run and the time it finished (a re-run or resume changes it).
 type ChartCache = Mutex<HashMap<RunId, (i64, Arc<ChartsView>)>>;
 
@@ -121,7 +124,13 @@ fn charts(store: &Store, run: RunId, finished_at: i64, data: &RunData) -> Result
         face_map: made.face_map,
         over_time: made.over_time,
     });
-    chart_cache().lock().map_err(|_| poisoned())?.insert(run, (finished_at, Arc::clone(&view)));
+    let mut cache = chart_cache().lock().map_err(|_| poisoned())?;
+    // Bounded: the runs finished longest ago make room (they are drawn again if asked for).
+    while cache.len() >= CACHED_RUNS {
+        let Some(oldest) = cache.iter().min_by_key(|(_, (at, _))| *at).map(|(run, _)| *run) else { break };
+        cache.remove(&oldest);
+    }
+    cache.insert(run, (finished_at, Arc::clone(&view)));
     Ok(Some(view))
 }
 
