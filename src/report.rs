@@ -77,6 +77,13 @@ pub struct RunData {
 
 pub const NO_CREATOR_LABEL: &str = "No creator on camera";
 
+/// Only http(s) URLs become links, in the pages and the HTML report: anything else a
+/// spreadsheet holds (`javascript:`, `file:`, a path) is shown as text.
+pub fn is_web_url(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
 pub fn load(store: &Store, run: RunId) -> Result<RunData, StoreError> {
     let dataset = store.run(run)?.dataset_id;
     let grouping = store.grouping(run)?;

@@ -7,6 +7,7 @@ mod pca;
 pub use pca::pca_2d;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 const WIDTH: u32 = 720;
@@ -105,6 +106,38 @@ fn row_label(labels: &[String], y: f64) -> String {
     }
 }
 
+type RowsChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A chart with one labelled row per item (the first on top) and performance along x: the
+/// frame the top-creators and distribution charts share.
+fn rows_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    (lo, hi): (f64, f64),
+    labels: &[String],
+    x_desc: &str,
+) -> Result<RowsChart<'a, 'b>, String> {
+    let n = labels.len();
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(46)
+        .y_label_area_size(170)
+        .build_cartesian_2d(lo..hi, -0.6..(n as f64 - 0.4))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID)
+        .y_labels(n.max(1))
+        .y_label_formatter(&|y| row_label(labels, *y))
+        .x_desc(x_desc)
+        .label_style((FONT, 16).into_font().color(&INK))
+        .axis_desc_style((FONT, 16).into_font().color(&INK))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
 /// Padded range around values, never empty.
 fn span(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -128,24 +161,7 @@ pub fn top_creators(items: &[CreatorMean]) -> Result<String, ChartError> {
         span(items.iter().flat_map(|c| [c.mean, c.ci95.map_or(c.mean, |x| x.0), c.ci95.map_or(c.mean, |x| x.1)]));
     let labels: Vec<String> = items.iter().map(|c| clip_label(&c.label)).collect();
     render("top creators", "Top creators by mean performance with 95 % intervals", height, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(46)
-            .y_label_area_size(170)
-            .build_cartesian_2d(lo..hi, -0.6..(n as f64 - 0.4))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .y_labels(n.max(1))
-            .y_label_formatter(&|y| row_label(&labels, *y))
-            .x_desc("mean performance (95 % interval)")
-            .label_style((FONT, 16).into_font().color(&INK))
-            .axis_desc_style((FONT, 16).into_font().color(&INK))
-            .draw()
-            .map_err(err)?;
+        let mut chart = rows_chart(root, (lo, hi), &labels, "mean performance (95 % interval)")?;
         for (i, c) in items.iter().enumerate() {
             // The first item on top.
             let y = (n - 1 - i) as f64;
@@ -170,24 +186,7 @@ pub fn distribution(groups: &[(String, Vec<f64>)]) -> Result<String, ChartError>
     let (lo, hi) = span(groups.iter().flat_map(|(_, v)| v.iter().copied()));
     let labels: Vec<String> = groups.iter().map(|(l, _)| clip_label(l)).collect();
     render("distribution", "Performance of every ad per creator", height, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(46)
-            .y_label_area_size(170)
-            .build_cartesian_2d(lo..hi, -0.6..(n as f64 - 0.4))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .y_labels(n.max(1))
-            .y_label_formatter(&|y| row_label(&labels, *y))
-            .x_desc("performance of each ad")
-            .label_style((FONT, 16).into_font().color(&INK))
-            .axis_desc_style((FONT, 16).into_font().color(&INK))
-            .draw()
-            .map_err(err)?;
+        let mut chart = rows_chart(root, (lo, hi), &labels, "performance of each ad")?;
         for (i, (_, values)) in groups.iter().enumerate() {
             let colour = colour(i);
             let row = (n - 1 - i) as f64;

@@ -8,7 +8,7 @@ use std::path::Path;
 use base64::Engine as _;
 
 use super::ExportError;
-use crate::report::{self, CreatorSummary, RunData};
+use crate::report::{self, CreatorSummary, RunData, is_web_url};
 use crate::store::{RunId, Store};
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;color:#222;margin:0;background:#f5f6f8}\
@@ -35,11 +35,6 @@ fn escape(text: &str) -> String {
 
 fn perf(value: f64) -> String {
     if value.is_finite() { format!("{value:.3}") } else { "–".to_string() }
-}
-
-fn is_web_url(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
 }
 
 /// A JPEG from the data directory as a data: URI; None if the file is missing.

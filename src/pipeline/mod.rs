@@ -181,11 +181,10 @@ pub fn run_tracks(
 fn execute_stages(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Result<Outcome, PipelineError> {
     let store = ctx.store;
     let run = store.run(run_id)?;
-    let settings = match store.run_settings(run_id)? {
-        Some(saved) => serde_json::from_str(&saved).map_err(|e| PipelineError::Settings(e.to_string()))?,
+    let settings = match run_settings(store, run_id)? {
+        Some(saved) => saved,
         None => {
-            let json = serde_json::to_string(&ctx.settings).map_err(|e| PipelineError::Settings(e.to_string()))?;
-            store.set_run_settings(run_id, &json)?;
+            set_run_settings(store, run_id, &ctx.settings)?;
             ctx.settings.clone()
         }
     };

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use ips_core::report::{self, CreatorSummary, RunData};
+use ips_core::report::{self, CreatorSummary, RunData, is_web_url};
 use ips_core::store::{RunId, Store, StoreError};
 use leptos::prelude::*;
 
@@ -13,12 +13,6 @@ use crate::api::{
     AdView, ChartsView, CreatorDetail, CreatorRow, CreatorTable, PAGE_SIZE, RunReport, StageView, TableQuery,
     TrackFace, VideoDetail, VideoRow, VideosReport,
 };
-
-/// Links are made only of http(s) URLs: anything else in a spreadsheet is shown as text.
-pub fn is_web_url(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
-}
 
 fn creator_row(c: &CreatorSummary) -> CreatorRow {
     CreatorRow {
