@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::corrections::{self, Edit, Lookup, Note};
 use crate::creators::{self, Constraints, CreatorSettings, TrackPoint, TrackRef};
 use crate::faces::FaceTrack;
 use crate::fingerprint::FrameHash;
@@ -59,6 +60,15 @@ pub struct Creator {
     /// Hidden by the user: kept, but left out of the report by default.
     #[serde(default)]
     pub hidden: bool,
+    /// Why, as the user said (empty when they said nothing).
+    #[serde(default)]
+    pub hidden_reason: Option<String>,
+    /// The label is the user's, not the machine's "Creator N".
+    #[serde(default)]
+    pub named: bool,
+    /// The track whose crop is `face_file`.
+    #[serde(default)]
+    pub face_track: Option<TrackRef>,
     /// The face never changed while filmed (see `CreatorSettings::still_max_spread`): a photo
     /// or print rather than a person on camera, most likely.
     #[serde(default)]
@@ -71,6 +81,18 @@ pub struct Grouping {
     pub creators: Vec<Creator>,
     /// Unique video of each row that has a video.
     pub video_of_row: HashMap<u32, VideoId>,
+    /// What the user's corrections did in this grouping.
+    pub corrections: CorrectionsApplied,
+}
+
+/// The user's corrections as this grouping applied them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CorrectionsApplied {
+    /// Edits that do not fully hold here, and why.
+    pub notes: Vec<Note>,
+    /// Face tracks of this run the user left out, with their reason.
+    pub ignored_faces: Vec<(TrackRef, String)>,
 }
 
 impl Grouping {
@@ -90,12 +112,13 @@ pub struct VideoFacts {
     pub clip: Option<Vec<f32>>,
 }
 
-/// How to group: video similarity, creator clustering, and the user's corrections.
+/// How to group: video similarity, creator clustering, and the user's corrections (active
+/// edits in id order).
 #[derive(Debug, Clone, Copy)]
 pub struct GroupingRules<'a> {
     pub similarity: &'a SimilaritySettings,
     pub creators: &'a CreatorSettings,
-    pub constraints: &'a Constraints,
+    pub edits: &'a [Edit],
 }
 
 /// Groups ads into unique videos (near-duplicate files together) and hook families, and face
@@ -164,8 +187,8 @@ fn similar_creatives<'a>(
     }
 }
 
-/// Clusters the on-camera tracks of all files into creators and gives each unique video the
-/// creator of its most present track.
+/// Clusters the on-camera tracks of all files into creators, as the user's corrections say, and
+/// gives each unique video the creator of its most present track.
 fn assign_creators<'a>(
     grouping: &mut Grouping,
     files: &[&'a str],
@@ -173,20 +196,38 @@ fn assign_creators<'a>(
     fact: &dyn Fn(&str) -> &'a VideoFacts,
     rules: GroupingRules<'_>,
 ) {
-    // Every on-camera track, in input order: (video, track ref, the track).
+    // Every on-camera track, in input order, but those the user left out: (video, ref, track).
+    let ignored = corrections::ignored_faces(rules.edits);
     let mut seen: Vec<(VideoId, TrackRef, &FaceTrack)> = Vec::new();
     for sha in files {
         for t in fact(sha).tracks.iter().filter(|t| t.on_camera() && t.face_file.is_some()) {
-            seen.push((video_of_file[sha], TrackRef { sha256: sha.to_string(), track: t.index }, t));
+            let key = TrackRef { sha256: sha.to_string(), track: t.index };
+            match ignored.get(&key) {
+                Some((_, reason)) => grouping.corrections.ignored_faces.push((key, reason.clone())),
+                None => seen.push((video_of_file[sha], key, t)),
+            }
         }
     }
+    let index: HashMap<&TrackRef, usize> = seen.iter().enumerate().map(|(i, s)| (&s.1, i)).collect();
+    let lookup = |t: &TrackRef| match index.get(t) {
+        Some(&i) => Lookup::Found(i),
+        None if video_of_file.contains_key(t.sha256.as_str()) => Lookup::Gone,
+        None => Lookup::NotInRun,
+    };
+    let resolved = corrections::resolve(rules.edits, seen.len(), &lookup);
+    grouping.corrections.notes = resolved.notes.clone();
+
     // Tracks with descriptors are clustered; without (Haar), each video's tracks are one person.
     let (described, blind): (Vec<usize>, Vec<usize>) = (0..seen.len()).partition(|&i| !seen[i].2.descriptor.is_empty());
     let points: Vec<TrackPoint> = described
         .iter()
         .map(|&i| TrackPoint { key: seen[i].1.clone(), descriptor: seen[i].2.descriptor.clone() })
         .collect();
-    let mut clusters: Vec<Vec<usize>> = creators::cluster(&points, rules.constraints, rules.creators)
+    let pairs = |set: &std::collections::HashSet<(usize, usize)>| -> Vec<(TrackRef, TrackRef)> {
+        set.iter().map(|&(a, b)| (seen[a].1.clone(), seen[b].1.clone())).collect()
+    };
+    let constraints = Constraints { must_link: pairs(&resolved.must), cannot_link: pairs(&resolved.cannot) };
+    let mut clusters: Vec<Vec<usize>> = creators::cluster(&points, &constraints, rules.creators)
         .into_iter()
         .map(|c| c.into_iter().map(|p| described[p]).collect())
         .collect();
@@ -198,6 +239,16 @@ fn assign_creators<'a>(
         }
     }
     clusters.extend(blind_by_video.into_iter().map(|(_, members)| members));
+    // The user's links hold for tracks without descriptors too.
+    let descriptor_distance = |a: usize, b: usize| {
+        let (x, y) = (&seen[a].2.descriptor, &seen[b].2.descriptor);
+        if x.is_empty() || y.is_empty() {
+            f64::INFINITY
+        } else {
+            f64::from(crate::faceapi::recognition::distance(x, y))
+        }
+    };
+    let mut clusters = creators::enforce(seen.len(), clusters, &resolved.must, &resolved.cannot, &descriptor_distance);
     // Creators are numbered by their first video, then by presence.
     let first_video = |c: &Vec<usize>| c.iter().map(|&i| seen[i].0).min().unwrap_or(VideoId::MAX);
     clusters.sort_by_key(|c| (first_video(c), c.iter().copied().min()));
@@ -207,23 +258,7 @@ fn assign_creators<'a>(
         for &m in members {
             creator_of_track.insert(m, id);
         }
-        let best = members.iter().copied().max_by(|&a, &b| seen[a].2.quality.total_cmp(&seen[b].2.quality));
-        let hidden = members.iter().any(|&m| rules.constraints.hidden.contains(&seen[m].1));
-        // Haar tracks have no descriptors, hence no spread: never judged still.
-        let still = members.iter().all(|&m| {
-            let t = seen[m].2;
-            !t.descriptor.is_empty() && t.descriptor_spread < rules.creators.still_max_spread
-        });
-        grouping.creators.push(Creator {
-            id,
-            label: format!("Creator {id}"),
-            videos: Vec::new(),
-            face_file: best.and_then(|b| seen[b].2.face_file.clone()).unwrap_or_default(),
-            members: members.iter().map(|&m| seen[m].1.clone()).collect(),
-            appears_in: Vec::new(),
-            hidden,
-            still,
-        });
+        grouping.creators.push(new_creator(id, members, &seen, &resolved, rules.creators));
     }
     for video in &mut grouping.videos {
         let in_video: Vec<usize> = (0..seen.len()).filter(|&i| seen[i].0 == video.id).collect();
@@ -239,6 +274,42 @@ fn assign_creators<'a>(
                 creator.appears_in.push(video.id);
             }
         }
+    }
+}
+
+/// Creator `id` made of `members` (indices into `seen`): its face, name and hidden state as the
+/// user's newest rules about its tracks say, else the machine's.
+fn new_creator(
+    id: CreatorId,
+    members: &[usize],
+    seen: &[(VideoId, TrackRef, &FaceTrack)],
+    resolved: &corrections::Resolved,
+    settings: &CreatorSettings,
+) -> Creator {
+    let chosen_face =
+        members.iter().copied().filter(|m| resolved.faces.contains_key(m)).max_by_key(|m| resolved.faces[m]);
+    let best = chosen_face
+        .or_else(|| members.iter().copied().max_by(|&a, &b| seen[a].2.quality.total_cmp(&seen[b].2.quality)));
+    let hidden_reason = members.iter().find_map(|m| resolved.hidden.get(m).cloned());
+    let name = members.iter().filter_map(|m| resolved.names.get(m)).max_by_key(|(edit, _)| *edit);
+    let label = name.and_then(|(_, n)| n.clone());
+    // Haar tracks have no descriptors, hence no spread: never judged still.
+    let still = members.iter().all(|&m| {
+        let t = seen[m].2;
+        !t.descriptor.is_empty() && t.descriptor_spread < settings.still_max_spread
+    });
+    Creator {
+        id,
+        named: label.is_some(),
+        label: label.unwrap_or_else(|| format!("Creator {id}")),
+        videos: Vec::new(),
+        face_file: best.and_then(|b| seen[b].2.face_file.clone()).unwrap_or_default(),
+        face_track: best.map(|b| seen[b].1.clone()),
+        members: members.iter().map(|&m| seen[m].1.clone()).collect(),
+        appears_in: Vec::new(),
+        hidden: hidden_reason.is_some(),
+        hidden_reason,
+        still,
     }
 }
 
@@ -286,13 +357,13 @@ mod tests {
         }
     }
 
-    fn rules<'a>(constraints: &'a Constraints) -> GroupingRules<'a> {
+    fn rules<'a>(edits: &'a [Edit]) -> GroupingRules<'a> {
         static SIMILARITY: std::sync::OnceLock<SimilaritySettings> = std::sync::OnceLock::new();
         static CREATORS: std::sync::OnceLock<CreatorSettings> = std::sync::OnceLock::new();
         GroupingRules {
             similarity: SIMILARITY.get_or_init(SimilaritySettings::default),
             creators: CREATORS.get_or_init(CreatorSettings::default),
-            constraints,
+            edits,
         }
     }
 
@@ -321,7 +392,7 @@ mod tests {
                 VideoFacts { tracks: vec![track(0, face(0, 0.1), 0.8, 6)], clip: None, fingerprints: prints(4) },
             ),
         ]);
-        let g = group(&ads, &facts, rules(&Constraints::default()));
+        let g = group(&ads, &facts, rules(&[]));
         assert_eq!(g.videos.len(), 4);
         assert_eq!(g.video_of_row[&2], g.video_of_row[&4]);
         assert!(!g.video_of_row.contains_key(&5), "a row without video is in no group");
@@ -356,7 +427,7 @@ mod tests {
                 VideoFacts { tracks: vec![track(0, face(1, 0.05), 0.5, 8)], clip: None, fingerprints: prints(2) },
             ),
         ]);
-        let g = group(&ads, &facts, rules(&Constraints::default()));
+        let g = group(&ads, &facts, rules(&[]));
         assert_eq!(g.creators.len(), 2, "the incidental face is no creator: {:?}", g.creators);
         assert_eq!(g.creator_of_row(2), Some(1));
         assert_eq!(g.creator_of_row(3), Some(2));
@@ -375,7 +446,7 @@ mod tests {
                 VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.5, 6)], clip: None, fingerprints: prints(2) },
             ),
         ]);
-        let g = group(&ads, &facts, rules(&Constraints::default()));
+        let g = group(&ads, &facts, rules(&[]));
         assert_eq!(g.creators.len(), 2);
         assert!(g.creators[0].still, "spread 0.01 < 0.15");
         assert!(!g.creators[1].still, "a face that changes (spread 0.25) is a person: {:?}", g.creators[1]);
@@ -395,15 +466,22 @@ mod tests {
             ),
         ]);
         let key = |sha: &str| TrackRef { sha256: sha.into(), track: 0 };
-        assert_eq!(group(&ads, &facts, rules(&Constraints::default())).creators.len(), 1);
-        let apart = Constraints {
-            cannot_link: vec![(key("aa"), key("bb"))],
-            hidden: vec![key("bb")],
-            ..Constraints::default()
-        };
+        assert_eq!(group(&ads, &facts, rules(&[])).creators.len(), 1);
+        let apart = [Edit {
+            id: 1,
+            summary: "split".into(),
+            rules: vec![
+                corrections::Rule::Different { a: key("aa"), b: key("bb") },
+                corrections::Rule::Hide { track: key("bb"), reason: "stock".into() },
+                corrections::Rule::Name { track: key("aa"), name: Some("Ana".into()) },
+            ],
+        }];
         let g = group(&ads, &facts, rules(&apart));
         assert_eq!(g.creators.len(), 2);
         assert!(!g.creators[0].hidden && g.creators[1].hidden);
+        assert_eq!(g.creators[1].hidden_reason.as_deref(), Some("stock"));
+        assert_eq!((g.creators[0].label.as_str(), g.creators[0].named), ("Ana", true));
+        assert_eq!((g.creators[1].label.as_str(), g.creators[1].named), ("Creator 2", false));
     }
 
     #[test]
@@ -428,7 +506,7 @@ mod tests {
                 VideoFacts { tracks: vec![track(0, vec![], 0.7, 5)], clip: None, fingerprints: body },
             ),
         ]);
-        let g = group(&ads, &facts, rules(&Constraints::default()));
+        let g = group(&ads, &facts, rules(&[]));
         assert_eq!(g.videos.len(), 1);
         assert_eq!(g.videos[0].sha256s, ["original", "reencoded"]);
         assert_eq!(g.creators.len(), 1);

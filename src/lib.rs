@@ -13,6 +13,7 @@
 pub mod align;
 pub mod charts;
 pub mod clip;
+pub mod corrections;
 pub mod creators;
 pub mod demo;
 pub mod export;

@@ -15,8 +15,12 @@
 //!    tracks and pulled 25 videos into one "creator". Average linkage needs a whole group to be
 //!    close, which a chain is not.
 //!
-//! A cluster that still holds a cannot-link pair is split around it, each member going to the
-//! nearer side.
+//! Then [`enforce`] makes the result obey the links exactly (must-linked tracks together,
+//! cannot-linked ones apart).
+
+mod enforce;
+
+pub use enforce::{Components, enforce};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -54,7 +58,8 @@ pub struct TrackRef {
     pub track: u32,
 }
 
-/// User corrections the clustering must honour (stored by the manual-correction feature).
+/// Links between tracks the clustering must honour (the user's corrections, resolved by
+/// `crate::corrections`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Constraints {
@@ -62,8 +67,6 @@ pub struct Constraints {
     pub must_link: Vec<(TrackRef, TrackRef)>,
     /// These tracks are different people.
     pub cannot_link: Vec<(TrackRef, TrackRef)>,
-    /// Creators containing one of these tracks are hidden from the report (not deleted).
-    pub hidden: Vec<TrackRef>,
 }
 
 /// What clustering needs of a track.
@@ -140,18 +143,8 @@ pub fn cluster(points: &[TrackPoint], constraints: &Constraints, settings: &Crea
     for component in by_label.into_values() {
         clusters.extend(average_linkage(&component, &records, &metric, settings.max_distance as f64));
     }
-    let mut done = Vec::new();
-    while let Some(c) = clusters.pop() {
-        match split_on_cannot_link(&c, points, &must, &cannot) {
-            Some((a, b)) => clusters.extend([a, b]),
-            None => done.push(c),
-        }
-    }
-    for c in &mut done {
-        c.sort_unstable();
-    }
-    done.sort_by_key(|c| c[0]);
-    done
+    let descriptor_distance = |i: usize, j: usize| f64::from(distance(&points[i].descriptor, &points[j].descriptor));
+    enforce(points.len(), clusters, &must, &cannot, &descriptor_distance)
 }
 
 /// Average-linkage clusters of `members` (indices into `records`) whose mean pairwise distance
@@ -195,32 +188,6 @@ fn average_linkage(members: &[usize], records: &Array2<f64>, metric: &Constraine
         groups.entry(r).or_default().push(members[i]);
     }
     groups.into_values().collect()
-}
-
-/// Splits a cluster that holds a cannot-link pair: the pair seeds two sides; must-link partners
-/// follow their seed, everyone else joins the side whose seed is nearer.
-fn split_on_cannot_link(
-    members: &[usize],
-    points: &[TrackPoint],
-    must: &HashSet<(usize, usize)>,
-    cannot: &HashSet<(usize, usize)>,
-) -> Option<(Vec<usize>, Vec<usize>)> {
-    let (a, b) =
-        members.iter().flat_map(|&i| members.iter().map(move |&j| (i, j))).find(|p| p.0 < p.1 && cannot.contains(p))?;
-    let linked = |x: usize, y: usize| must.contains(&(x.min(y), x.max(y)));
-    let (mut left, mut right) = (vec![a], vec![b]);
-    for &m in members.iter().filter(|&&m| m != a && m != b) {
-        let to_left = if linked(m, a) {
-            true
-        } else if linked(m, b) {
-            false
-        } else {
-            distance(&points[m].descriptor, &points[a].descriptor)
-                <= distance(&points[m].descriptor, &points[b].descriptor)
-        };
-        if to_left { left.push(m) } else { right.push(m) }
-    }
-    Some((left, right))
 }
 
 #[cfg(test)]

@@ -50,8 +50,7 @@ fn must_link_merges_and_cannot_link_separates() {
         track("b", near(&person(1), 0.2, 2)),
         track("a'", near(&person(0), 0.2, 3)),
     ];
-    let constraints =
-        Constraints { must_link: vec![(key("a"), key("b"))], cannot_link: vec![(key("a"), key("a'"))], hidden: vec![] };
+    let constraints = Constraints { must_link: vec![(key("a"), key("b"))], cannot_link: vec![(key("a"), key("a'"))] };
     let clusters = cluster(&points, &constraints, &CreatorSettings::default());
     assert_eq!(clusters, vec![vec![0, 1], vec![2]]);
 }
@@ -94,4 +93,35 @@ fn constraints_on_unknown_tracks_are_ignored_and_empty_input_is_empty() {
     assert!(cluster(&[], &constraints, &CreatorSettings::default()).is_empty());
     let one = cluster(&[track("a", person(0))], &constraints, &CreatorSettings::default());
     assert_eq!(one, vec![vec![0]]);
+}
+
+#[test]
+fn must_links_hold_between_groups_average_linkage_would_keep_apart() {
+    // Two tight groups ~1.0 apart, merged by the user as a merge does it: the first track linked
+    // to every other. Average linkage alone would keep b2 and b3 apart (far from the a's); the
+    // links join them all.
+    let points = vec![
+        track("a1", near(&person(0), 0.1, 1)),
+        track("a2", near(&person(0), 0.1, 2)),
+        track("a3", near(&person(0), 0.1, 3)),
+        track("b1", near(&person(1), 0.1, 4)),
+        track("b2", near(&person(1), 0.1, 5)),
+        track("b3", near(&person(1), 0.1, 6)),
+    ];
+    let star = ["a2", "a3", "b1", "b2", "b3"].iter().map(|k| (key("a1"), key(k))).collect();
+    let constraints = Constraints { must_link: star, ..Constraints::default() };
+    assert_eq!(cluster(&points, &constraints, &CreatorSettings::default()), vec![vec![0, 1, 2, 3, 4, 5]]);
+}
+
+#[test]
+fn a_split_moves_must_linked_tracks_as_one_piece() {
+    // One tight group; x and z must differ; y is must-linked to z although nearer to x.
+    let at = |d: f32| {
+        let mut v = vec![0.0f32; 128];
+        v[0] = d;
+        v
+    };
+    let points = vec![track("x", at(0.0)), track("y", at(0.05)), track("z", at(0.3))];
+    let constraints = Constraints { must_link: vec![(key("y"), key("z"))], cannot_link: vec![(key("x"), key("z"))] };
+    assert_eq!(cluster(&points, &constraints, &CreatorSettings::default()), vec![vec![0], vec![1, 2]]);
 }

@@ -1,15 +1,35 @@
-//! Stage `group`: rows → unique videos → creators, from the fetch and analyse results.
+//! Stage `group`: rows → unique videos → creators, from the fetch and analyse results and the
+//! user's corrections.
 
 use std::collections::HashMap;
 
-use super::{Context, PipelineError, PipelineSettings, Stage, analyse::settings_key};
-use crate::creators::Constraints;
-use crate::grouping::{self, AdVideo, GroupingRules, VideoFacts};
-use crate::store::RunId;
+use super::{PipelineError, PipelineSettings, Stage, analyse::settings_key};
+use crate::grouping::{self, AdVideo, Grouping, GroupingRules, VideoFacts};
+use crate::store::{RunId, Store};
 
-pub(super) fn run(ctx: &Context<'_>, settings: &PipelineSettings, run_id: RunId) -> Result<bool, PipelineError> {
-    let store = ctx.store;
+pub(super) fn run(store: &Store, settings: &PipelineSettings, run_id: RunId) -> Result<bool, PipelineError> {
     store.set_progress(run_id, Stage::Group.name(), 0, 1)?;
+    let grouping = regroup(store, settings, run_id)?;
+    let families = grouping.videos.iter().map(|v| v.hook_family).collect::<std::collections::HashSet<_>>().len();
+    let files: usize = grouping.videos.iter().map(|v| v.sha256s.len()).sum();
+    store.set_progress(run_id, Stage::Group.name(), 1, 1)?;
+    store.add_event(
+        run_id,
+        &format!(
+            "{files} distinct files are {} unique videos in {families} hook families; {} creators on camera",
+            grouping.videos.len(),
+            grouping.creators.len()
+        ),
+    )?;
+    if !grouping.corrections.notes.is_empty() {
+        store
+            .add_event(run_id, &format!("{} of your edits do not fully hold here", grouping.corrections.notes.len()))?;
+    }
+    Ok(true)
+}
+
+/// Groups the run's rows again with the active edits and saves the result.
+pub(super) fn regroup(store: &Store, settings: &PipelineSettings, run_id: RunId) -> Result<Grouping, PipelineError> {
     let key = settings_key(settings);
     let ads: Vec<AdVideo> =
         store.row_outcomes(run_id)?.into_iter().map(|o| AdVideo { row: o.row, sha256: o.sha256 }).collect();
@@ -24,22 +44,9 @@ pub(super) fn run(ctx: &Context<'_>, settings: &PipelineSettings, run_id: RunId)
             facts.insert(sha.to_string(), fact);
         }
     }
-    // No corrections are stored yet: the clustering runs unconstrained.
-    let constraints = Constraints::default();
-    let rules =
-        GroupingRules { similarity: &settings.similarity, creators: &settings.creators, constraints: &constraints };
+    let edits = store.active_edits()?;
+    let rules = GroupingRules { similarity: &settings.similarity, creators: &settings.creators, edits: &edits };
     let grouping = grouping::group(&ads, &facts, rules);
-    let files = facts.len();
-    let families = grouping.videos.iter().map(|v| v.hook_family).collect::<std::collections::HashSet<_>>().len();
     store.save_grouping(run_id, &grouping)?;
-    store.set_progress(run_id, Stage::Group.name(), 1, 1)?;
-    store.add_event(
-        run_id,
-        &format!(
-            "{files} distinct files are {} unique videos in {families} hook families; {} creators on camera",
-            grouping.videos.len(),
-            grouping.creators.len()
-        ),
-    )?;
-    Ok(true)
+    Ok(grouping)
 }

@@ -8,12 +8,14 @@
 
 mod analyse;
 mod cancel;
+mod edit;
 mod fetch;
 mod group;
 mod ingest;
 mod statistics;
 
 pub use cancel::CancelFlag;
+pub use edit::{EditDone, EditError, History, HistoryLine, edit_creators, history, redo, undo};
 
 use std::path::{Path, PathBuf};
 
@@ -158,6 +160,11 @@ pub fn set_run_settings(store: &Store, run_id: RunId, settings: &PipelineSetting
     Ok(store.set_run_settings(run_id, &json)?)
 }
 
+/// The key a video's analysis is stored under for these settings (frames and faces).
+pub fn analysis_key(settings: &PipelineSettings) -> String {
+    analyse::settings_key(settings)
+}
+
 /// The face tracks of every file of a finished (or grouped) run, with the analysis settings it
 /// ran with, keyed by content hash. For the report's face gallery and face map.
 pub fn run_tracks(
@@ -203,7 +210,7 @@ fn execute_stages(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Resu
             Stage::Ingest => ingest::run(store, run_id, run.dataset_id, cancel)?,
             Stage::Fetch => fetch::run(ctx, &settings, run_id, run.dataset_id, cancel)?,
             Stage::Analyse => analyse::run(ctx, &settings, run_id, cancel)?,
-            Stage::Group => group::run(ctx, &settings, run_id)?,
+            Stage::Group => group::run(store, &settings, run_id)?,
             Stage::Statistics => statistics::run(store, run_id, run.dataset_id)?,
         };
         if !finished {

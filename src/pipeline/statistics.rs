@@ -6,6 +6,13 @@ use crate::store::{DatasetId, RunId, StatsLevel, Store};
 
 pub(super) fn run(store: &Store, run_id: RunId, dataset: DatasetId) -> Result<bool, PipelineError> {
     store.set_progress(run_id, Stage::Statistics.name(), 0, 1)?;
+    recompute(store, run_id, dataset)?;
+    store.set_progress(run_id, Stage::Statistics.name(), 1, 1)?;
+    Ok(true)
+}
+
+/// The run's statistics again, from its rows and its saved grouping.
+pub(super) fn recompute(store: &Store, run_id: RunId, dataset: DatasetId) -> Result<(), PipelineError> {
     let grouping = store.grouping(run_id)?;
     let ads: Vec<AdOutcome> = store
         .accepted_rows(dataset)?
@@ -23,6 +30,5 @@ pub(super) fn run(store: &Store, run_id: RunId, dataset: DatasetId) -> Result<bo
         .collect();
     store.save_stats(run_id, StatsLevel::Video, &stats::per_video(&ads)?)?;
     store.save_stats(run_id, StatsLevel::Creator, &stats::per_creator(&ads)?)?;
-    store.set_progress(run_id, Stage::Statistics.name(), 1, 1)?;
-    Ok(true)
+    Ok(())
 }

@@ -12,6 +12,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(V6_CLIP),
         M::up(V7_STILL_CREATORS),
         M::up(V8_AD_DETAILS),
+        M::up(V9_CORRECTIONS),
     ])
 }
 
@@ -203,6 +204,39 @@ ALTER TABLE rows ADD COLUMN details TEXT NOT NULL DEFAULT '{}';
 -- Spend of a group's ads (NULL when the file has no spend) and their spend-weighted mean.
 ALTER TABLE run_stats ADD COLUMN spend REAL;
 ALTER TABLE run_stats ADD COLUMN spend_weighted_mean REAL;
+"#;
+
+const V9_CORRECTIONS: &str = r#"
+-- The user's corrections to the creators, as rules about face tracks (JSON
+-- [corrections::Rule]); they apply to every run holding those tracks. An undone edit stays,
+-- marked, so it can be redone and the log keeps it. `run_id` is where it was made.
+CREATE TABLE edits (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    made_at_ms  INTEGER NOT NULL,
+    actor       TEXT,
+    summary     TEXT    NOT NULL,
+    rules       TEXT    NOT NULL,
+    undone      INTEGER NOT NULL DEFAULT 0
+);
+-- The audit log: each edit made, undone or redone, from which run, when, by whom if known.
+CREATE TABLE edit_log (
+    id          INTEGER PRIMARY KEY,
+    edit_id     INTEGER NOT NULL REFERENCES edits(id) ON DELETE CASCADE,
+    run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    at_ms       INTEGER NOT NULL,
+    action      TEXT    NOT NULL CHECK (action IN ('made', 'undone', 'redone')),
+    actor       TEXT
+);
+CREATE INDEX edit_log_by_edit ON edit_log(edit_id);
+-- Bumped whenever the run's creators change by an edit: two tabs' writes are checked against it.
+ALTER TABLE runs ADD COLUMN edit_version INTEGER NOT NULL DEFAULT 0;
+-- JSON grouping::CorrectionsApplied: edits that do not fully hold in the run, faces left out.
+ALTER TABLE runs ADD COLUMN corrections TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE run_creators ADD COLUMN hidden_reason TEXT;
+ALTER TABLE run_creators ADD COLUMN named INTEGER NOT NULL DEFAULT 0;
+-- JSON creators::TrackRef of the face shown, NULL when none.
+ALTER TABLE run_creators ADD COLUMN face_track TEXT;
 "#;
 
 #[cfg(test)]

@@ -5,12 +5,14 @@
 //! run writes. The schema is versioned ([`migrations`]); opening a store migrates it forward.
 
 mod datasets;
+mod edits;
 mod migrations;
 mod results;
 mod runs;
 mod videos;
 
 pub use datasets::{Dataset, DatasetId, NewDataset};
+pub use edits::{EditLogEntry, StaleVersion, StoredEdit, rule_files};
 pub use results::{AdLine, RowOutcome, StatsLevel};
 pub use runs::{Run, RunEvent, RunId, RunStatus};
 pub use videos::VideoAnalysis;

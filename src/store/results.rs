@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rusqlite::params;
 
 use super::{DatasetId, Result, RunId, Store, StoreError};
-use crate::grouping::{Creator, Grouping, UniqueVideo};
+use crate::grouping::{CorrectionsApplied, Creator, Grouping, UniqueVideo};
 use crate::stats::GroupStats;
 
 /// What happened to one accepted row in a run.
@@ -18,6 +18,28 @@ pub struct RowOutcome {
     /// The reason, for `failed`.
     pub detail: Option<String>,
     pub sha256: Option<String>,
+}
+
+/// A `run_creators` row before its JSON cells are read.
+struct StoredCreator {
+    id: u32,
+    label: String,
+    face_file: String,
+    members: String,
+    appears_in: String,
+    hidden: bool,
+    still: bool,
+    hidden_reason: Option<String>,
+    named: bool,
+    face_track: Option<String>,
+}
+
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Level of a statistics row.
@@ -102,16 +124,29 @@ impl Store {
                 }
             }
             let mut creator = tx.prepare(
-                "INSERT INTO run_creators (run_id, creator_id, label, face_file, members, appears_in, hidden, still)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO run_creators (run_id, creator_id, label, face_file, members, appears_in, hidden, still, hidden_reason, named, face_track)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for c in &grouping.creators {
-                let members = serde_json::to_string(&c.members).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let appears_in =
-                    serde_json::to_string(&c.appears_in).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                creator.execute(params![run, c.id, c.label, c.face_file, members, appears_in, c.hidden, c.still])?;
+                let members = to_json(&c.members)?;
+                let appears_in = to_json(&c.appears_in)?;
+                let face_track = c.face_track.as_ref().map(to_json).transpose()?;
+                creator.execute(params![
+                    run,
+                    c.id,
+                    c.label,
+                    c.face_file,
+                    members,
+                    appears_in,
+                    c.hidden,
+                    c.still,
+                    c.hidden_reason,
+                    c.named,
+                    face_track
+                ])?;
             }
         }
+        tx.execute("UPDATE runs SET corrections = ?2 WHERE id = ?1", params![run, to_json(&grouping.corrections)?])?;
         tx.commit()?;
         Ok(())
     }
@@ -138,34 +173,41 @@ impl Store {
                 }
             }
         }
-        let mut stmt = conn
-            .prepare("SELECT creator_id, label, face_file, members, appears_in, hidden, still FROM run_creators WHERE run_id = ?1 ORDER BY creator_id")?;
+        let mut stmt = conn.prepare(
+            "SELECT creator_id, label, face_file, members, appears_in, hidden, still, hidden_reason, named, face_track
+             FROM run_creators WHERE run_id = ?1 ORDER BY creator_id",
+        )?;
         let rows = stmt
             .query_map([run], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
+                Ok(StoredCreator {
+                    id: r.get(0)?,
+                    label: r.get(1)?,
+                    face_file: r.get(2)?,
+                    members: r.get(3)?,
+                    appears_in: r.get(4)?,
+                    hidden: r.get(5)?,
+                    still: r.get(6)?,
+                    hidden_reason: r.get(7)?,
+                    named: r.get(8)?,
+                    face_track: r.get(9)?,
+                })
             })?
-            .collect::<rusqlite::Result<Vec<(u32, String, String, String, String, bool, bool)>>>()?;
-        let parse_err = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+            .collect::<rusqlite::Result<Vec<StoredCreator>>>()?;
         let mut creators = rows
             .into_iter()
-            .map(|(id, label, face_file, members, appears_in, hidden, still)| {
+            .map(|c| {
                 Ok(Creator {
-                    id,
-                    label,
+                    id: c.id,
+                    label: c.label,
                     videos: Vec::new(),
-                    face_file,
-                    members: serde_json::from_str(&members).map_err(parse_err)?,
-                    appears_in: serde_json::from_str(&appears_in).map_err(parse_err)?,
-                    hidden,
-                    still,
+                    face_file: c.face_file,
+                    members: from_json(&c.members)?,
+                    appears_in: from_json(&c.appears_in)?,
+                    hidden: c.hidden,
+                    hidden_reason: c.hidden_reason,
+                    named: c.named,
+                    face_track: c.face_track.as_deref().map(from_json).transpose()?,
+                    still: c.still,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -184,7 +226,9 @@ impl Store {
             .into_iter()
             .filter_map(|(row, sha)| video_of_sha.get(sha.as_str()).map(|v| (row, *v)))
             .collect();
-        Ok(Grouping { videos, creators, video_of_row })
+        let corrections: String = conn.query_row("SELECT corrections FROM runs WHERE id = ?1", [run], |r| r.get(0))?;
+        let corrections: CorrectionsApplied = from_json(&corrections)?;
+        Ok(Grouping { videos, creators, video_of_row, corrections })
     }
 
     /// Replaces the run's statistics at one level.

@@ -1,0 +1,60 @@
+//! The user's corrections to the creators: kept as rules about face tracks, not as a snapshot of
+//! the output, so they hold whenever the grouping runs again (another threshold, a re-run, a
+//! larger upload of the same videos).
+//!
+//! A face track is named by the content hash of its file and its index there ([`TrackRef`]), so a
+//! rule means the same thing in every run that contains the file. An [`Edit`] is what the user did
+//! (merge, split, move, hide, rename, …) as a list of [`Rule`]s ([`plan`] makes them from the
+//! current grouping); [`resolve`] turns every active edit, in order, into links and labels for
+//! one grouping. The newest edit wins: an older rule that contradicts a newer one is dropped
+//! and reported as a [`Note`], never silently.
+
+mod plan;
+mod resolve;
+
+pub use plan::{EditRequest, PlanError, Planned, plan};
+pub use resolve::{Lookup, Resolved, ignored_faces, resolve};
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::creators::TrackRef;
+
+/// One rule about face tracks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Rule {
+    /// The two tracks show the same person.
+    Same { a: TrackRef, b: TrackRef },
+    /// The two tracks show different people.
+    Different { a: TrackRef, b: TrackRef },
+    /// The creator of this track is hidden from the table and charts (kept, restorable).
+    Hide { track: TrackRef, reason: String },
+    /// The creator of this track is shown again.
+    Show { track: TrackRef },
+    /// The creator of this track is called `name` (None: the machine's "Creator N").
+    Name { track: TrackRef, name: Option<String> },
+    /// This track's crop is the face of its creator.
+    Face { track: TrackRef },
+    /// This track is nobody (a face on a product, stock footage): left out of the grouping.
+    IgnoreFace { track: TrackRef, reason: String },
+    /// An ignored track counts again.
+    RestoreFace { track: TrackRef },
+}
+
+/// An active edit: its id (edits apply in id order) and its rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edit {
+    pub id: i64,
+    pub summary: String,
+    pub rules: Vec<Rule>,
+}
+
+/// Something the user should know about an edit that does not fully hold in a grouping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    pub edit: i64,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,259 @@
+//! What the user asked for, on the grouping they saw → the rules that make it so.
+//!
+//! Every edit that changes who is with whom also writes the name of the tracks it moves, so a
+//! name never travels with a face to a creator it was not meant for.
+
+use std::collections::HashSet;
+
+use super::{Rule, TrackRef};
+use crate::grouping::{Creator, CreatorId, Grouping, VideoId};
+
+/// One correction, in the terms of the grouping the user is looking at.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "edit", rename_all = "snake_case")]
+pub enum EditRequest {
+    /// These creators are one person; the result keeps the name and face of `keep`.
+    Merge { creators: Vec<CreatorId>, keep: CreatorId },
+    /// These videos and face tracks of `creator` are someone else: a new creator.
+    Split { creator: CreatorId, videos: Vec<VideoId>, tracks: Vec<TrackRef> },
+    /// These videos and face tracks of `creator` belong to `to`.
+    Move { creator: CreatorId, videos: Vec<VideoId>, tracks: Vec<TrackRef>, to: CreatorId },
+    /// Hide these creators from the table and charts, with a reason.
+    Hide { creators: Vec<CreatorId>, reason: String },
+    /// Show hidden creators again.
+    Show { creators: Vec<CreatorId> },
+    /// This face track is nobody (a print, stock footage): leave it out.
+    IgnoreFace { track: TrackRef, reason: String },
+    /// Count a left-out face track again.
+    RestoreFace { track: TrackRef },
+    /// Call the creator `name` (empty: back to the machine's name).
+    Rename { creator: CreatorId, name: String },
+    /// Show this track's crop as the creator's face.
+    SetFace { creator: CreatorId, track: TrackRef },
+}
+
+/// The rules of an edit and a sentence saying what it does, for the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub summary: String,
+    pub rules: Vec<Rule>,
+}
+
+/// Why an edit cannot be made: the user gets the message as it is.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    #[error("There is no creator {0} in this run (it may have changed: reload the page).")]
+    NoCreator(CreatorId),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Longest name accepted, in characters.
+pub const MAX_NAME: usize = 120;
+
+pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanError> {
+    let creator = |id: CreatorId| grouping.creators.iter().find(|c| c.id == id).ok_or(PlanError::NoCreator(id));
+    match request {
+        EditRequest::Merge { creators, keep } => {
+            let mut ids: Vec<CreatorId> = Vec::new();
+            for id in creators {
+                if !ids.contains(id) {
+                    ids.push(*id);
+                }
+            }
+            if ids.len() < 2 {
+                return Err(PlanError::Invalid("Select two or more creators to merge.".into()));
+            }
+            if !ids.contains(keep) {
+                return Err(PlanError::Invalid("The name to keep must be one of the merged creators.".into()));
+            }
+            let kept = creator(*keep)?;
+            let merged: Vec<&Creator> = ids.iter().map(|&id| creator(id)).collect::<Result<_, _>>()?;
+            let tracks: Vec<&TrackRef> = std::iter::once(kept)
+                .chain(merged.iter().copied().filter(|c| c.id != kept.id))
+                .flat_map(|c| &c.members)
+                .collect();
+            let anchor =
+                tracks.first().ok_or_else(|| PlanError::Invalid("These creators have no faces to merge.".into()))?;
+            let mut rules: Vec<Rule> =
+                tracks.iter().skip(1).map(|t| Rule::Same { a: (*anchor).clone(), b: (*t).clone() }).collect();
+            rules.extend(name_rules(&tracks, kept));
+            rules.extend(kept.face_track.iter().map(|t| Rule::Face { track: t.clone() }));
+            rules.extend(tracks.iter().map(|t| match &kept.hidden_reason {
+                Some(reason) if kept.hidden => Rule::Hide { track: (*t).clone(), reason: reason.clone() },
+                _ => Rule::Show { track: (*t).clone() },
+            }));
+            let others: Vec<&str> = merged.iter().filter(|c| c.id != kept.id).map(|c| c.label.as_str()).collect();
+            Ok(Planned { summary: format!("Merged {} into {}", others.join(", "), kept.label), rules })
+        }
+        EditRequest::Split { creator: id, videos, tracks } => {
+            let from = creator(*id)?;
+            let (picked, rest) = pick(grouping, from, videos, tracks)?;
+            let mut rules = Vec::new();
+            if let Some(anchor) = picked.first() {
+                rules.extend(picked.iter().skip(1).map(|t| Rule::Same { a: (*anchor).clone(), b: (*t).clone() }));
+            }
+            rules.extend(apart(&picked, &rest));
+            rules.extend(picked.iter().map(|t| Rule::Name { track: (*t).clone(), name: None }));
+            Ok(Planned {
+                summary: format!("Split {} of {} into a new creator", what(videos, tracks), from.label),
+                rules,
+            })
+        }
+        EditRequest::Move { creator: id, videos, tracks, to } => {
+            let from = creator(*id)?;
+            let target = creator(*to)?;
+            if from.id == target.id {
+                return Err(PlanError::Invalid("Choose another creator to move to.".into()));
+            }
+            let (picked, rest) = pick(grouping, from, videos, tracks)?;
+            let anchor =
+                target.members.first().ok_or_else(|| PlanError::Invalid(format!("{} has no faces.", target.label)))?;
+            let mut rules: Vec<Rule> =
+                picked.iter().map(|t| Rule::Same { a: anchor.clone(), b: (*t).clone() }).collect();
+            rules.extend(apart(&picked, &rest));
+            rules.extend(name_rules(&picked, target));
+            Ok(Planned {
+                summary: format!("Moved {} from {} to {}", what(videos, tracks), from.label, target.label),
+                rules,
+            })
+        }
+        EditRequest::Hide { creators, reason } => {
+            let reason = reason.trim();
+            if reason.chars().count() > 500 {
+                return Err(PlanError::Invalid("The reason is too long (500 characters at most).".into()));
+            }
+            let chosen: Vec<&Creator> = creators.iter().map(|&id| creator(id)).collect::<Result<_, _>>()?;
+            if chosen.is_empty() {
+                return Err(PlanError::Invalid("Select the creators to hide.".into()));
+            }
+            let rules = chosen
+                .iter()
+                .flat_map(|c| &c.members)
+                .map(|t| Rule::Hide { track: t.clone(), reason: reason.to_string() })
+                .collect();
+            let labels: Vec<&str> = chosen.iter().map(|c| c.label.as_str()).collect();
+            let why = if reason.is_empty() { String::new() } else { format!(" ({reason})") };
+            Ok(Planned { summary: format!("Hid {}{why}", labels.join(", ")), rules })
+        }
+        EditRequest::Show { creators } => {
+            let chosen: Vec<&Creator> = creators.iter().map(|&id| creator(id)).collect::<Result<_, _>>()?;
+            if chosen.is_empty() {
+                return Err(PlanError::Invalid("Select the creators to show.".into()));
+            }
+            let rules = chosen.iter().flat_map(|c| &c.members).map(|t| Rule::Show { track: t.clone() }).collect();
+            let labels: Vec<&str> = chosen.iter().map(|c| c.label.as_str()).collect();
+            Ok(Planned { summary: format!("Restored {}", labels.join(", ")), rules })
+        }
+        EditRequest::IgnoreFace { track, reason } => {
+            let owner = grouping.creators.iter().find(|c| c.members.contains(track)).ok_or_else(|| {
+                PlanError::Invalid("That face is not in this run's grouping (reload the page).".into())
+            })?;
+            Ok(Planned {
+                summary: format!("Left out a face of {}{}", owner.label, reason_suffix(reason)),
+                rules: vec![Rule::IgnoreFace { track: track.clone(), reason: reason.trim().to_string() }],
+            })
+        }
+        EditRequest::RestoreFace { track } => Ok(Planned {
+            summary: "Counted a left-out face again".to_string(),
+            rules: vec![Rule::RestoreFace { track: track.clone() }],
+        }),
+        EditRequest::Rename { creator: id, name } => {
+            let c = creator(*id)?;
+            let name = name.trim();
+            if name.chars().count() > MAX_NAME {
+                return Err(PlanError::Invalid(format!("The name is too long ({MAX_NAME} characters at most).")));
+            }
+            if name.chars().any(char::is_control) {
+                return Err(PlanError::Invalid("The name cannot hold control characters.".into()));
+            }
+            let new = (!name.is_empty()).then(|| name.to_string());
+            let rules = c.members.iter().map(|t| Rule::Name { track: t.clone(), name: new.clone() }).collect();
+            let summary = match &new {
+                Some(n) => format!("Renamed {} to {n}", c.label),
+                None => format!("Gave {} back its default name", c.label),
+            };
+            Ok(Planned { summary, rules })
+        }
+        EditRequest::SetFace { creator: id, track } => {
+            let c = creator(*id)?;
+            if !c.members.contains(track) {
+                return Err(PlanError::Invalid(format!("That face is not one of {}'s.", c.label)));
+            }
+            Ok(Planned {
+                summary: format!("Chose the face of {}", c.label),
+                rules: vec![Rule::Face { track: track.clone() }],
+            })
+        }
+    }
+}
+
+/// The tracks of `from` the user picked (its tracks in the picked videos, and picked tracks) and
+/// the rest; both must be non-empty.
+fn pick<'a>(
+    grouping: &Grouping,
+    from: &'a Creator,
+    videos: &[VideoId],
+    tracks: &[TrackRef],
+) -> Result<(Vec<&'a TrackRef>, Vec<&'a TrackRef>), PlanError> {
+    let files: HashSet<&str> = grouping
+        .videos
+        .iter()
+        .filter(|v| videos.contains(&v.id))
+        .flat_map(|v| v.sha256s.iter().map(String::as_str))
+        .collect();
+    if let Some(v) = videos.iter().find(|v| !from.videos.contains(v) && !from.appears_in.contains(v)) {
+        return Err(PlanError::Invalid(format!("Video #{v} is not {}'s.", from.label)));
+    }
+    if let Some(t) = tracks.iter().find(|t| !from.members.contains(t)) {
+        return Err(PlanError::Invalid(format!(
+            "A chosen face ({} #{}) is not {}'s.",
+            short(&t.sha256),
+            t.track,
+            from.label
+        )));
+    }
+    let (picked, rest): (Vec<&TrackRef>, Vec<&TrackRef>) =
+        from.members.iter().partition(|t| files.contains(t.sha256.as_str()) || tracks.contains(t));
+    if picked.is_empty() {
+        return Err(PlanError::Invalid("Select the videos or faces to take out.".into()));
+    }
+    if rest.is_empty() {
+        return Err(PlanError::Invalid(format!(
+            "That is every face of {}: select only some (or merge the whole creator instead).",
+            from.label
+        )));
+    }
+    Ok((picked, rest))
+}
+
+fn apart<'a>(picked: &'a [&TrackRef], rest: &'a [&TrackRef]) -> impl Iterator<Item = Rule> + 'a {
+    picked.iter().flat_map(move |p| rest.iter().map(move |r| Rule::Different { a: (*p).clone(), b: (*r).clone() }))
+}
+
+/// Tracks joining `owner` take its name (or the machine's, when the user never named it).
+fn name_rules<'a>(tracks: &'a [&TrackRef], owner: &'a Creator) -> impl Iterator<Item = Rule> + 'a {
+    let name = owner.named.then(|| owner.label.clone());
+    tracks.iter().map(move |t| Rule::Name { track: (*t).clone(), name: name.clone() })
+}
+
+fn what(videos: &[VideoId], tracks: &[TrackRef]) -> String {
+    let mut parts = Vec::new();
+    if !videos.is_empty() {
+        let list: Vec<String> = videos.iter().map(|v| format!("#{v}")).collect();
+        parts.push(format!("video{} {}", if videos.len() == 1 { "" } else { "s" }, list.join(", ")));
+    }
+    if !tracks.is_empty() {
+        parts.push(format!("{} face{}", tracks.len(), if tracks.len() == 1 { "" } else { "s" }));
+    }
+    parts.join(" and ")
+}
+
+fn reason_suffix(reason: &str) -> String {
+    let reason = reason.trim();
+    if reason.is_empty() { String::new() } else { format!(" ({reason})") }
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..8).unwrap_or(sha)
+}
