@@ -260,6 +260,8 @@ fn assign_creators<'a>(
         }
         grouping.creators.push(new_creator(id, members, &seen, &resolved, rules.creators));
     }
+    let first_videos: Vec<VideoId> = clusters.iter().map(first_video).collect();
+    default_labels(&mut grouping.creators, &first_videos);
     for video in &mut grouping.videos {
         let in_video: Vec<usize> = (0..seen.len()).filter(|&i| seen[i].0 == video.id).collect();
         let main = in_video.iter().copied().max_by(|&a, &b| seen[a].2.presence().total_cmp(&seen[b].2.presence()));
@@ -274,6 +276,29 @@ fn assign_creators<'a>(
                 creator.appears_in.push(video.id);
             }
         }
+    }
+}
+
+/// Names the creators the user did not name after the first video they are seen in, "Creator 5"
+/// ("Creator 5b" for a second person first seen there, or when the user took the name), so a
+/// creator's name does not change when the user edits other creators.
+fn default_labels(creators: &mut [Creator], first_videos: &[VideoId]) {
+    let mut taken: std::collections::HashSet<String> =
+        creators.iter().filter(|c| c.named).map(|c| c.label.clone()).collect();
+    for (creator, first) in creators.iter_mut().zip(first_videos) {
+        if creator.named {
+            continue;
+        }
+        let label = (0..)
+            .map(|k: u32| match k {
+                0 => format!("Creator {first}"),
+                1..=25 => format!("Creator {first}{}", char::from(b'a' + k as u8)),
+                _ => format!("Creator {first}-{k}"),
+            })
+            .find(|l| !taken.contains(l))
+            .unwrap_or_default();
+        taken.insert(label.clone());
+        creator.label = label;
     }
 }
 
@@ -301,7 +326,8 @@ fn new_creator(
     Creator {
         id,
         named: label.is_some(),
-        label: label.unwrap_or_else(|| format!("Creator {id}")),
+        // Unnamed creators get theirs from `default_labels`, once every creator is known.
+        label: label.unwrap_or_default(),
         videos: Vec::new(),
         face_file: best.and_then(|b| seen[b].2.face_file.clone()).unwrap_or_default(),
         face_track: best.map(|b| seen[b].1.clone()),

@@ -1,7 +1,8 @@
 //! What the user asked for, on the grouping they saw → the rules that make it so.
 //!
-//! Every edit that changes who is with whom also writes the name of the tracks it moves, so a
-//! name never travels with a face to a creator it was not meant for.
+//! Every edit that changes who is with whom also writes the names of the tracks it touches, so a
+//! name never travels with a face to a creator it was not meant for, and the creator the user
+//! kept keeps the name they saw.
 
 use std::collections::HashSet;
 
@@ -95,6 +96,7 @@ pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanE
             }
             rules.extend(apart(&picked, &rest));
             rules.extend(picked.iter().map(|t| Rule::Name { track: (*t).clone(), name: None }));
+            rules.extend(name_rules(&rest, from));
             Ok(Planned {
                 summary: format!("Split {} of {} into a new creator", what(videos, tracks), from.label),
                 rules,
@@ -231,10 +233,10 @@ fn apart<'a>(picked: &'a [&TrackRef], rest: &'a [&TrackRef]) -> impl Iterator<It
     picked.iter().flat_map(move |p| rest.iter().map(move |r| Rule::Different { a: (*p).clone(), b: (*r).clone() }))
 }
 
-/// Tracks joining `owner` take its name (or the machine's, when the user never named it).
+/// `tracks` take the name `owner` has now, the machine's included: the user saw that name on the
+/// creator they kept, and numbering could otherwise hand it to someone else.
 fn name_rules<'a>(tracks: &'a [&TrackRef], owner: &'a Creator) -> impl Iterator<Item = Rule> + 'a {
-    let name = owner.named.then(|| owner.label.clone());
-    tracks.iter().map(move |t| Rule::Name { track: (*t).clone(), name: name.clone() })
+    tracks.iter().map(move |t| Rule::Name { track: (*t).clone(), name: Some(owner.label.clone()) })
 }
 
 fn what(videos: &[VideoId], tracks: &[TrackRef]) -> String {

@@ -272,3 +272,21 @@ fn rules_about_other_videos_do_nothing_and_missing_tracks_are_reported() {
     assert_eq!(g.corrections.notes.len(), 1);
     assert!(g.corrections.notes[0].message.contains("does not have"), "{:?}", g.corrections.notes);
 }
+
+#[test]
+fn machine_names_follow_first_videos_and_do_not_move_when_others_are_edited() {
+    let mut w = World::new();
+    let g = w.group();
+    let names = |g: &Grouping| ["a1", "b1", "c1"].map(|sha| owner(g, sha).label.clone());
+    assert_eq!(names(&g), ["Creator 1", "Creator 2", "Creator 4"], "named after the first video seen in");
+    let g = w.edit(EditRequest::Merge { creators: vec![id_of(&g, "a1"), id_of(&g, "b1")], keep: id_of(&g, "b1") });
+    assert_eq!(owner(&g, "a1").label, "Creator 2", "the merge keeps the name the user chose");
+    assert_eq!(owner(&g, "c1").label, "Creator 4", "others keep theirs");
+    // Splitting the first video off: the rest keeps the name, the new creator gets one no one has.
+    let merged = id_of(&g, "a1");
+    let g = w.edit(EditRequest::Split { creator: merged, videos: vec![video_id(&g, "a1")], tracks: vec![] });
+    assert_eq!(owner(&g, "b1").label, "Creator 2");
+    assert_eq!(owner(&g, "a1").label, "Creator 1");
+    let labels: std::collections::HashSet<&str> = g.creators.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(labels.len(), g.creators.len(), "names stay unique: {labels:?}");
+}

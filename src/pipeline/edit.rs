@@ -62,6 +62,11 @@ pub fn edit_creators(
 ) -> Result<EditDone, EditError> {
     let _one_at_a_time = EDITING.lock().unwrap_or_else(|p| p.into_inner());
     ensure_finished(store, run)?;
+    // Ids in the request are those of the version the user saw: plan only on that version.
+    let current = store.edit_version(run)?;
+    if current != version {
+        return Err(EditError::Stale { current });
+    }
     let planned = corrections::plan(&store.grouping(run)?, request)?;
     let edit = store.add_edit(run, version, actor, &planned.summary, &planned.rules)??;
     let version = regroup_runs_with(store, run, &planned.rules)?;

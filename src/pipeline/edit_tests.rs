@@ -66,8 +66,9 @@ fn a_stale_version_is_refused_and_changes_nothing() {
     let run = synthetic_run(&store, 3, 1, 2).unwrap();
     let first = edit_creators(&store, run, 0, &EditRequest::Rename { creator: 1, name: "Ana".into() }, None).unwrap();
     let before = store.grouping(run).unwrap();
-    // A second tab still at version 0.
-    let late = edit_creators(&store, run, 0, &EditRequest::Rename { creator: 1, name: "Bea".into() }, None);
+    // A second tab still at version 0, asking about a creator that may not exist any more: the
+    // version is checked first, so the answer is "reload", not a confusing "no creator".
+    let late = edit_creators(&store, run, 0, &EditRequest::Rename { creator: 9, name: "Bea".into() }, None);
     assert!(matches!(late, Err(EditError::Stale { current: 1 })), "{late:?}");
     assert!(late.unwrap_err().to_string().contains("another tab"));
     assert!(matches!(undo(&store, run, 0, None), Err(EditError::Stale { .. })));

@@ -141,6 +141,9 @@ pub struct StageView {
     pub state: String,
 }
 
+mod edit;
+pub use edit::*;
+
 mod report;
 pub use report::*;
 

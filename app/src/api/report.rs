@@ -165,6 +165,8 @@ pub struct RunReport {
     pub unique_videos: u32,
     pub rows_failed: u32,
     pub rows_rejected: u32,
+    /// The run's corrections (None while it is not finished: edits wait for the end).
+    pub edits: Option<super::EditsView>,
 }
 
 #[server]
@@ -232,6 +234,9 @@ pub struct AdView {
 /// One face track of a creator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrackFace {
+    pub key: super::FaceKey,
+    /// This track's crop is the creator's face.
+    pub is_face: bool,
     pub face_url: String,
     pub video_id: Option<u32>,
     pub first_s: f64,
@@ -251,6 +256,20 @@ pub struct CreatorDetail {
     pub ads: Vec<AdView>,
     /// This creator's ads as a strip plot.
     pub distribution: Option<String>,
+    /// The run's edit version (edits are checked against it) and whether edits are possible.
+    pub version: i64,
+    pub editable: bool,
+    /// The run's other creators, for "move to".
+    pub others: Vec<CreatorChoice>,
+}
+
+/// A creator to pick from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatorChoice {
+    pub id: u32,
+    pub label: String,
+    pub face_url: Option<String>,
+    pub hidden: bool,
 }
 
 #[server]

@@ -1,6 +1,7 @@
 //! Pieces shared by pages.
 
 mod ads;
+mod edit;
 mod loaded;
 mod poll;
 mod run;
@@ -8,6 +9,7 @@ mod stages;
 mod upload;
 
 pub use ads::AdsTable;
+pub use edit::{EditMessage, EditOp, EditsPanel, provide_editor, use_editor};
 pub use loaded::Loaded;
 pub use poll::use_poll;
 pub use run::{RunBadge, RunCard};

@@ -3,18 +3,38 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::{CreatorDetail, get_creator};
-use crate::components::{AdsTable, Loaded};
+use crate::components::{AdsTable, Loaded, provide_editor};
 use crate::format;
+
+mod edit;
+
+use edit::{CreatorEditor, Editing, FaceControls, Selection, VideoPick};
 
 #[component]
 pub fn CreatorPage() -> impl IntoView {
     let params = use_params_map();
     let run = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
     let creator = move || params.read().get("creator").unwrap_or_default();
-    let detail = Resource::new(move || (run(), creator()), |(run, creator)| get_creator(run, creator));
+    let editor = provide_editor();
+    // An edit can renumber creators: follow this one to its new id (or to the run when it is gone).
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(done)) = editor.action.value().get() {
+            let target = match done.creator {
+                Some(id) if id.to_string() == creator() => return,
+                Some(id) => format!("/runs/{}/creators/{id}", run()),
+                None => format!("/runs/{}", run()),
+            };
+            navigate(&target, Default::default());
+        }
+    });
+    let detail = Resource::new(
+        move || (run(), creator(), editor.changed.get()),
+        |(run, creator, _)| get_creator(run, creator),
+    );
     view! { <Loaded resource=detail title="Creator" render=|d: CreatorDetail| view! { <Creator d /> } /> }
 }
 
@@ -22,6 +42,14 @@ pub fn CreatorPage() -> impl IntoView {
 fn Creator(d: CreatorDetail) -> impl IntoView {
     let c = d.creator.clone();
     let run_id = d.run_id;
+    let selection = Selection::new();
+    let editing = (d.editable && c.creator_id.is_some()).then(|| Editing {
+        run_id,
+        version: d.version,
+        creator: c.creator_id.unwrap_or_default(),
+        label: c.label.clone(),
+        hidden: c.hidden,
+    });
     let ci =
         c.ci95.map(|(l, h)| format!("{} – {}", format::perf(l), format::perf(h))).unwrap_or_else(|| "–".to_string());
     let stat = |value: String, label: &'static str, id: &'static str| {
@@ -56,20 +84,25 @@ fn Creator(d: CreatorDetail) -> impl IntoView {
                 {c.spend.map(|s| stat(format::amount(s), "spend", "creator-spend"))}
             </div>
             {d.distribution.map(|svg| view! { <div class="chart-box" inner_html=svg></div> })}
+            {editing.clone().map(|editing| view! { <CreatorEditor editing others=d.others.clone() selection /> })}
         </section>
         {(!d.faces.is_empty()).then(|| view! {
             <section class="card">
                 <h2>{format!("Faces ({} tracks)", d.faces.len())}</h2>
                 <p class="muted">"Each face is the best frame of one appearance; the grouping was made from these."</p>
                 <div class="face-gallery" id="faces">
-                    {d.faces.into_iter().map(|f| view! {
-                        <figure>
-                            <img class="face" src=f.face_url alt="Face track" width="96" height="96" loading="lazy" />
-                            <figcaption class="muted">
-                                {f.video_id.map(|v| view! { <a href=format!("/runs/{run_id}/videos/{v}")>{format!("#{v}")}</a> })}
-                                {format!(" {}–{}", format::clock(f.first_s), format::clock(f.last_s))}
-                            </figcaption>
-                        </figure>
+                    {d.faces.into_iter().map(|f| {
+                        let tools = editing.clone().map(|editing| view! { <FaceControls editing face=f.clone() selection /> });
+                        view! {
+                            <figure class:the-face=f.is_face>
+                                <img class="face" src=f.face_url.clone() alt="Face track" width="96" height="96" loading="lazy" />
+                                <figcaption class="muted">
+                                    {f.video_id.map(|v| view! { <a href=format!("/runs/{run_id}/videos/{v}")>{format!("#{v}")}</a> })}
+                                    {format!(" {}–{}", format::clock(f.first_s), format::clock(f.last_s))}
+                                </figcaption>
+                                {tools}
+                            </figure>
+                        }
                     }).collect_view()}
                 </div>
             </section>
@@ -77,16 +110,22 @@ fn Creator(d: CreatorDetail) -> impl IntoView {
         <section class="card">
             <h2>"Unique videos"</h2>
             <div class="video-grid" id="creator-videos">
-                {d.videos.into_iter().map(|v| view! {
-                    <a class="video-card" href=format!("/runs/{run_id}/videos/{}", v.video_id) data-video=v.video_id>
-                        {v.stills_url.clone().map(|url| view! {
-                            <img class="stills" src=url alt=format!("Stills of video #{}", v.video_id) height="64" loading="lazy" />
-                        })}
-                        <span>
-                            <strong>{format!("#{}", v.video_id)}</strong>
-                            {format!(" · {} ads · mean {}", v.ads, format::perf(v.mean))}
-                        </span>
-                    </a>
+                {d.videos.into_iter().map(|v| {
+                    let pick = editing.is_some().then(|| view! { <VideoPick video_id=v.video_id selection /> });
+                    view! {
+                        <div class="video-pick" data-video=v.video_id>
+                            <a class="video-card" href=format!("/runs/{run_id}/videos/{}", v.video_id)>
+                                {v.stills_url.clone().map(|url| view! {
+                                    <img class="stills" src=url alt=format!("Stills of video #{}", v.video_id) height="64" loading="lazy" />
+                                })}
+                                <span>
+                                    <strong>{format!("#{}", v.video_id)}</strong>
+                                    {format!(" · {} ads · mean {}", v.ads, format::perf(v.mean))}
+                                </span>
+                            </a>
+                            {pick}
+                        </div>
+                    }
                 }).collect_view()}
             </div>
             {(!d.appears_in.is_empty()).then(|| view! {

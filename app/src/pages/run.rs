@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::{ChartsView, CreatorRow, CreatorTable, RunReport, TableQuery, get_run_report};
-use crate::components::{Loaded, RunBadge, StageList, use_poll};
+use crate::api::{ChartsView, CreatorEdit, CreatorRow, CreatorTable, RunReport, TableQuery, get_run_report};
+use crate::components::{EditOp, EditsPanel, Loaded, RunBadge, StageList, provide_editor, use_editor, use_poll};
 use crate::format;
 
 #[component]
@@ -17,7 +17,11 @@ pub fn RunPage() -> impl IntoView {
     let query = move || TableQuery::from_params(|k| query_map.read().get(k));
     let active = RwSignal::new(false);
     let tick = use_poll(active);
-    let report = Resource::new(move || (id(), query(), tick.get()), |(id, query, _)| get_run_report(id, query));
+    let editor = provide_editor();
+    let report = Resource::new(
+        move || (id(), query(), tick.get(), editor.changed.get()),
+        |(id, query, _, _)| get_run_report(id, query),
+    );
     view! {
         <Loaded
             resource=report
@@ -35,6 +39,7 @@ fn Report(report: RunReport) -> impl IntoView {
     let run = report.run.clone();
     let run_id = run.id;
     let finished = run.status == "succeeded";
+    let version = report.edits.as_ref().map(|e| e.version);
     view! {
         <Title text=format!("Run {} · {}", run.id, report.dataset_name) />
         <section class="card">
@@ -73,9 +78,15 @@ fn Report(report: RunReport) -> impl IntoView {
             {if report.table.total == 0 {
                 view! { <p class="muted">{if run.is_active { "The table fills in when the run ends." } else { "No creators." }}</p> }.into_any()
             } else {
-                view! { <TableControls run_id table=report.table.clone() /> <InfluencerTable run_id table=report.table /> }.into_any()
+                let selected = RwSignal::new(Vec::<u32>::new());
+                view! {
+                    <TableControls run_id table=report.table.clone() />
+                    {version.map(|version| view! { <CreatorActions run_id version rows=report.table.rows.clone() selected /> })}
+                    <InfluencerTable run_id table=report.table selected=version.map(|_| selected) />
+                }.into_any()
             }}
         </section>
+        {report.edits.map(|edits| view! { <EditsPanel run_id edits /> })}
     }
 }
 
@@ -152,8 +163,52 @@ fn TableControls(run_id: i64, table: CreatorTable) -> impl IntoView {
     }
 }
 
+/// Merge, hide and restore the creators ticked in the table.
 #[component]
-fn InfluencerTable(run_id: i64, table: CreatorTable) -> impl IntoView {
+fn CreatorActions(run_id: i64, version: i64, rows: Vec<CreatorRow>, selected: RwSignal<Vec<u32>>) -> impl IntoView {
+    let editor = use_editor();
+    let busy = editor.pending();
+    let keep = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let label_of = move |id: u32| rows.iter().find(|r| r.creator_id == Some(id)).map(|r| r.label.clone()).unwrap_or_default();
+    let count = move || selected.read().len();
+    let merge = move |_| {
+        let creators = selected.get_untracked();
+        let keep = keep.get_untracked().parse().ok().filter(|k| creators.contains(k)).or(creators.first().copied());
+        if let Some(keep) = keep {
+            editor.send(run_id, version, EditOp::Edit(CreatorEdit::Merge { creators, keep }));
+        }
+    };
+    let hide = move |_| {
+        let creators = selected.get_untracked();
+        editor.send(run_id, version, EditOp::Edit(CreatorEdit::Hide { creators, reason: reason.get_untracked() }));
+    };
+    let show = move |_| {
+        let creators = selected.get_untracked();
+        editor.send(run_id, version, EditOp::Edit(CreatorEdit::Show { creators }));
+    };
+    view! {
+        <div class="edit-bar" id="creator-actions" role="toolbar" aria-label="Edit the selected creators">
+            <span class="muted" id="selected-count">{move || format!("{} selected", count())}</span>
+            <label>
+                "Keep name and face of "
+                <select id="merge-keep" on:change=move |ev| keep.set(event_target_value(&ev)) prop:value=move || keep.get()>
+                    {move || selected.get().into_iter().map(|id| {
+                        let label = label_of(id);
+                        view! { <option value=id.to_string()>{label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <button class="secondary" id="merge" disabled=move || count() < 2 || busy.get() on:click=merge>"Merge"</button>
+            <input type="text" id="hide-reason" placeholder="reason (optional)" maxlength="500" bind:value=reason />
+            <button class="secondary" id="hide" disabled=move || count() == 0 || busy.get() on:click=hide>"Hide"</button>
+            <button class="secondary" id="show-again" disabled=move || count() == 0 || busy.get() on:click=show>"Restore"</button>
+        </div>
+    }
+}
+
+#[component]
+fn InfluencerTable(run_id: i64, table: CreatorTable, selected: Option<RwSignal<Vec<u32>>>) -> impl IntoView {
     let q = table.query.clone();
     let header = move |key: &'static str, label: &'static str, numeric: bool, title: &'static str| {
         let sorted = q.sort == key;
@@ -183,6 +238,7 @@ fn InfluencerTable(run_id: i64, table: CreatorTable) -> impl IntoView {
             <table class="table creators" id="creators">
                 <thead>
                     <tr>
+                        {selected.map(|_| view! { <th><span class="visually-hidden">"Select"</span></th> })}
                         {header("creator", "Creator", false, "")}
                         {header("videos", "Unique videos", true, "")}
                         {header("ads", "Ads", true, "")}
@@ -194,7 +250,7 @@ fn InfluencerTable(run_id: i64, table: CreatorTable) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {table.rows.into_iter().map(|c| view! { <CreatorTableRow run_id c has_spend /> }).collect_view()}
+                    {table.rows.into_iter().map(|c| view! { <CreatorTableRow run_id c has_spend selected /> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -203,10 +259,29 @@ fn InfluencerTable(run_id: i64, table: CreatorTable) -> impl IntoView {
 }
 
 #[component]
-fn CreatorTableRow(run_id: i64, c: CreatorRow, has_spend: bool) -> impl IntoView {
+fn CreatorTableRow(run_id: i64, c: CreatorRow, has_spend: bool, selected: Option<RwSignal<Vec<u32>>>) -> impl IntoView {
     let href = c.href(run_id);
+    let pick = selected.map(|selected| match c.creator_id {
+        Some(id) => {
+            let toggle = move |_| {
+                selected.update(|s| match s.iter().position(|x| *x == id) {
+                    Some(i) => {
+                        s.remove(i);
+                    }
+                    None => s.push(id),
+                })
+            };
+            view! {
+                <td><input type="checkbox" class="select" aria-label=format!("Select {}", c.label)
+                    prop:checked=move || selected.read().contains(&id) on:change=toggle /></td>
+            }
+            .into_any()
+        }
+        None => view! { <td></td> }.into_any(),
+    });
     view! {
         <tr data-creator=c.creator_id.map(|id| id.to_string()).unwrap_or_default() class:still=c.still class:hidden-row=c.hidden>
+            {pick}
             <td><a class="creator-cell" href=href>
                 {match c.face_url.clone() {
                     Some(url) => view! {

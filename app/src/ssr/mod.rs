@@ -6,6 +6,7 @@ use std::sync::Arc;
 use ips_core::store::{Run, RunId, Store, StoreError, now_ms};
 use leptos::prelude::*;
 
+pub mod edit;
 pub mod report;
 mod upload;
 

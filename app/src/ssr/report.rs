@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use super::{run_view, with_store};
 use crate::api::{
-    AdView, ChartsView, CreatorDetail, CreatorRow, CreatorTable, PAGE_SIZE, RunReport, StageView, TableQuery,
+    AdView, ChartsView, CreatorChoice, CreatorDetail, FaceKey, CreatorRow, CreatorTable, PAGE_SIZE, RunReport, StageView, TableQuery,
     TrackFace, VideoDetail, VideoRow, VideosReport,
 };
 
@@ -89,19 +89,20 @@ pub fn table(data: &RunData, query: &TableQuery) -> CreatorTable {
 /// Runs whose charts are kept in memory (about 100 KB each).
 const CACHED_RUNS: usize = 32;
 
-/// Charts of finished runs, by run and the time it finished (a re-run or resume changes it).
-type ChartCache = Mutex<HashMap<RunId, (i64, Arc<ChartsView>)>>;
+/// Charts of finished runs, by run and (the time it finished, its edit version): a resume or an
+/// edit draws them again.
+type ChartCache = Mutex<HashMap<RunId, ((i64, i64), Arc<ChartsView>)>>;
 
 fn chart_cache() -> &'static ChartCache {
     static CACHE: OnceLock<ChartCache> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
-fn charts(store: &Store, run: RunId, finished_at: i64, data: &RunData) -> Result<Option<Arc<ChartsView>>, StoreError> {
-    if let Some((at, charts)) = chart_cache().lock().map_err(|_| poisoned())?.get(&run) {
-        if *at == finished_at {
-            return Ok(Some(Arc::clone(charts)));
-        }
+fn charts(store: &Store, run: RunId, version: (i64, i64), data: &RunData) -> Result<Option<Arc<ChartsView>>, StoreError> {
+    if let Some((drawn, charts)) = chart_cache().lock().map_err(|_| poisoned())?.get(&run)
+        && *drawn == version
+    {
+        return Ok(Some(Arc::clone(charts)));
     }
     let made = match report::charts(store, run, data) {
         Ok(c) => c,
@@ -124,7 +125,7 @@ fn charts(store: &Store, run: RunId, finished_at: i64, data: &RunData) -> Result
         let Some(oldest) = cache.iter().min_by_key(|(_, (at, _))| *at).map(|(run, _)| *run) else { break };
         cache.remove(&oldest);
     }
-    cache.insert(run, (finished_at, Arc::clone(&view)));
+    cache.insert(run, (version, Arc::clone(&view)));
     Ok(Some(view))
 }
 
@@ -158,10 +159,15 @@ pub fn build_run_report(store: &Store, run_id: i64, query: &TableQuery) -> Resul
         })
         .collect();
     let data = report::load(store, run_id)?;
+    let version = store.edit_version(run_id)?;
     let charts = match run.finished_at_ms {
         Some(at) if !run.status.is_active() && data.creators.iter().any(CreatorSummary::is_charted) => {
-            charts(store, run_id, at, &data)?.map(|c| (*c).clone())
+            charts(store, run_id, (at, version), &data)?.map(|c| (*c).clone())
         }
+        _ => None,
+    };
+    let edits = match run.status {
+        ips_core::store::RunStatus::Succeeded => Some(super::edit::edits_view(store, run_id, &data.grouping)?),
         _ => None,
     };
     let rows_failed = data.ads.iter().filter(|a| a.status.starts_with("failed")).count() as u32;
@@ -177,6 +183,7 @@ pub fn build_run_report(store: &Store, run_id: i64, query: &TableQuery) -> Resul
         unique_videos: data.grouping.videos.len() as u32,
         rows_failed,
         rows_rejected: dataset.rejected_rows,
+        edits,
     })
 }
 
@@ -246,7 +253,8 @@ pub async fn creator_detail(run_id: i64, creator: String) -> Result<CreatorDetai
         id => Some(id.parse().map_err(|_| ServerFnError::new(format!("There is no creator {id}.")))?),
     };
     with_store(move |store| {
-        let dataset = store.dataset(store.run(run_id)?.dataset_id)?;
+        let run = store.run(run_id)?;
+        let dataset = store.dataset(run.dataset_id)?;
         let data = report::load(store, run_id)?;
         let not_found = || StoreError::NotFound { what: "creator", id: key.map_or(0, i64::from) };
         let summary = data.creators.iter().find(|c| c.key == key).ok_or_else(not_found)?;
@@ -264,6 +272,8 @@ pub async fn creator_detail(run_id: i64, creator: String) -> Result<CreatorDetai
                 };
                 let Some(face) = &track.face_file else { continue };
                 faces.push(TrackFace {
+                    key: FaceKey { sha256: member.sha256.clone(), track: member.track },
+                    is_face: creator.face_track.as_ref() == Some(member),
                     face_url: format!("/faces/{face}"),
                     video_id: video_of_sha.get(member.sha256.as_str()).copied(),
                     first_s: track.first_s,
@@ -276,7 +286,21 @@ pub async fn creator_detail(run_id: i64, creator: String) -> Result<CreatorDetai
         let ads: Vec<AdView> = data.ads.iter().filter(|a| a.video.is_some() && a.creator == key).map(ad_view).collect();
         let values: Vec<f64> = ads.iter().map(|a| a.performance).collect();
         let distribution = ips_core::charts::distribution(&[(summary.label.clone(), values)]).ok();
+        let others = data
+            .creators
+            .iter()
+            .filter(|c| c.key.is_some() && c.key != key)
+            .map(|c| CreatorChoice {
+                id: c.key.unwrap_or_default(),
+                label: c.label.clone(),
+                face_url: c.face_file.as_ref().map(|f| format!("/faces/{f}")),
+                hidden: c.hidden,
+            })
+            .collect();
         Ok(CreatorDetail {
+            version: store.edit_version(run_id)?,
+            editable: run.status == ips_core::store::RunStatus::Succeeded && key.is_some(),
+            others,
             run_id,
             dataset_name: dataset.name,
             creator: creator_row(summary),

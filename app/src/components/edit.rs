@@ -1,0 +1,152 @@
+//! Editing the creators from a page: one action per page that sends an edit (or undo, redo) with
+//! the run's edit version, a counter the page's data is keyed on (so it reloads after each
+//! write), and the line that says what happened.
+
+use leptos::prelude::*;
+
+use crate::api::{CreatorEdit, EditResult, EditsView, edit_creators, redo_edit, undo_edit};
+use crate::format;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditOp {
+    Edit(CreatorEdit),
+    Undo,
+    Redo,
+}
+
+type EditAction = Action<(i64, i64, EditOp), Result<EditResult, ServerFnError>>;
+
+/// A page's editor: provided as context by the page, used by its pieces.
+#[derive(Clone, Copy)]
+pub struct Editor {
+    pub action: EditAction,
+    /// Bumped after every finished write; the page's resource is keyed on it.
+    pub changed: RwSignal<u64>,
+}
+
+impl Editor {
+    pub fn send(&self, run: i64, version: i64, op: EditOp) {
+        self.action.dispatch((run, version, op));
+    }
+
+    pub fn pending(&self) -> Signal<bool> {
+        self.action.pending().into()
+    }
+}
+
+/// Makes the page's editor and provides it to the page's components.
+pub fn provide_editor() -> Editor {
+    let action: EditAction = Action::new(|(run, version, op): &(i64, i64, EditOp)| {
+        let (run, version, op) = (*run, *version, op.clone());
+        async move {
+            match op {
+                EditOp::Edit(edit) => edit_creators(run, version, edit).await,
+                EditOp::Undo => undo_edit(run, version).await,
+                EditOp::Redo => redo_edit(run, version).await,
+            }
+        }
+    });
+    let changed = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        if action.value().read().is_some() {
+            changed.update(|c| *c += 1);
+        }
+    });
+    let editor = Editor { action, changed };
+    provide_context(editor);
+    editor
+}
+
+pub fn use_editor() -> Editor {
+    expect_context::<Editor>()
+}
+
+/// What the last write did, or why it was refused.
+#[component]
+pub fn EditMessage() -> impl IntoView {
+    let editor = use_editor();
+    move || {
+        editor.action.value().get().map(|result| match result {
+            Ok(done) => view! { <p class="notice" role="status" id="edit-message">{format!("Done: {}.", done.summary)}</p> }.into_any(),
+            Err(e) => view! { <p class="error" role="alert" id="edit-message">{server_message(&e)}</p> }.into_any(),
+        })
+    }
+}
+
+/// A server function error as the user should read it (without the framework's prefix).
+pub fn server_message(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(message) => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Undo, redo, the edits that do not fully hold, faces left out, and the audit log of a run.
+#[component]
+pub fn EditsPanel(run_id: i64, edits: EditsView) -> impl IntoView {
+    let editor = use_editor();
+    let version = edits.version;
+    let busy = editor.pending();
+    let undo_title = edits.undo.clone().map(|s| format!("Undo: {s}"));
+    let redo_title = edits.redo.clone().map(|s| format!("Redo: {s}"));
+    let (can_undo, can_redo) = (edits.undo.is_some(), edits.redo.is_some());
+    view! {
+        <section class="card" id="edits">
+            <h2>"Corrections"</h2>
+            <p class="muted">
+                "Merge, hide or restore creators from the table; split, move, rename or choose a face on a creator's page. "
+                "Edits are kept as rules about faces, so they hold when the dataset runs again."
+            </p>
+            <div class="edit-bar">
+                <button class="secondary" id="undo" title=undo_title disabled=move || !can_undo || busy.get()
+                    on:click=move |_| editor.send(run_id, version, EditOp::Undo)>"↶ Undo"</button>
+                <button class="secondary" id="redo" title=redo_title disabled=move || !can_redo || busy.get()
+                    on:click=move |_| editor.send(run_id, version, EditOp::Redo)>"↷ Redo"</button>
+                <EditMessage />
+            </div>
+            {(!edits.notes.is_empty()).then(|| view! {
+                <ul class="notices" id="edit-conflicts">
+                    {edits.notes.into_iter().map(|n| view! { <li class="warn">{n}</li> }).collect_view()}
+                </ul>
+            })}
+            {(!edits.ignored_faces.is_empty()).then(|| view! {
+                <h3>"Faces left out"</h3>
+                <div class="face-gallery" id="ignored-faces">
+                    {edits.ignored_faces.into_iter().map(|f| {
+                        let track = f.track.clone();
+                        view! {
+                            <figure>
+                                {f.face_url.map(|url| view! { <img class="face" src=url alt="Face left out" width="96" height="96" loading="lazy" /> })}
+                                <figcaption class="muted">
+                                    {f.video_id.map(|v| view! { <a href=format!("/runs/{run_id}/videos/{v}")>{format!("#{v}")}</a> })}
+                                    {(!f.reason.is_empty()).then(|| format!(" {}", f.reason))}
+                                </figcaption>
+                                <button class="secondary" disabled=move || busy.get()
+                                    on:click=move |_| editor.send(run_id, version, EditOp::Edit(CreatorEdit::RestoreFace { track: track.clone() }))>
+                                    "Count again"
+                                </button>
+                            </figure>
+                        }
+                    }).collect_view()}
+                </div>
+            })}
+            {(!edits.lines.is_empty()).then(|| view! {
+                <details id="edit-log">
+                    <summary>{format!("Edit log ({})", edits.lines.len())}</summary>
+                    <ol class="edit-log">
+                        {edits.lines.into_iter().map(|l| view! {
+                            <li class:undone=l.undone>
+                                <span class="muted">{format::timestamp(l.at_ms)}</span>" "
+                                <strong>{l.action.clone()}</strong>" "{l.summary.clone()}
+                                <span class="muted">
+                                    {if l.run_id == run_id { String::new() } else { format!(" (from run {})", l.run_id) }}
+                                    {format!(" · {}", l.actor.clone().unwrap_or_else(|| "by this server's user".to_string()))}
+                                </span>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                </details>
+            })}
+        </section>
+    }
+}

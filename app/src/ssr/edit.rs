@@ -1,0 +1,159 @@
+//! Corrections: the page's edit requests turned into the core's, applied on the blocking pool,
+//! and a run's edit history for the report page.
+
+use std::collections::HashMap;
+
+use ips_core::corrections::{EditRequest, TrackRef};
+use ips_core::grouping::Grouping;
+use ips_core::pipeline::{self, EditError};
+use ips_core::store::{RunId, Store, StoreError};
+use leptos::prelude::*;
+
+use super::state;
+use crate::api::{CreatorEdit, EditLine, EditResult, EditsView, FaceKey, IgnoredFace};
+
+fn track(key: FaceKey) -> TrackRef {
+    TrackRef { sha256: key.sha256, track: key.track }
+}
+
+fn tracks(keys: Vec<FaceKey>) -> Vec<TrackRef> {
+    keys.into_iter().map(track).collect()
+}
+
+fn request(edit: CreatorEdit) -> EditRequest {
+    match edit {
+        CreatorEdit::Merge { creators, keep } => EditRequest::Merge { creators, keep },
+        CreatorEdit::Split { creator, videos, tracks: t } => EditRequest::Split { creator, videos, tracks: tracks(t) },
+        CreatorEdit::Move { creator, videos, tracks: t, to } => {
+            EditRequest::Move { creator, videos, tracks: tracks(t), to }
+        }
+        CreatorEdit::Hide { creators, reason } => EditRequest::Hide { creators, reason },
+        CreatorEdit::Show { creators } => EditRequest::Show { creators },
+        CreatorEdit::IgnoreFace { track: t, reason } => EditRequest::IgnoreFace { track: track(t), reason },
+        CreatorEdit::RestoreFace { track: t } => EditRequest::RestoreFace { track: track(t) },
+        CreatorEdit::Rename { creator, name } => EditRequest::Rename { creator, name },
+        CreatorEdit::SetFace { creator, track: t } => EditRequest::SetFace { creator, track: track(t) },
+    }
+}
+
+/// A track that stays with the creator the page is about, to find that creator after the
+/// regrouping renumbers creators: for a split or move, one the user did not take out.
+fn followed_track(grouping: &Grouping, edit: &CreatorEdit) -> Option<TrackRef> {
+    let (creator, videos, taken): (u32, &[u32], &[FaceKey]) = match edit {
+        CreatorEdit::Merge { keep, .. } => (*keep, &[], &[]),
+        CreatorEdit::Split { creator, videos, tracks } | CreatorEdit::Move { creator, videos, tracks, .. } => {
+            (*creator, videos, tracks)
+        }
+        CreatorEdit::Rename { creator, .. } | CreatorEdit::SetFace { creator, .. } => (*creator, &[], &[]),
+        CreatorEdit::Hide { creators, .. } | CreatorEdit::Show { creators } => (*creators.first()?, &[], &[]),
+        CreatorEdit::IgnoreFace { track, .. } => {
+            let owner = grouping.creators.iter().find(|c| c.members.iter().any(|m| m.sha256 == track.sha256 && m.track == track.track))?;
+            (owner.id, &[], std::slice::from_ref(track))
+        }
+        CreatorEdit::RestoreFace { .. } => return None,
+    };
+    let files: Vec<&str> = grouping
+        .videos
+        .iter()
+        .filter(|v| videos.contains(&v.id))
+        .flat_map(|v| v.sha256s.iter().map(String::as_str))
+        .collect();
+    let c = grouping.creators.iter().find(|c| c.id == creator)?;
+    c.members
+        .iter()
+        .find(|m| !files.contains(&m.sha256.as_str()) && !taken.iter().any(|t| t.sha256 == m.sha256 && t.track == m.track))
+        .cloned()
+}
+
+fn creator_holding(store: &Store, run: RunId, track: Option<TrackRef>) -> Result<Option<u32>, StoreError> {
+    let Some(track) = track else { return Ok(None) };
+    Ok(store.grouping(run)?.creators.iter().find(|c| c.members.contains(&track)).map(|c| c.id))
+}
+
+/// Runs an edit call on the blocking pool; the user's mistakes come back as they are, store
+/// failures as a short message (details in the log).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce(&Store) -> Result<T, EditError> + Send + 'static,
+) -> Result<T, ServerFnError> {
+    let store = state()?.store;
+    match tokio::task::spawn_blocking(move || f(&store)).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(EditError::Pipeline(pipeline::PipelineError::Store(StoreError::NotFound { what, id })))) => {
+            Err(ServerFnError::new(format!("There is no {what} {id}.")))
+        }
+        Ok(Err(EditError::Pipeline(e))) => {
+            tracing::error!("edit failed: {e}");
+            Err(ServerFnError::new("The server could not apply the edit; see its log."))
+        }
+        Ok(Err(e)) => Err(ServerFnError::new(e.to_string())),
+        Err(e) => {
+            tracing::error!("edit task failed: {e}");
+            Err(ServerFnError::new("The server failed while applying the edit; see its log."))
+        }
+    }
+}
+
+pub async fn edit(run_id: i64, version: i64, edit: CreatorEdit) -> Result<EditResult, ServerFnError> {
+    blocking(move |store| {
+        let follow = followed_track(&store.grouping(run_id)?, &edit);
+        let done = pipeline::edit_creators(store, run_id, version, &request(edit), None)?;
+        Ok(EditResult { summary: done.summary, version: done.version, creator: creator_holding(store, run_id, follow)? })
+    })
+    .await
+}
+
+pub async fn undo_or_redo(run_id: i64, version: i64, undo: bool) -> Result<EditResult, ServerFnError> {
+    blocking(move |store| {
+        let done = if undo {
+            pipeline::undo(store, run_id, version, None)?
+        } else {
+            pipeline::redo(store, run_id, version, None)?
+        };
+        Ok(EditResult { summary: done.summary, version: done.version, creator: None })
+    })
+    .await
+}
+
+/// The run's corrections for the report page.
+pub fn edits_view(store: &Store, run: RunId, grouping: &Grouping) -> Result<EditsView, StoreError> {
+    let history = pipeline::history(store, run).map_err(|e| match e {
+        EditError::Pipeline(pipeline::PipelineError::Store(e)) => e,
+        other => StoreError::Corrupt(other.to_string()),
+    })?;
+    let video_of_file: HashMap<&str, u32> =
+        grouping.videos.iter().flat_map(|v| v.sha256s.iter().map(move |s| (s.as_str(), v.id))).collect();
+    let tracks = pipeline::run_tracks(store, run).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let ignored_faces = history
+        .ignored_faces
+        .into_iter()
+        .map(|(t, reason)| {
+            let face = tracks.get(&t.sha256).and_then(|ts| ts.iter().find(|x| x.index == t.track)?.face_file.clone());
+            IgnoredFace {
+                video_id: video_of_file.get(t.sha256.as_str()).copied(),
+                face_url: face.map(|f| format!("/faces/{f}")),
+                track: FaceKey { sha256: t.sha256, track: t.track },
+                reason,
+            }
+        })
+        .collect();
+    Ok(EditsView {
+        version: history.version,
+        undo: history.undo,
+        redo: history.redo,
+        lines: history
+            .lines
+            .into_iter()
+            .map(|l| EditLine {
+                edit: l.edit,
+                summary: l.summary,
+                action: l.action,
+                at_ms: l.at_ms,
+                actor: l.actor,
+                run_id: l.run_id,
+                undone: l.undone,
+            })
+            .collect(),
+        notes: history.notes.into_iter().map(|n| n.message).collect(),
+        ignored_faces,
+    })
+}
