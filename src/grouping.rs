@@ -124,12 +124,7 @@ pub struct GroupingRules<'a> {
 /// Groups ads into unique videos (near-duplicate files together) and hook families, and face
 /// tracks into creators. `facts` is keyed by content hash.
 pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: GroupingRules<'_>) -> Grouping {
-    let mut files: Vec<&str> = Vec::new();
-    for sha in ads.iter().filter_map(|a| a.sha256.as_deref()) {
-        if !files.contains(&sha) {
-            files.push(sha);
-        }
-    }
+    let files = files_in_order(ads);
     let empty = VideoFacts::default();
     let fact = |sha: &str| facts.get(sha).unwrap_or(&empty);
     let prints: Vec<&[FrameHash]> = files.iter().map(|sha| fact(sha).fingerprints.as_slice()).collect();
@@ -159,6 +154,45 @@ pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: Groupi
         }
     }
     grouping
+}
+
+/// The creators of a grouping made again with `videos` (its unique videos) kept: an edit changes
+/// who is who, never which files are one video, so it skips the pairwise video comparison.
+pub fn regroup_creators(
+    ads: &[AdVideo],
+    facts: &HashMap<String, VideoFacts>,
+    videos: Vec<UniqueVideo>,
+    rules: GroupingRules<'_>,
+) -> Grouping {
+    let empty = VideoFacts::default();
+    let fact = |sha: &str| facts.get(sha).unwrap_or(&empty);
+    let id_of: HashMap<String, VideoId> =
+        videos.iter().flat_map(|v| v.sha256s.iter().map(move |s| (s.clone(), v.id))).collect();
+    // Files the saved videos lack (none, unless the store was edited by hand) are left out.
+    let files: Vec<&str> = files_in_order(ads).into_iter().filter(|f| id_of.contains_key(*f)).collect();
+    let video_of_file: HashMap<&str, VideoId> = files.iter().map(|f| (*f, id_of[*f])).collect();
+    let mut grouping = Grouping { videos, ..Grouping::default() };
+    for video in &mut grouping.videos {
+        video.creator = None;
+    }
+    assign_creators(&mut grouping, &files, &video_of_file, &fact, rules);
+    for ad in ads {
+        if let Some(video) = ad.sha256.as_deref().and_then(|sha| video_of_file.get(sha)) {
+            grouping.video_of_row.insert(ad.row, *video);
+        }
+    }
+    grouping
+}
+
+/// The distinct files of the ads, in order of first appearance.
+fn files_in_order(ads: &[AdVideo]) -> Vec<&str> {
+    let mut files: Vec<&str> = Vec::new();
+    for sha in ads.iter().filter_map(|a| a.sha256.as_deref()) {
+        if !files.contains(&sha) {
+            files.push(sha);
+        }
+    }
+    files
 }
 
 /// How many alike videos the Videos page lists per video.
@@ -476,6 +510,39 @@ mod tests {
         assert_eq!(g.creators.len(), 2);
         assert!(g.creators[0].still, "spread 0.01 < 0.15");
         assert!(!g.creators[1].still, "a face that changes (spread 0.25) is a person: {:?}", g.creators[1]);
+    }
+
+    #[test]
+    fn regrouping_creators_alone_gives_what_a_full_grouping_gives() {
+        let ads = [ad(2, Some("aa")), ad(3, Some("bb")), ad(4, Some("aa")), ad(5, Some("cc"))];
+        let facts = HashMap::from([
+            (
+                "aa".to_string(),
+                VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], clip: None, fingerprints: prints(1) },
+            ),
+            (
+                "bb".to_string(),
+                VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.5, 6)], clip: None, fingerprints: prints(2) },
+            ),
+            (
+                "cc".to_string(),
+                VideoFacts { tracks: vec![track(0, face(0, 0.1), 0.5, 6)], clip: None, fingerprints: prints(3) },
+            ),
+        ]);
+        let full = group(&ads, &facts, rules(&[]));
+        assert_eq!(regroup_creators(&ads, &facts, full.videos.clone(), rules(&[])), full);
+        let split = [Edit {
+            id: 1,
+            summary: "split".into(),
+            rules: vec![corrections::Rule::Different {
+                a: TrackRef { sha256: "aa".into(), track: 0 },
+                b: TrackRef { sha256: "cc".into(), track: 0 },
+            }],
+        }];
+        assert_eq!(
+            regroup_creators(&ads, &facts, full.videos.clone(), rules(&split)),
+            group(&ads, &facts, rules(&split))
+        );
     }
 
     #[test]

@@ -138,8 +138,9 @@ async fn the_corpus_goes_from_rows_to_creators() {
             ids.iter().map(|&v| file_of[&grouping.videos[v as usize - 1].sha256s[0]].as_str()).collect()
         };
         eprintln!(
-            "creator {}: videos {:?}, appears in {:?}, face {}",
+            "creator {} ({}): videos {:?}, appears in {:?}, face {}",
             c.id,
+            c.label,
             files(&c.videos),
             files(&c.appears_in),
             c.face_file

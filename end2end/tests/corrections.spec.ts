@@ -160,3 +160,79 @@ test('merge, split, hide, undo, reload, rename, and a re-run that keeps the edit
   expect(restored.map((x) => x.label)).not.toContain('Merged pair');
   expect((await creators(request, 1)).map((x) => x.stats.ads).sort()).toEqual(before.map((x) => x.stats.ads).sort());
 });
+
+test('move a video, choose a face, leave a face out and count it again', async ({ page, request }) => {
+  test.setTimeout(120_000);
+  await openHydrated(page, '/runs/1');
+  await expect(page.locator('#undo')).toBeAttached({ timeout: 120_000 });
+  await expect(page.locator('#undo')).toBeDisabled();
+  const before = await creators(request, 1);
+  const [a, b] = before;
+  const moved = a.videos[0];
+
+  // Move one of a's videos to b, found with the search box of the picker.
+  await openHydrated(page, `/runs/1/creators/${a.key}`);
+  await page.locator(`.video-pick[data-video="${moved}"] input`).check();
+  await page.locator('#move-search').fill(b.label);
+  const shown = page.locator('#move-targets label');
+  await expect.poll(() => shown.count()).toBeLessThan(before.length - 1);
+  for (const text of await shown.allTextContents()) expect(text).toContain(b.label);
+  const target = shown.filter({ has: page.locator('span', { hasText: new RegExp(`^${b.label}$`) }) });
+  await expect(target.locator('img.face')).toHaveCount(1);
+  await target.locator('input[type=radio]').check();
+  await page.locator('#move').click();
+  await expectDone(page, new RegExp(`^Done: Moved video #${moved} from ${a.label} to ${b.label}\\.$`));
+  await expect(page.locator(`.video-pick[data-video="${moved}"]`)).toHaveCount(0);
+  const afterMove = await creators(request, 1);
+  const a2 = afterMove.find((x) => x.label === a.label)!;
+  const b2 = afterMove.find((x) => x.label === b.label)!;
+  expect(b2.videos).toContain(moved);
+  expect(a2.stats.ads + b2.stats.ads).toBe(a.stats.ads + b.stats.ads);
+
+  // On b's page: another track as the face, then one face left out and counted again.
+  await openHydrated(page, `/runs/1/creators/${b2.key}`);
+  const faces = page.locator('#faces figure');
+  const count = await faces.count();
+  expect(count).toBeGreaterThanOrEqual(2);
+  const other = faces.filter({ has: page.locator('button.use-face') }).first();
+  const chosen = await other.locator('img').getAttribute('src');
+  await other.locator('button.use-face').click();
+  await expectDone(page, new RegExp(`^Done: Chose the face of ${b.label}\\.$`));
+  await expect(page.locator('.creator-head img.face')).toHaveAttribute('src', chosen!);
+  await expect(page.locator('#faces figure.the-face img')).toHaveAttribute('src', chosen!);
+
+  await faces.last().locator('button.leave-out').click();
+  await expectDone(page, /^Done: Left out a face of .*\.$/);
+  await expect(page.locator('#faces figure')).toHaveCount(count - 1);
+  await openHydrated(page, '/runs/1');
+  await expect(page.locator('#ignored-faces figure')).toHaveCount(1);
+  await page.locator('#ignored-faces button').click();
+  await expectDone(page, /^Done: Counted a left-out face again\.$/);
+  await expect(page.locator('#ignored-faces')).toHaveCount(0);
+
+  // Hide a creator from its page with a reason, then restore it from the hidden list.
+  await openHydrated(page, `/runs/1/creators/${a2.key}`);
+  await page.locator('#edit-reason').fill('a print');
+  await page.locator('#hide-creator').click();
+  await expectDone(page, new RegExp(`^Done: Hid ${a.label} \\(a print\\)\\.$`));
+  await expect(page.locator('.creator-head .badge', { hasText: 'hidden' })).toBeVisible();
+  await openHydrated(page, '/runs/1?show=hidden');
+  await expect(page.locator('#show-again')).toBeDisabled();
+  await tick(page, a.label);
+  await page.locator('#show-again').click();
+  await expectDone(page, new RegExp(`^Done: Restored ${a.label}\\.$`));
+  await expect(row(page, a.label)).toHaveCount(0);
+  await openHydrated(page, '/runs/1');
+  await expect(row(page, a.label)).toHaveCount(1);
+
+  // Undo everything: the machine's grouping is back.
+  await page.locator('#edit-log summary').click();
+  while (!(await page.locator('#undo').isDisabled())) {
+    const logLines = await page.locator('#edit-log li').count();
+    await page.locator('#undo').click();
+    await expect(page.locator('#edit-log li')).toHaveCount(logLines + 1);
+    if (!(await page.locator('#edit-log').getAttribute('open'))) await page.locator('#edit-log summary').click();
+  }
+  const after = await creators(request, 1);
+  expect(after.map((x) => [x.label, x.stats.ads])).toEqual(before.map((x) => [x.label, x.stats.ads]));
+});

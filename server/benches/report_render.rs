@@ -4,7 +4,9 @@
 //! store reads, table sort and paging, charts (cached after the first request), Leptos SSR.
 //!
 //! `cargo bench -p ips-server --bench report_render` (release build). Prints the cold first
-//! request and the median and 95th percentile of the next ones.
+//! request and the median and 95th percentile of the next ones; then how long a correction takes
+//! on that run (a merge or its undo: recorded, creators regrouped, statistics recomputed) and
+//! the page right after it (charts drawn again).
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +17,7 @@ use tower::ServiceExt;
 
 const CREATORS: u32 = 1_000;
 const REQUESTS: usize = 60;
+const EDITS: usize = 6;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
@@ -67,5 +70,28 @@ async fn main() -> anyhow::Result<()> {
         "influencer page, {CREATORS} creators: cold (charts drawn) {cold:.1?}; then median {median:.1?}, p95 {p95:.1?} over {REQUESTS} requests"
     );
     println!("target < 100 ms: {}", if p95 < Duration::from_millis(100) { "met" } else { "NOT met" });
+
+    use ips_core::corrections::EditRequest;
+    use ips_core::pipeline::{edit_creators, undo};
+    let store = &server.store;
+    let mut version = store.edit_version(run)?;
+    let mut edits: Vec<Duration> = Vec::new();
+    for k in 0..EDITS {
+        let started = Instant::now();
+        let done = if k % 2 == 0 {
+            edit_creators(store, run, version, &EditRequest::Merge { creators: vec![1, 2], keep: 1 }, None)?
+        } else {
+            undo(store, run, version, None)?
+        };
+        edits.push(started.elapsed());
+        version = done.version;
+    }
+    edits.sort();
+    let (after, _) = render(page.clone()).await?;
+    println!(
+        "correction (merge or undo) on {CREATORS} creators: median {:.1?}, slowest {:.1?} over {EDITS}; the page after it (charts drawn again) {after:.1?}",
+        edits[edits.len() / 2],
+        edits[edits.len() - 1]
+    );
     Ok(())
 }

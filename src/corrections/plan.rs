@@ -115,16 +115,15 @@ pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanE
                 picked.iter().map(|t| Rule::Same { a: anchor.clone(), b: (*t).clone() }).collect();
             rules.extend(apart(&picked, &rest));
             rules.extend(name_rules(&picked, target));
+            rules.extend(name_rules(&rest, from));
             Ok(Planned {
                 summary: format!("Moved {} from {} to {}", what(videos, tracks), from.label, target.label),
                 rules,
             })
         }
         EditRequest::Hide { creators, reason } => {
+            check_reason(reason)?;
             let reason = reason.trim();
-            if reason.chars().count() > 500 {
-                return Err(PlanError::Invalid("The reason is too long (500 characters at most).".into()));
-            }
             let chosen: Vec<&Creator> = creators.iter().map(|&id| creator(id)).collect::<Result<_, _>>()?;
             if chosen.is_empty() {
                 return Err(PlanError::Invalid("Select the creators to hide.".into()));
@@ -135,8 +134,7 @@ pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanE
                 .map(|t| Rule::Hide { track: t.clone(), reason: reason.to_string() })
                 .collect();
             let labels: Vec<&str> = chosen.iter().map(|c| c.label.as_str()).collect();
-            let why = if reason.is_empty() { String::new() } else { format!(" ({reason})") };
-            Ok(Planned { summary: format!("Hid {}{why}", labels.join(", ")), rules })
+            Ok(Planned { summary: format!("Hid {}{}", labels.join(", "), reason_suffix(reason)), rules })
         }
         EditRequest::Show { creators } => {
             let chosen: Vec<&Creator> = creators.iter().map(|&id| creator(id)).collect::<Result<_, _>>()?;
@@ -148,6 +146,7 @@ pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanE
             Ok(Planned { summary: format!("Restored {}", labels.join(", ")), rules })
         }
         EditRequest::IgnoreFace { track, reason } => {
+            check_reason(reason)?;
             let owner = grouping.creators.iter().find(|c| c.members.contains(track)).ok_or_else(|| {
                 PlanError::Invalid("That face is not in this run's grouping (reload the page).".into())
             })?;
@@ -249,6 +248,16 @@ fn what(videos: &[VideoId], tracks: &[TrackRef]) -> String {
         parts.push(format!("{} face{}", tracks.len(), if tracks.len() == 1 { "" } else { "s" }));
     }
     parts.join(" and ")
+}
+
+/// Longest reason accepted, in characters.
+pub const MAX_REASON: usize = 500;
+
+fn check_reason(reason: &str) -> Result<(), PlanError> {
+    if reason.trim().chars().count() > MAX_REASON {
+        return Err(PlanError::Invalid(format!("The reason is too long ({MAX_REASON} characters at most).")));
+    }
+    Ok(())
 }
 
 fn reason_suffix(reason: &str) -> String {

@@ -289,4 +289,13 @@ fn machine_names_follow_first_videos_and_do_not_move_when_others_are_edited() {
     assert_eq!(owner(&g, "a1").label, "Creator 1");
     let labels: std::collections::HashSet<&str> = g.creators.iter().map(|c| c.label.as_str()).collect();
     assert_eq!(labels.len(), g.creators.len(), "names stay unique: {labels:?}");
+    // Moving b1 (Creator 2's first video) to Cy: Creator 2 keeps its name.
+    let g = w.edit(EditRequest::Move {
+        creator: id_of(&g, "b1"),
+        videos: vec![video_id(&g, "b1")],
+        tracks: vec![],
+        to: id_of(&g, "c1"),
+    });
+    assert_eq!(owner(&g, "b2").label, "Creator 2");
+    assert_eq!(owner(&g, "b1").label, "Creator 4", "the moved video takes its new creator's name");
 }

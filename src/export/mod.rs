@@ -116,6 +116,7 @@ pub fn tables(store: &Store, run: RunId) -> Result<Tables, ExportError> {
         "worst" => creators.iter().map(|c| c.stats.worst).collect::<Vec<_>>(),
         "still_face" => creators.iter().map(|c| c.key.map(|_| c.still)).collect::<Vec<_>>(),
         "hidden" => creators.iter().map(|c| c.key.map(|_| c.hidden)).collect::<Vec<_>>(),
+        "hidden_reason" => creators.iter().map(|c| creator(c.key).and_then(|c| c.hidden_reason.clone())).collect::<Vec<_>>(),
         "also_in_videos" => creators.iter().map(|c| creator(c.key).map(|c| c.appears_in.iter().map(u32::to_string).collect::<Vec<_>>().join(" "))).collect::<Vec<_>>(),
     )
     .map_err(frame_error)?;

@@ -95,6 +95,25 @@ pub fn redo(store: &Store, run: RunId, version: i64, actor: Option<&str>) -> Res
     Ok(EditDone { edit: edit.id, summary: edit.summary.clone(), version })
 }
 
+/// Groups a run again as it ends if an edit was made after its group stage read the edits (an
+/// edit only regroups finished runs). Returns whether it did.
+pub fn catch_up(store: &Store, run: RunId) -> Result<bool, PipelineError> {
+    let _one_at_a_time = EDITING.lock().unwrap_or_else(|p| p.into_inner());
+    if store.edit_seq()? <= store.grouped_at_edit(run)? {
+        return Ok(false);
+    }
+    regroup_and_count(store, run)?;
+    store.bump_edit_version(run)?;
+    Ok(true)
+}
+
+/// The run's grouping made again with the edits in force, and its statistics from the rows.
+fn regroup_and_count(store: &Store, run: RunId) -> Result<(), PipelineError> {
+    let settings = run_settings(store, run)?.unwrap_or_default();
+    group::regroup(store, &settings, run, group::Videos::Keep)?;
+    statistics::recompute(store, run, store.run(run)?.dataset_id)
+}
+
 /// A run's corrections: the log of edits that concern it, what undo and redo would do, and how
 /// the edits hold in its grouping.
 #[derive(Debug, Clone, PartialEq)]
@@ -187,9 +206,7 @@ fn regroup_runs_with(store: &Store, run: RunId, rules: &[Rule]) -> Result<i64, E
     }
     let mut version = 0;
     for r in runs {
-        let settings = run_settings(store, r)?.unwrap_or_default();
-        group::regroup(store, &settings, r)?;
-        statistics::recompute(store, r, store.run(r)?.dataset_id)?;
+        regroup_and_count(store, r)?;
         let v = store.bump_edit_version(r)?;
         if r == run {
             version = v;

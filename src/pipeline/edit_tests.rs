@@ -106,3 +106,35 @@ fn unfinished_runs_cannot_be_edited() {
     let r = edit_creators(&store, run, 0, &EditRequest::Rename { creator: 1, name: "x".into() }, None);
     assert!(matches!(r, Err(EditError::NotFinished(_))));
 }
+
+#[test]
+fn a_run_going_while_an_edit_is_made_catches_up_as_it_ends() {
+    let store = Store::open_in_memory().unwrap();
+    let run = synthetic_run(&store, 3, 1, 2).unwrap();
+    let dataset = store.run(run).unwrap().dataset_id;
+    let going = store.create_run(dataset).unwrap();
+    store.set_row_outcomes(going, &store.row_outcomes(run).unwrap()).unwrap();
+    group::run(&store, &PipelineSettings::default(), going).unwrap();
+    store.set_run_status(going, crate::store::RunStatus::Running, None).unwrap();
+
+    edit_creators(&store, run, 0, &EditRequest::Hide { creators: vec![2], reason: String::new() }, None).unwrap();
+    assert!(!store.grouping(going).unwrap().creators[1].hidden, "a running run is not regrouped under its feet");
+    assert!(catch_up(&store, going).unwrap());
+    assert!(store.grouping(going).unwrap().creators[1].hidden, "it is as it ends");
+    assert!(!catch_up(&store, going).unwrap(), "once");
+}
+
+#[test]
+fn a_larger_upload_of_the_same_videos_gets_the_edits_when_grouped() {
+    let store = Store::open_in_memory().unwrap();
+    let small = synthetic_run(&store, 3, 1, 2).unwrap();
+    edit_creators(&store, small, 0, &EditRequest::Merge { creators: vec![1, 3], keep: 3 }, None).unwrap();
+    // A new dataset: the same three videos and a fourth creator's.
+    let larger = synthetic_run(&store, 4, 1, 2).unwrap();
+    assert_ne!(store.run(larger).unwrap().dataset_id, store.run(small).unwrap().dataset_id);
+    group::run(&store, &PipelineSettings::default(), larger).unwrap();
+    let g = store.grouping(larger).unwrap();
+    assert_eq!(g.creators.len(), 3, "creators 1 and 3 are one: {:?}", g.creators);
+    assert_eq!(g.videos[0].creator, g.videos[2].creator);
+    assert_eq!(g.creators[0].label, "Creator 3", "with the name kept at the merge");
+}

@@ -9,7 +9,7 @@ use crate::store::{RunId, Store};
 
 pub(super) fn run(store: &Store, settings: &PipelineSettings, run_id: RunId) -> Result<bool, PipelineError> {
     store.set_progress(run_id, Stage::Group.name(), 0, 1)?;
-    let grouping = regroup(store, settings, run_id)?;
+    let grouping = regroup(store, settings, run_id, Videos::Compare)?;
     let families = grouping.videos.iter().map(|v| v.hook_family).collect::<std::collections::HashSet<_>>().len();
     let files: usize = grouping.videos.iter().map(|v| v.sha256s.len()).sum();
     store.set_progress(run_id, Stage::Group.name(), 1, 1)?;
@@ -28,8 +28,21 @@ pub(super) fn run(store: &Store, settings: &PipelineSettings, run_id: RunId) -> 
     Ok(true)
 }
 
+/// Whether grouping compares the files again or keeps the run's unique videos as saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Videos {
+    Compare,
+    /// After an edit: only creators change.
+    Keep,
+}
+
 /// Groups the run's rows again with the active edits and saves the result.
-pub(super) fn regroup(store: &Store, settings: &PipelineSettings, run_id: RunId) -> Result<Grouping, PipelineError> {
+pub(super) fn regroup(
+    store: &Store,
+    settings: &PipelineSettings,
+    run_id: RunId,
+    videos: Videos,
+) -> Result<Grouping, PipelineError> {
     let key = settings_key(settings);
     let ads: Vec<AdVideo> =
         store.row_outcomes(run_id)?.into_iter().map(|o| AdVideo { row: o.row, sha256: o.sha256 }).collect();
@@ -44,9 +57,15 @@ pub(super) fn regroup(store: &Store, settings: &PipelineSettings, run_id: RunId)
             facts.insert(sha.to_string(), fact);
         }
     }
+    // The sequence first: an edit landing after it makes the run look behind, never ahead.
+    let seq = store.edit_seq()?;
     let edits = store.active_edits()?;
     let rules = GroupingRules { similarity: &settings.similarity, creators: &settings.creators, edits: &edits };
-    let grouping = grouping::group(&ads, &facts, rules);
+    let grouping = match videos {
+        Videos::Compare => grouping::group(&ads, &facts, rules),
+        Videos::Keep => grouping::regroup_creators(&ads, &facts, store.grouping(run_id)?.videos, rules),
+    };
     store.save_grouping(run_id, &grouping)?;
+    store.set_grouped_at_edit(run_id, seq)?;
     Ok(grouping)
 }

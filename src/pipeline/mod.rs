@@ -219,6 +219,9 @@ fn execute_stages(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Resu
         store.mark_stage_done(run_id, stage.name())?;
         store.add_event(run_id, &format!("Stage {}: done in {}", stage.name(), human_duration(started.elapsed())))?;
     }
+    if edit::catch_up(store, run_id)? {
+        store.add_event(run_id, "Grouped again with the edits made while the run was going")?;
+    }
     Ok(Outcome::Succeeded)
 }
 

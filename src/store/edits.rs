@@ -180,6 +180,21 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The newest audit-log id (0 before any edit): it grows with every edit, undo and redo.
+    pub fn edit_seq(&self) -> Result<i64> {
+        Ok(self.conn().query_row("SELECT COALESCE(MAX(id), 0) FROM edit_log", [], |r| r.get(0))?)
+    }
+
+    /// The edit sequence the run was last grouped at.
+    pub fn grouped_at_edit(&self, run: RunId) -> Result<i64> {
+        Ok(self.conn().query_row("SELECT grouped_at_edit FROM runs WHERE id = ?1", [run], |r| r.get(0))?)
+    }
+
+    pub fn set_grouped_at_edit(&self, run: RunId, seq: i64) -> Result<()> {
+        self.conn().execute("UPDATE runs SET grouped_at_edit = ?2 WHERE id = ?1", params![run, seq])?;
+        Ok(())
+    }
+
     /// Finished runs holding one of `files` (content hashes): the runs an edit about them regroups.
     pub fn succeeded_runs_with_files(&self, files: &[&str]) -> Result<Vec<RunId>> {
         let list = serde_json::to_string(files).map_err(|e| StoreError::Corrupt(e.to_string()))?;

@@ -231,6 +231,9 @@ CREATE TABLE edit_log (
 CREATE INDEX edit_log_by_edit ON edit_log(edit_id);
 -- Bumped whenever the run's creators change by an edit: two tabs' writes are checked against it.
 ALTER TABLE runs ADD COLUMN edit_version INTEGER NOT NULL DEFAULT 0;
+-- The newest edit_log id when the run was last grouped: a run that was still going when an edit
+-- was made is grouped again as it ends.
+ALTER TABLE runs ADD COLUMN grouped_at_edit INTEGER NOT NULL DEFAULT 0;
 -- JSON grouping::CorrectionsApplied: edits that do not fully hold in the run, faces left out.
 ALTER TABLE runs ADD COLUMN corrections TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE run_creators ADD COLUMN hidden_reason TEXT;

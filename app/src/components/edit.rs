@@ -67,7 +67,10 @@ pub fn EditMessage() -> impl IntoView {
     let editor = use_editor();
     move || {
         editor.action.value().get().map(|result| match result {
-            Ok(done) => view! { <p class="notice" role="status" id="edit-message">{format!("Done: {}.", done.summary)}</p> }.into_any(),
+            Ok(done) => {
+                view! { <p class="notice" role="status" id="edit-message">{format!("Done: {}.", done.summary)}</p> }
+                    .into_any()
+            }
             Err(e) => view! { <p class="error" role="alert" id="edit-message">{server_message(&e)}</p> }.into_any(),
         })
     }
@@ -140,7 +143,7 @@ pub fn EditsPanel(run_id: i64, edits: EditsView) -> impl IntoView {
                                 <strong>{l.action.clone()}</strong>" "{l.summary.clone()}
                                 <span class="muted">
                                     {if l.run_id == run_id { String::new() } else { format!(" (from run {})", l.run_id) }}
-                                    {format!(" · {}", l.actor.clone().unwrap_or_else(|| "by this server's user".to_string()))}
+                                    {l.actor.clone().map(|who| format!(" · by {who}"))}
                                 </span>
                             </li>
                         }).collect_view()}

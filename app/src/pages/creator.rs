@@ -31,10 +31,8 @@ pub fn CreatorPage() -> impl IntoView {
             navigate(&target, Default::default());
         }
     });
-    let detail = Resource::new(
-        move || (run(), creator(), editor.changed.get()),
-        |(run, creator, _)| get_creator(run, creator),
-    );
+    let detail =
+        Resource::new(move || (run(), creator(), editor.changed.get()), |(run, creator, _)| get_creator(run, creator));
     view! { <Loaded resource=detail title="Creator" render=|d: CreatorDetail| view! { <Creator d /> } /> }
 }
 

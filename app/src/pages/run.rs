@@ -81,7 +81,10 @@ fn Report(report: RunReport) -> impl IntoView {
                 let selected = RwSignal::new(Vec::<u32>::new());
                 view! {
                     <TableControls run_id table=report.table.clone() />
-                    {version.map(|version| view! { <CreatorActions run_id version rows=report.table.rows.clone() selected /> })}
+                    {version.map(|version| {
+                        let showing_hidden = report.table.query.show != "visible";
+                        view! { <CreatorActions run_id version rows=report.table.rows.clone() selected showing_hidden /> }
+                    })}
                     <InfluencerTable run_id table=report.table selected=version.map(|_| selected) />
                 }.into_any()
             }}
@@ -165,12 +168,20 @@ fn TableControls(run_id: i64, table: CreatorTable) -> impl IntoView {
 
 /// Merge, hide and restore the creators ticked in the table.
 #[component]
-fn CreatorActions(run_id: i64, version: i64, rows: Vec<CreatorRow>, selected: RwSignal<Vec<u32>>) -> impl IntoView {
+fn CreatorActions(
+    run_id: i64,
+    version: i64,
+    rows: Vec<CreatorRow>,
+    selected: RwSignal<Vec<u32>>,
+    /// Hidden creators are listed: offer to restore them.
+    showing_hidden: bool,
+) -> impl IntoView {
     let editor = use_editor();
     let busy = editor.pending();
     let keep = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
-    let label_of = move |id: u32| rows.iter().find(|r| r.creator_id == Some(id)).map(|r| r.label.clone()).unwrap_or_default();
+    let label_of =
+        move |id: u32| rows.iter().find(|r| r.creator_id == Some(id)).map(|r| r.label.clone()).unwrap_or_default();
     let count = move || selected.read().len();
     let merge = move |_| {
         let creators = selected.get_untracked();
@@ -202,7 +213,9 @@ fn CreatorActions(run_id: i64, version: i64, rows: Vec<CreatorRow>, selected: Rw
             <button class="secondary" id="merge" disabled=move || count() < 2 || busy.get() on:click=merge>"Merge"</button>
             <input type="text" id="hide-reason" placeholder="reason (optional)" maxlength="500" bind:value=reason />
             <button class="secondary" id="hide" disabled=move || count() == 0 || busy.get() on:click=hide>"Hide"</button>
-            <button class="secondary" id="show-again" disabled=move || count() == 0 || busy.get() on:click=show>"Restore"</button>
+            {showing_hidden.then(|| view! {
+                <button class="secondary" id="show-again" disabled=move || count() == 0 || busy.get() on:click=show>"Restore"</button>
+            })}
         </div>
     }
 }

@@ -47,7 +47,10 @@ fn followed_track(grouping: &Grouping, edit: &CreatorEdit) -> Option<TrackRef> {
         CreatorEdit::Rename { creator, .. } | CreatorEdit::SetFace { creator, .. } => (*creator, &[], &[]),
         CreatorEdit::Hide { creators, .. } | CreatorEdit::Show { creators } => (*creators.first()?, &[], &[]),
         CreatorEdit::IgnoreFace { track, .. } => {
-            let owner = grouping.creators.iter().find(|c| c.members.iter().any(|m| m.sha256 == track.sha256 && m.track == track.track))?;
+            let owner = grouping
+                .creators
+                .iter()
+                .find(|c| c.members.iter().any(|m| m.sha256 == track.sha256 && m.track == track.track))?;
             (owner.id, &[], std::slice::from_ref(track))
         }
         CreatorEdit::RestoreFace { .. } => return None,
@@ -61,7 +64,9 @@ fn followed_track(grouping: &Grouping, edit: &CreatorEdit) -> Option<TrackRef> {
     let c = grouping.creators.iter().find(|c| c.id == creator)?;
     c.members
         .iter()
-        .find(|m| !files.contains(&m.sha256.as_str()) && !taken.iter().any(|t| t.sha256 == m.sha256 && t.track == m.track))
+        .find(|m| {
+            !files.contains(&m.sha256.as_str()) && !taken.iter().any(|t| t.sha256 == m.sha256 && t.track == m.track)
+        })
         .cloned()
 }
 
@@ -97,7 +102,11 @@ pub async fn edit(run_id: i64, version: i64, edit: CreatorEdit) -> Result<EditRe
     blocking(move |store| {
         let follow = followed_track(&store.grouping(run_id)?, &edit);
         let done = pipeline::edit_creators(store, run_id, version, &request(edit), None)?;
-        Ok(EditResult { summary: done.summary, version: done.version, creator: creator_holding(store, run_id, follow)? })
+        Ok(EditResult {
+            summary: done.summary,
+            version: done.version,
+            creator: creator_holding(store, run_id, follow)?,
+        })
     })
     .await
 }

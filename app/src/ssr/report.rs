@@ -10,8 +10,8 @@ use leptos::prelude::*;
 
 use super::{run_view, with_store};
 use crate::api::{
-    AdView, ChartsView, CreatorChoice, CreatorDetail, FaceKey, CreatorRow, CreatorTable, PAGE_SIZE, RunReport, StageView, TableQuery,
-    TrackFace, VideoDetail, VideoRow, VideosReport,
+    AdView, ChartsView, CreatorChoice, CreatorDetail, CreatorRow, CreatorTable, FaceKey, PAGE_SIZE, RunReport,
+    StageView, TableQuery, TrackFace, VideoDetail, VideoRow, VideosReport,
 };
 
 fn creator_row(c: &CreatorSummary) -> CreatorRow {
@@ -98,7 +98,12 @@ fn chart_cache() -> &'static ChartCache {
     CACHE.get_or_init(Default::default)
 }
 
-fn charts(store: &Store, run: RunId, version: (i64, i64), data: &RunData) -> Result<Option<Arc<ChartsView>>, StoreError> {
+fn charts(
+    store: &Store,
+    run: RunId,
+    version: (i64, i64),
+    data: &RunData,
+) -> Result<Option<Arc<ChartsView>>, StoreError> {
     if let Some((drawn, charts)) = chart_cache().lock().map_err(|_| poisoned())?.get(&run)
         && *drawn == version
     {

@@ -56,7 +56,12 @@ pub fn CreatorEditor(editing: Editing, others: Vec<CreatorChoice>, selection: Se
     let picked = move || (selection.videos.get_untracked(), selection.tracks.get_untracked());
     let matching = move || {
         let needle = search.get().trim().to_lowercase();
-        others.iter().filter(|c| needle.is_empty() || c.label.to_lowercase().contains(&needle)).take(24).cloned().collect::<Vec<_>>()
+        others
+            .iter()
+            .filter(|c| needle.is_empty() || c.label.to_lowercase().contains(&needle))
+            .take(24)
+            .cloned()
+            .collect::<Vec<_>>()
     };
     view! {
         <div class="edit-panel" id="creator-edit">
