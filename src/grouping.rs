@@ -245,6 +245,7 @@ fn assign_creators<'a>(
     let index: HashMap<&TrackRef, usize> = seen.iter().enumerate().map(|(i, s)| (&s.1, i)).collect();
     let lookup = |t: &TrackRef| match index.get(t) {
         Some(&i) => Lookup::Found(i),
+        None if ignored.contains_key(t) => Lookup::LeftOut,
         None if video_of_file.contains_key(t.sha256.as_str()) => Lookup::Gone,
         None => Lookup::NotInRun,
     };
@@ -349,7 +350,12 @@ fn new_creator(
         members.iter().copied().filter(|m| resolved.faces.contains_key(m)).max_by_key(|m| resolved.faces[m]);
     let best = chosen_face
         .or_else(|| members.iter().copied().max_by(|&a, &b| seen[a].2.quality.total_cmp(&seen[b].2.quality)));
-    let hidden_reason = members.iter().find_map(|m| resolved.hidden.get(m).cloned());
+    // The newest hide-or-show rule among the tracks decides.
+    let hidden_reason = members
+        .iter()
+        .filter_map(|m| resolved.hidden.get(m))
+        .max_by_key(|(edit, _)| *edit)
+        .and_then(|(_, r)| r.clone());
     let name = members.iter().filter_map(|m| resolved.names.get(m)).max_by_key(|(edit, _)| *edit);
     let label = name.and_then(|(_, n)| n.clone());
     // Haar tracks have no descriptors, hence no spread: never judged still.

@@ -80,10 +80,7 @@ pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanE
                 tracks.iter().skip(1).map(|t| Rule::Same { a: (*anchor).clone(), b: (*t).clone() }).collect();
             rules.extend(name_rules(&tracks, kept));
             rules.extend(kept.face_track.iter().map(|t| Rule::Face { track: t.clone() }));
-            rules.extend(tracks.iter().map(|t| match &kept.hidden_reason {
-                Some(reason) if kept.hidden => Rule::Hide { track: (*t).clone(), reason: reason.clone() },
-                _ => Rule::Show { track: (*t).clone() },
-            }));
+            rules.extend(visibility_rules(&tracks, kept));
             let others: Vec<&str> = merged.iter().filter(|c| c.id != kept.id).map(|c| c.label.as_str()).collect();
             Ok(Planned { summary: format!("Merged {} into {}", others.join(", "), kept.label), rules })
         }
@@ -116,6 +113,7 @@ pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanE
             rules.extend(apart(&picked, &rest));
             rules.extend(name_rules(&picked, target));
             rules.extend(name_rules(&rest, from));
+            rules.extend(visibility_rules(&picked, target));
             Ok(Planned {
                 summary: format!("Moved {} from {} to {}", what(videos, tracks), from.label, target.label),
                 rules,
@@ -155,10 +153,15 @@ pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanE
                 rules: vec![Rule::IgnoreFace { track: track.clone(), reason: reason.trim().to_string() }],
             })
         }
-        EditRequest::RestoreFace { track } => Ok(Planned {
-            summary: "Counted a left-out face again".to_string(),
-            rules: vec![Rule::RestoreFace { track: track.clone() }],
-        }),
+        EditRequest::RestoreFace { track } => {
+            if !grouping.corrections.ignored_faces.iter().any(|(t, _)| t == track) {
+                return Err(PlanError::Invalid("That face is not left out in this run (reload the page).".into()));
+            }
+            Ok(Planned {
+                summary: "Counted a left-out face again".to_string(),
+                rules: vec![Rule::RestoreFace { track: track.clone() }],
+            })
+        }
         EditRequest::Rename { creator: id, name } => {
             let c = creator(*id)?;
             let name = name.trim();
@@ -226,6 +229,16 @@ fn pick<'a>(
         )));
     }
     Ok((picked, rest))
+}
+
+/// `tracks` take `owner`'s hidden or shown state (faces joining a creator do not bring their old
+/// creator's).
+fn visibility_rules<'a>(tracks: &'a [&TrackRef], owner: &'a Creator) -> impl Iterator<Item = Rule> + 'a {
+    tracks.iter().map(move |t| match &owner.hidden_reason {
+        Some(reason) if owner.hidden => Rule::Hide { track: (*t).clone(), reason: reason.clone() },
+        _ if owner.hidden => Rule::Hide { track: (*t).clone(), reason: String::new() },
+        _ => Rule::Show { track: (*t).clone() },
+    })
 }
 
 fn apart<'a>(picked: &'a [&TrackRef], rest: &'a [&TrackRef]) -> impl Iterator<Item = Rule> + 'a {

@@ -1,9 +1,9 @@
 //! Active edits → what one grouping must obey, newest edit first.
 //!
 //! Rules are read from the newest edit back. A link that contradicts links already taken (from
-//! newer edits) is dropped with a [`Note`]; for hide, name and face rules the newest rule about a
-//! track is the one that counts. So undoing an edit, or making a new one, never leaves the
-//! grouping in a state nobody asked for.
+//! newer edits) is dropped with a [`Note`]; for hide, name and face rules the newest rule among a
+//! creator's tracks is the one that counts. So undoing an edit, or making a new one, never leaves
+//! the grouping in a state nobody asked for.
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,7 +17,10 @@ pub enum Lookup {
     Found(usize),
     /// Its file is not in this run: the rule is about other videos.
     NotInRun,
-    /// Its file is in this run but the track is not (analysed with other settings, or ignored).
+    /// The user left this track out: it is no creator's, but links still pass through it.
+    LeftOut,
+    /// Its file is in this run but the track is not (analysed with other settings): links pass
+    /// through it, and the edit gets a note.
     Gone,
 }
 
@@ -27,8 +30,9 @@ pub struct Resolved {
     /// Pairs (low, high) that must be together, and that must be apart.
     pub must: HashSet<(usize, usize)>,
     pub cannot: HashSet<(usize, usize)>,
-    /// Points whose creator is hidden, with the user's reason.
-    pub hidden: HashMap<usize, String>,
+    /// The newest hide or show rule of each point: (edit id, the reason when hidden, None when
+    /// shown). A creator is hidden when the newest such rule among its tracks hides.
+    pub hidden: HashMap<usize, (i64, Option<String>)>,
     /// The newest name rule of each point: (edit id, name; None for the machine's name).
     pub names: HashMap<usize, (i64, Option<String>)>,
     /// The newest face rule of each point: its edit id.
@@ -59,69 +63,85 @@ pub fn ignored_faces(edits: &[Edit]) -> HashMap<TrackRef, (i64, String)> {
 
 /// Applies `edits` (in id order) to `n` points found through `lookup`.
 pub fn resolve(edits: &[Edit], n: usize, lookup: &dyn Fn(&TrackRef) -> Lookup) -> Resolved {
+    // Tracks the grouping lacks get nodes of their own after the points, so that a merge whose
+    // first track was left out still joins the others through it.
+    let mut absent: HashMap<&TrackRef, usize> = HashMap::new();
+    for rule in edits.iter().flat_map(|e| &e.rules) {
+        if let Rule::Same { a, b } | Rule::Different { a, b } = rule {
+            for t in [a, b] {
+                if matches!(lookup(t), Lookup::LeftOut | Lookup::Gone) && !absent.contains_key(t) {
+                    absent.insert(t, n + absent.len());
+                }
+            }
+        }
+    }
     let mut out = Resolved::default();
-    let mut together = Components::new(n);
+    let mut together = Components::new(n + absent.len());
     let mut apart: Vec<(usize, usize)> = Vec::new();
-    let mut decided_hidden: HashSet<usize> = HashSet::new();
     for edit in edits.iter().rev() {
         let mut gone = false;
         let mut contradicted = false;
-        let mut find = |track: &TrackRef| match lookup(track) {
+        // A point of the grouping, for rules about one track.
+        let point = |track: &TrackRef, gone: &mut bool| match lookup(track) {
             Lookup::Found(i) => Some(i),
-            Lookup::NotInRun => None,
             Lookup::Gone => {
-                gone = true;
+                *gone = true;
                 None
             }
+            Lookup::NotInRun | Lookup::LeftOut => None,
+        };
+        // A node (point or absent track), for links.
+        let node = |track: &TrackRef, gone: &mut bool| match lookup(track) {
+            Lookup::Found(i) => Some(i),
+            Lookup::Gone => {
+                *gone = true;
+                absent.get(track).copied()
+            }
+            Lookup::LeftOut => absent.get(track).copied(),
+            Lookup::NotInRun => None,
         };
         for rule in &edit.rules {
             match rule {
                 Rule::Same { a, b } => {
-                    let (Some(a), Some(b)) = (find(a), find(b)) else { continue };
+                    let (Some(a), Some(b)) = (node(a, &mut gone), node(b, &mut gone)) else { continue };
                     let (ra, rb) = (together.root(a), together.root(b));
                     if ra == rb {
-                        out.must.insert((a.min(b), a.max(b)));
                         continue;
                     }
                     let kept_apart = apart.iter().any(|&(x, y)| {
                         let (rx, ry) = (together.root(x), together.root(y));
                         (rx == ra && ry == rb) || (rx == rb && ry == ra)
                     });
-                    if kept_apart {
-                        contradicted = true;
-                    } else {
-                        together.join(a, b);
-                        out.must.insert((a.min(b), a.max(b)));
-                    }
+                    if kept_apart { contradicted = true } else { together.join(a, b) }
                 }
                 Rule::Different { a, b } => {
-                    let (Some(a), Some(b)) = (find(a), find(b)) else { continue };
+                    let (Some(a), Some(b)) = (node(a, &mut gone), node(b, &mut gone)) else { continue };
                     if together.root(a) == together.root(b) {
                         contradicted = true;
                     } else {
                         apart.push((a, b));
-                        out.cannot.insert((a.min(b), a.max(b)));
+                        if a < n && b < n {
+                            out.cannot.insert((a.min(b), a.max(b)));
+                        }
                     }
                 }
                 Rule::Hide { track, reason } => {
-                    if let Some(p) = find(track)
-                        && decided_hidden.insert(p)
-                    {
-                        out.hidden.insert(p, reason.clone());
+                    if let Some(p) = point(track, &mut gone) {
+                        out.hidden.entry(p).or_insert((edit.id, Some(reason.clone())));
                     }
                 }
                 Rule::Show { track } => {
-                    if let Some(p) = find(track) {
-                        decided_hidden.insert(p);
+                    if let Some(p) = point(track, &mut gone) {
+                        out.hidden.entry(p).or_insert((edit.id, None));
                     }
                 }
                 Rule::Name { track, name } => {
-                    if let Some(p) = find(track) {
+                    if let Some(p) = point(track, &mut gone) {
                         out.names.entry(p).or_insert((edit.id, name.clone()));
                     }
                 }
                 Rule::Face { track } => {
-                    if let Some(p) = find(track) {
+                    if let Some(p) = point(track, &mut gone) {
                         out.faces.entry(p).or_insert(edit.id);
                     }
                 }
@@ -145,6 +165,19 @@ pub fn resolve(edits: &[Edit], n: usize, lookup: &dyn Fn(&TrackRef) -> Lookup) -
                     edit.summary
                 ),
             });
+        }
+    }
+    // The points linked together (through absent tracks too), as pairs for the clustering.
+    let mut first_of: HashMap<usize, usize> = HashMap::new();
+    for p in 0..n {
+        let root = together.root(p);
+        match first_of.get(&root) {
+            Some(&first) => {
+                out.must.insert((first, p));
+            }
+            None => {
+                first_of.insert(root, p);
+            }
         }
     }
     out.notes.sort_by_key(|n| n.edit);

@@ -214,16 +214,14 @@ fn rename_and_face_survive_a_regroup_and_undo_returns_the_machine_result() {
 fn the_newest_edit_wins_a_conflict_and_the_older_one_is_reported() {
     let mut w = World::new();
     let g = w.group();
-    let (ana, bo) = (id_of(&g, "a1"), id_of(&g, "b1"));
-    // Keep a2 apart from Ana (edit 1), then merge Ana's and Bo's creators (edit 2), which links
-    // everything Ana had at the time... a2 is no longer hers, so the merge does not touch it.
+    let ana = id_of(&g, "a1");
+    // Split a2 off Ana (edit 1: a2 differs from a1), then merge the two again (edit 2: same).
     let g = w.edit(EditRequest::Split { creator: ana, videos: vec![video_id(&g, "a2")], tracks: vec![] });
     let g = w.edit(EditRequest::Merge { creators: vec![id_of(&g, "a1"), id_of(&g, "a2")], keep: id_of(&g, "a1") });
     assert_eq!(id_of(&g, "a1"), id_of(&g, "a2"), "the newer merge wins over the older split");
     assert_eq!(g.corrections.notes.iter().map(|n| n.edit).collect::<Vec<_>>(), vec![1]);
     assert!(g.corrections.notes[0].message.contains("Split"), "{:?}", g.corrections.notes);
     assert_ne!(id_of(&g, "a1"), id_of(&g, "b1"));
-    let _ = bo;
 }
 
 #[test]
@@ -298,4 +296,51 @@ fn machine_names_follow_first_videos_and_do_not_move_when_others_are_edited() {
     });
     assert_eq!(owner(&g, "b2").label, "Creator 2");
     assert_eq!(owner(&g, "b1").label, "Creator 4", "the moved video takes its new creator's name");
+}
+
+#[test]
+fn leaving_out_the_face_a_merge_hangs_on_keeps_the_merge() {
+    let mut w = World::new();
+    let g = w.group();
+    let (ana, cy) = (id_of(&g, "a1"), id_of(&g, "c1"));
+    // The merge links every face to Ana's first one (a1's track).
+    let g = w.edit(EditRequest::Merge { creators: vec![ana, cy], keep: ana });
+    assert_eq!(id_of(&g, "a2"), id_of(&g, "c1"));
+    let g =
+        w.edit(EditRequest::IgnoreFace { track: TrackRef { sha256: "a1".into(), track: 0 }, reason: String::new() });
+    assert_eq!(id_of(&g, "a2"), id_of(&g, "c1"), "the links still pass through the left-out face");
+    assert!(g.corrections.notes.is_empty(), "nothing to report: {:?}", g.corrections.notes);
+}
+
+#[test]
+fn a_face_moved_out_of_a_hidden_creator_does_not_hide_its_new_one() {
+    let mut w = World::new();
+    let g = w.group();
+    let bo = id_of(&g, "b1");
+    let g = w.edit(EditRequest::Hide { creators: vec![bo], reason: "print".into() });
+    let g = w.edit(EditRequest::Move {
+        creator: id_of(&g, "b1"),
+        videos: vec![video_id(&g, "b2")],
+        tracks: vec![],
+        to: id_of(&g, "c1"),
+    });
+    assert!(!owner(&g, "c1").hidden, "Cy stays visible");
+    assert!(owner(&g, "b1").hidden, "Bo stays hidden");
+    // And a face moved into a hidden creator is hidden with it.
+    let g = w.edit(EditRequest::Move {
+        creator: id_of(&g, "a1"),
+        videos: vec![video_id(&g, "a2")],
+        tracks: vec![],
+        to: id_of(&g, "b1"),
+    });
+    assert!(owner(&g, "a2").hidden);
+    assert_eq!(owner(&g, "a2").hidden_reason.as_deref(), Some("print"));
+    assert!(!owner(&g, "a1").hidden);
+}
+
+#[test]
+fn counting_again_a_face_that_is_not_left_out_is_refused() {
+    let w = World::new();
+    let refused = plan(&w.group(), &EditRequest::RestoreFace { track: TrackRef { sha256: "a1".into(), track: 0 } });
+    assert!(refused.unwrap_err().to_string().contains("not left out"));
 }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use super::{PipelineError, group, run_settings, statistics};
 use crate::corrections::{self, EditRequest, Note, PlanError, Rule, TrackRef};
-use crate::store::{RunId, RunStatus, StaleVersion, Store, StoreError, StoredEdit, rule_files};
+use crate::store::{EditLogEntry, RunId, RunStatus, StaleVersion, Store, StoreError, StoredEdit, rule_files};
 
 /// One edit at a time: an edit and the regrouping it causes are one step for other writers.
 static EDITING: Mutex<()> = Mutex::new(());
@@ -89,25 +89,30 @@ pub fn redo(store: &Store, run: RunId, version: i64, actor: Option<&str>) -> Res
     let _one_at_a_time = EDITING.lock().unwrap_or_else(|p| p.into_inner());
     ensure_finished(store, run)?;
     let edits = edits_of_run(store, run)?;
-    let edit = redoable(&edits).ok_or(EditError::NothingToRedo)?;
+    let log = store.edit_log()?;
+    let edit = redoable(&edits, &log).ok_or(EditError::NothingToRedo)?;
     store.set_edit_undone(edit.id, false, run, version, actor)??;
     let version = regroup_runs_with(store, run, &edit.rules)?;
     Ok(EditDone { edit: edit.id, summary: edit.summary.clone(), version })
 }
 
-/// Groups a run again as it ends if an edit was made after its group stage read the edits (an
-/// edit only regroups finished runs). Returns whether it did.
-pub fn catch_up(store: &Store, run: RunId) -> Result<bool, PipelineError> {
+/// Ends a run that went through all its stages: grouped again if an edit was made after its
+/// group stage read the edits (an edit regroups finished runs only), and marked succeeded, both
+/// under the edit lock so that no edit falls between the two. Returns whether it regrouped.
+pub fn finish_run(store: &Store, run: RunId) -> Result<bool, PipelineError> {
     let _one_at_a_time = EDITING.lock().unwrap_or_else(|p| p.into_inner());
-    if store.edit_seq()? <= store.grouped_at_edit(run)? {
-        return Ok(false);
+    let behind = store.edit_seq()? > store.grouped_at_edit(run)?;
+    if behind {
+        regroup_and_count(store, run)?;
+        store.bump_edit_version(run)?;
+        store.add_event(run, "Grouped again with the edits made while the run was going")?;
     }
-    regroup_and_count(store, run)?;
-    store.bump_edit_version(run)?;
-    Ok(true)
+    store.set_run_status(run, RunStatus::Succeeded, None)?;
+    Ok(behind)
 }
 
-/// The run's grouping made again with the edits in force, and its statistics from the rows.
+/// The run's grouping made again with the edits in force (its unique videos kept), and its
+/// statistics from the rows.
 fn regroup_and_count(store: &Store, run: RunId) -> Result<(), PipelineError> {
     let settings = run_settings(store, run)?.unwrap_or_default();
     group::regroup(store, &settings, run, group::Videos::Keep)?;
@@ -145,8 +150,9 @@ pub struct HistoryLine {
 pub fn history(store: &Store, run: RunId) -> Result<History, EditError> {
     let edits = edits_of_run(store, run)?;
     let ids: HashSet<i64> = edits.iter().map(|e| e.id).collect();
-    let mut lines: Vec<HistoryLine> = store
-        .edit_log()?
+    let log = store.edit_log()?;
+    let redo = redoable(&edits, &log).map(|e| e.summary.clone());
+    let mut lines: Vec<HistoryLine> = log
         .into_iter()
         .filter(|l| ids.contains(&l.edit_id))
         .filter_map(|l| {
@@ -168,17 +174,26 @@ pub fn history(store: &Store, run: RunId) -> Result<History, EditError> {
         version: store.edit_version(run)?,
         lines,
         undo: edits.iter().rev().find(|e| !e.undone).map(|e| e.summary.clone()),
-        redo: redoable(&edits).map(|e| e.summary.clone()),
+        redo,
         notes: grouping.corrections.notes,
         ignored_faces: grouping.corrections.ignored_faces,
     })
 }
 
-/// The edit redo acts on: the oldest undone edit newer than every edit in force (none when the
-/// user made a new edit after undoing, as in any editor).
-fn redoable(edits: &[StoredEdit]) -> Option<&StoredEdit> {
-    let newest_active = edits.iter().filter(|e| !e.undone).map(|e| e.id).max().unwrap_or(0);
-    edits.iter().filter(|e| e.undone && e.id > newest_active).min_by_key(|e| e.id)
+/// The edit redo acts on, as in any editor: the last one undone, unless an edit was made (or the
+/// undone ones redone) since. Read from the audit log of the run's edits: a new edit clears the
+/// redo stack, an undo pushes, a redo pops.
+fn redoable<'a>(edits: &'a [StoredEdit], log: &[EditLogEntry]) -> Option<&'a StoredEdit> {
+    let mut stack: Vec<i64> = Vec::new();
+    for entry in log.iter().filter(|l| edits.iter().any(|e| e.id == l.edit_id)) {
+        match entry.action.as_str() {
+            "made" => stack.clear(),
+            "undone" => stack.push(entry.edit_id),
+            _ => stack.retain(|id| *id != entry.edit_id),
+        }
+    }
+    let top = *stack.last()?;
+    edits.iter().find(|e| e.id == top && e.undone)
 }
 
 /// Every edit (undone ones too) naming a track of one of the run's files, oldest first.

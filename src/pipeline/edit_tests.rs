@@ -81,10 +81,11 @@ fn a_stale_version_is_refused_and_changes_nothing() {
 fn hide_keeps_the_rows_and_a_new_run_of_the_same_videos_gets_the_edits() {
     let store = Store::open_in_memory().unwrap();
     let run = synthetic_run(&store, 3, 2, 2).unwrap();
+    let before = creator_stats(&store, run);
     edit_creators(&store, run, 0, &EditRequest::Hide { creators: vec![2], reason: "stock".into() }, None).unwrap();
     let g = store.grouping(run).unwrap();
     assert!(g.creators[1].hidden);
-    assert_eq!(creator_stats(&store, run).len(), 3, "hidden creators keep their statistics (restorable)");
+    assert_eq!(creator_stats(&store, run), before, "hidden creators keep their rows and statistics (restorable)");
 
     // Another run over the same files (a re-run), grouped by the stage with another threshold.
     let dataset = store.run(run).unwrap().dataset_id;
@@ -119,9 +120,10 @@ fn a_run_going_while_an_edit_is_made_catches_up_as_it_ends() {
 
     edit_creators(&store, run, 0, &EditRequest::Hide { creators: vec![2], reason: String::new() }, None).unwrap();
     assert!(!store.grouping(going).unwrap().creators[1].hidden, "a running run is not regrouped under its feet");
-    assert!(catch_up(&store, going).unwrap());
+    assert!(finish_run(&store, going).unwrap());
     assert!(store.grouping(going).unwrap().creators[1].hidden, "it is as it ends");
-    assert!(!catch_up(&store, going).unwrap(), "once");
+    assert_eq!(store.run(going).unwrap().status, crate::store::RunStatus::Succeeded);
+    assert!(!finish_run(&store, going).unwrap(), "once");
 }
 
 #[test]
@@ -137,4 +139,26 @@ fn a_larger_upload_of_the_same_videos_gets_the_edits_when_grouped() {
     assert_eq!(g.creators.len(), 3, "creators 1 and 3 are one: {:?}", g.creators);
     assert_eq!(g.videos[0].creator, g.videos[2].creator);
     assert_eq!(g.creators[0].label, "Creator 3", "with the name kept at the merge");
+}
+
+#[test]
+fn redo_follows_the_undo_stack_and_a_new_edit_clears_it() {
+    let store = Store::open_in_memory().unwrap();
+    let run = synthetic_run(&store, 4, 1, 1).unwrap();
+    let rename = |c: u32, name: &str| EditRequest::Rename { creator: c, name: name.into() };
+    let v = edit_creators(&store, run, 0, &rename(1, "One"), None).unwrap().version;
+    let v = edit_creators(&store, run, v, &rename(2, "Two"), None).unwrap().version;
+    let v = undo(&store, run, v, None).unwrap().version; // "Two" undone
+    let v = edit_creators(&store, run, v, &rename(3, "Three"), None).unwrap().version;
+    let v = undo(&store, run, v, None).unwrap().version; // "Three" undone
+    let h = history(&store, run).unwrap();
+    assert!(h.redo.as_deref().is_some_and(|s| s.contains("Three")), "redo brings back Three, not Two: {:?}", h.redo);
+    let done = redo(&store, run, v, None).unwrap();
+    assert!(done.summary.contains("Three"));
+    assert!(
+        matches!(redo(&store, run, done.version, None), Err(EditError::NothingToRedo)),
+        "Two was dropped by a new edit"
+    );
+    let labels: Vec<String> = store.grouping(run).unwrap().creators.iter().map(|c| c.label.clone()).collect();
+    assert_eq!(labels, ["One", "Creator 2", "Three", "Creator 4"]);
 }

@@ -135,9 +135,13 @@ pub enum Outcome {
 /// Runs (or resumes) a run to its end. A stage error fails the run and is returned; the run's
 /// status in the store always says how it ended.
 pub fn execute(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Result<Outcome, PipelineError> {
-    let result = execute_stages(ctx, run_id, cancel);
+    let result = execute_stages(ctx, run_id, cancel).and_then(|outcome| match outcome {
+        // Succeeded is set together with catching up on edits made meanwhile.
+        Outcome::Succeeded => edit::finish_run(ctx.store, run_id).map(|_| outcome),
+        Outcome::Cancelled => Ok(outcome),
+    });
     let (status, error) = match &result {
-        Ok(Outcome::Succeeded) => (RunStatus::Succeeded, None),
+        Ok(Outcome::Succeeded) => return result,
         Ok(Outcome::Cancelled) => (RunStatus::Cancelled, None),
         Err(e) => (RunStatus::Failed, Some(e.to_string())),
     };
@@ -218,9 +222,6 @@ fn execute_stages(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Resu
         }
         store.mark_stage_done(run_id, stage.name())?;
         store.add_event(run_id, &format!("Stage {}: done in {}", stage.name(), human_duration(started.elapsed())))?;
-    }
-    if edit::catch_up(store, run_id)? {
-        store.add_event(run_id, "Grouped again with the edits made while the run was going")?;
     }
     Ok(Outcome::Succeeded)
 }

@@ -1,7 +1,8 @@
 //! Corrections to the creators: the edits a page can ask for, and the run's edit history.
 //!
-//! Every write carries the run's edit version the page was rendered with; the server refuses it
-//! when the run changed since (another tab), so no edit lands on a state its author never saw.
+//! Every write carries the run's edit version the page was rendered with (read before its data,
+//! so the data is never older than the version); the server refuses it when the run changed
+//! since (another tab), so no edit is applied to ids that now mean other creators.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -23,10 +23,13 @@ pub fn CreatorPage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(done)) = editor.action.value().get() {
+            // Only a new result moves the page (not coming back to another creator later).
+            let (run, here) =
+                params.with_untracked(|p| (p.get("id").unwrap_or_default(), p.get("creator").unwrap_or_default()));
             let target = match done.creator {
-                Some(id) if id.to_string() == creator() => return,
-                Some(id) => format!("/runs/{}/creators/{id}", run()),
-                None => format!("/runs/{}", run()),
+                Some(id) if id.to_string() == here => return,
+                Some(id) => format!("/runs/{run}/creators/{id}"),
+                None => format!("/runs/{run}"),
             };
             navigate(&target, Default::default());
         }

@@ -183,10 +183,14 @@ fn CreatorActions(
     let label_of =
         move |id: u32| rows.iter().find(|r| r.creator_id == Some(id)).map(|r| r.label.clone()).unwrap_or_default();
     let count = move || selected.read().len();
+    // The creator whose name and face stay: the one chosen, or the first ticked.
+    let kept = move || {
+        let creators = selected.get();
+        keep.get().parse().ok().filter(|k| creators.contains(k)).or(creators.first().copied())
+    };
     let merge = move |_| {
         let creators = selected.get_untracked();
-        let keep = keep.get_untracked().parse().ok().filter(|k| creators.contains(k)).or(creators.first().copied());
-        if let Some(keep) = keep {
+        if let Some(keep) = kept() {
             editor.send(run_id, version, EditOp::Edit(CreatorEdit::Merge { creators, keep }));
         }
     };
@@ -203,10 +207,10 @@ fn CreatorActions(
             <span class="muted" id="selected-count">{move || format!("{} selected", count())}</span>
             <label>
                 "Keep name and face of "
-                <select id="merge-keep" on:change=move |ev| keep.set(event_target_value(&ev)) prop:value=move || keep.get()>
+                <select id="merge-keep" on:change=move |ev| keep.set(event_target_value(&ev))>
                     {move || selected.get().into_iter().map(|id| {
                         let label = label_of(id);
-                        view! { <option value=id.to_string()>{label}</option> }
+                        view! { <option value=id.to_string() prop:selected=move || kept() == Some(id)>{label}</option> }
                     }).collect_view()}
                 </select>
             </label>

@@ -123,8 +123,8 @@ pub async fn undo_or_redo(run_id: i64, version: i64, undo: bool) -> Result<EditR
     .await
 }
 
-/// The run's corrections for the report page.
-pub fn edits_view(store: &Store, run: RunId, grouping: &Grouping) -> Result<EditsView, StoreError> {
+/// The run's corrections for the report page; `version` is the one read before the page's data.
+pub fn edits_view(store: &Store, run: RunId, version: i64, grouping: &Grouping) -> Result<EditsView, StoreError> {
     let history = pipeline::history(store, run).map_err(|e| match e {
         EditError::Pipeline(pipeline::PipelineError::Store(e)) => e,
         other => StoreError::Corrupt(other.to_string()),
@@ -146,7 +146,7 @@ pub fn edits_view(store: &Store, run: RunId, grouping: &Grouping) -> Result<Edit
         })
         .collect();
     Ok(EditsView {
-        version: history.version,
+        version,
         undo: history.undo,
         redo: history.redo,
         lines: history

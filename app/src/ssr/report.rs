@@ -163,8 +163,10 @@ pub fn build_run_report(store: &Store, run_id: i64, query: &TableQuery) -> Resul
             StageView { name, state: state.to_string() }
         })
         .collect();
-    let data = report::load(store, run_id)?;
+    // The version first: if an edit lands while the data loads, the page carries the older
+    // version with newer data, so its next write is refused (reload) rather than misapplied.
     let version = store.edit_version(run_id)?;
+    let data = report::load(store, run_id)?;
     let charts = match run.finished_at_ms {
         Some(at) if !run.status.is_active() && data.creators.iter().any(CreatorSummary::is_charted) => {
             charts(store, run_id, (at, version), &data)?.map(|c| (*c).clone())
@@ -172,7 +174,7 @@ pub fn build_run_report(store: &Store, run_id: i64, query: &TableQuery) -> Resul
         _ => None,
     };
     let edits = match run.status {
-        ips_core::store::RunStatus::Succeeded => Some(super::edit::edits_view(store, run_id, &data.grouping)?),
+        ips_core::store::RunStatus::Succeeded => Some(super::edit::edits_view(store, run_id, version, &data.grouping)?),
         _ => None,
     };
     let rows_failed = data.ads.iter().filter(|a| a.status.starts_with("failed")).count() as u32;
@@ -260,6 +262,7 @@ pub async fn creator_detail(run_id: i64, creator: String) -> Result<CreatorDetai
     with_store(move |store| {
         let run = store.run(run_id)?;
         let dataset = store.dataset(run.dataset_id)?;
+        let version = store.edit_version(run_id)?;
         let data = report::load(store, run_id)?;
         let not_found = || StoreError::NotFound { what: "creator", id: key.map_or(0, i64::from) };
         let summary = data.creators.iter().find(|c| c.key == key).ok_or_else(not_found)?;
@@ -303,7 +306,7 @@ pub async fn creator_detail(run_id: i64, creator: String) -> Result<CreatorDetai
             })
             .collect();
         Ok(CreatorDetail {
-            version: store.edit_version(run_id)?,
+            version,
             editable: run.status == ips_core::store::RunStatus::Succeeded && key.is_some(),
             others,
             run_id,
