@@ -34,7 +34,9 @@ fn main() {
         )
         .expect("dataset");
     let run = store.create_run(dataset).expect("run");
-    let settings = PipelineSettings::default();
+    let mut settings = PipelineSettings::default();
+    // The corpus is served on loopback, which downloads may not reach by default.
+    settings.fetch.allow_hosts = vec!["127.0.0.1".into()];
     let workers = std::thread::available_parallelism().map_or(0, |n| n.get());
     let models_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let ctx = Context { store: &store, data_dir: data.path().to_path_buf(), models_dir, settings };

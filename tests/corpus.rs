@@ -50,7 +50,12 @@ async fn the_corpus_goes_from_rows_to_creators() {
             store: &store,
             data_dir: data_dir.clone(),
             models_dir: ips_core::testing::models_dir(),
-            settings: PipelineSettings::default(),
+            settings: {
+                // The corpus is served on loopback, which downloads may not reach by default.
+                let mut settings = PipelineSettings::default();
+                settings.fetch.allow_hosts = vec!["127.0.0.1".into()];
+                settings
+            },
         };
         assert_eq!(pipeline::execute(&ctx, run, &CancelFlag::new()).unwrap(), Outcome::Succeeded);
         eprintln!("corpus run: {:.1} s", started.elapsed().as_secs_f64());

@@ -42,7 +42,7 @@ pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
                 store: &store,
                 data_dir: config.data_dir.clone(),
                 models_dir: config.models_dir.clone(),
-                settings: config.pipeline.clone(),
+                settings: config.pipeline_settings(),
             };
             pipeline::execute(&ctx, run, &CancelFlag::new())
         });

@@ -28,6 +28,10 @@ pub struct Config {
     pub models_dir: PathBuf,
     /// Make and load the demo dataset when the store has no dataset yet.
     pub demo: bool,
+    /// Hosts, addresses or networks (CIDR) downloads may reach although they are not public
+    /// (loopback, private, link-local). Empty: public addresses only. `IPS_ALLOW_HOSTS`
+    /// (comma-separated) replaces it.
+    pub allow_hosts: Vec<String>,
     /// How runs fetch, sample, detect (`[pipeline.fetch]`, `[pipeline.frames]`, `[pipeline.faces]`).
     pub pipeline: PipelineSettings,
 }
@@ -42,6 +46,7 @@ impl Default for Config {
             resume_on_start: true,
             models_dir: PathBuf::from("models"),
             demo: true,
+            allow_hosts: Vec::new(),
             pipeline: PipelineSettings::default(),
         }
     }
@@ -65,8 +70,30 @@ impl Config {
         toml::from_str(&text).with_context(|| format!("in config file {}", path.display()))
     }
 
+    /// The settings runs start with: `[pipeline]`, with `allow_hosts` added to the downloads'
+    /// allow list.
+    pub fn pipeline_settings(&self) -> PipelineSettings {
+        let mut pipeline = self.pipeline.clone();
+        let allow = &mut pipeline.fetch.allow_hosts;
+        allow.extend(self.allow_hosts.iter().cloned());
+        let mut seen = std::collections::HashSet::new();
+        allow.retain(|h| seen.insert(h.clone()));
+        pipeline
+    }
+
+    /// The settings the web server's runs start with: [`Self::pipeline_settings`], and while the
+    /// demo is on, the server's own address (it serves the demo clips the demo dataset lists).
+    pub fn served_pipeline_settings(&self) -> PipelineSettings {
+        let mut pipeline = self.pipeline_settings();
+        let own = crate::demo::loopback_addr(self.addr).ip().to_string();
+        if self.demo && !pipeline.fetch.allow_hosts.contains(&own) {
+            pipeline.fetch.allow_hosts.push(own);
+        }
+        pipeline
+    }
+
     /// `IPS_DATA_DIR`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`,
-    /// `IPS_DEMO`, `IPS_FETCH_CONCURRENCY`, `IPS_WORKERS`, `IPS_MODELS_DIR`.
+    /// `IPS_DEMO`, `IPS_ALLOW_HOSTS`, `IPS_FETCH_CONCURRENCY`, `IPS_WORKERS`, `IPS_MODELS_DIR`.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(v) = var("IPS_DATA_DIR") {
             self.data_dir = v.into();
@@ -89,6 +116,9 @@ impl Config {
         }
         if let Some(v) = var("IPS_DEMO") {
             self.demo = v.parse().with_context(|| format!("IPS_DEMO={v} is not true or false"))?;
+        }
+        if let Some(v) = var("IPS_ALLOW_HOSTS") {
+            self.allow_hosts = v.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_string).collect();
         }
         if let Some(v) = var("IPS_FETCH_CONCURRENCY") {
             self.pipeline.fetch.concurrency =
@@ -123,6 +153,25 @@ mod tests {
         assert_eq!(config.addr.port(), 8080);
         assert_eq!(config.max_upload_mib, 7);
         assert_eq!(config.data_dir, PathBuf::from("/srv/ips"));
+    }
+
+    #[test]
+    fn allowed_hosts_come_from_the_file_or_the_environment_and_the_demo_adds_its_own() {
+        let mut config: Config =
+            toml::from_str("allow_hosts = [\"cdn.local\"]\ndemo = false\naddr = \"0.0.0.0:3000\"\n").unwrap();
+        assert_eq!(config.pipeline_settings().fetch.allow_hosts, ["cdn.local"]);
+        config.apply_env(|k| (k == "IPS_ALLOW_HOSTS").then(|| " 127.0.0.1, 10.0.0.0/8 ,".into())).unwrap();
+        assert_eq!(config.pipeline_settings().fetch.allow_hosts, ["127.0.0.1", "10.0.0.0/8"]);
+        config.apply_env(|k| (k == "IPS_ALLOW_HOSTS").then(|| "10.0.0.0/8".into())).unwrap();
+        assert_eq!(config.served_pipeline_settings().fetch.allow_hosts, ["10.0.0.0/8"], "no demo, nothing added");
+        config.demo = true;
+        assert_eq!(config.pipeline_settings().fetch.allow_hosts, ["10.0.0.0/8"], "the CLI serves no demo");
+        assert_eq!(
+            config.served_pipeline_settings().fetch.allow_hosts,
+            ["10.0.0.0/8", "127.0.0.1"],
+            "a server on 0.0.0.0 serves the demo on 127.0.0.1"
+        );
+        assert!(Config::default().pipeline.fetch.allow_hosts.is_empty(), "nothing private by default");
     }
 
     #[test]

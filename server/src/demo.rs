@@ -49,7 +49,7 @@ pub async fn load_if_empty(
 }
 
 /// The address a local client uses to reach a server bound to `addr` (0.0.0.0 → 127.0.0.1).
-fn loopback_addr(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+pub(crate) fn loopback_addr(addr: std::net::SocketAddr) -> std::net::SocketAddr {
     let mut addr = addr;
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());

@@ -60,7 +60,7 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
         Arc::clone(&store),
         config.data_dir.clone(),
         config.models_dir.clone(),
-        config.pipeline.clone(),
+        config.served_pipeline_settings(),
     );
     let resumed = jobs.recover(config.resume_on_start)?;
     if !resumed.is_empty() {
@@ -73,7 +73,7 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
             store: Arc::clone(&store),
             jobs: jobs.clone(),
             data_dir: config.data_dir.clone(),
-            pipeline: config.pipeline.clone(),
+            pipeline: config.served_pipeline_settings(),
         },
         max_upload_mib: config.max_upload_mib,
     };

@@ -32,6 +32,8 @@ async fn ips_run_writes_ads_videos_and_creators() {
                 .arg("--out")
                 .arg(&out)
                 .env("IPS_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
+                // The corpus is served on loopback, which downloads may not reach by default.
+                .env("IPS_ALLOW_HOSTS", "127.0.0.1")
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .status()
                 .unwrap()

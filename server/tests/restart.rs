@@ -23,6 +23,8 @@ fn start_server(data_dir: &std::path::Path, port: u16) -> Child {
         .arg(data_dir)
         .env("IPS_CONFIG", &config)
         .env("IPS_DEMO", "false")
+        // The corpus is served on loopback, which downloads may not reach by default.
+        .env("IPS_ALLOW_HOSTS", "127.0.0.1")
         .env("RUST_LOG", "warn")
         .env("IPS_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))

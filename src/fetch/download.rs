@@ -1,30 +1,57 @@
 //! The download itself: HTTP(S) with reqwest, or a local file, into the cache.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::container::looks_like_html;
+use super::guard::{AddressPolicy, GuardedResolver, refused_in};
 use super::{CachedVideo, Container, FetchError, FetchOutcome, FetchSettings, VideoCache};
 
 pub struct Fetcher {
     client: reqwest::Client,
     settings: FetchSettings,
     cache: VideoCache,
+    policy: Arc<AddressPolicy>,
 }
+
+/// Error a redirect policy gives for too many hops (turned into `FetchError::TooManyRedirects`).
+#[derive(Debug, thiserror::Error)]
+#[error("too many redirects")]
+struct TooManyRedirects;
 
 impl Fetcher {
     pub fn new(settings: FetchSettings, cache: VideoCache) -> Result<Self, FetchError> {
+        let policy = Arc::new(AddressPolicy::new(&settings.allow_hosts).map_err(FetchError::Settings)?);
+        let redirect_policy = {
+            let (policy, max) = (Arc::clone(&policy), settings.max_redirects);
+            // Every hop's IP literal is checked here, before it is requested; host names are
+            // checked by the resolver when the hop connects.
+            reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() > max {
+                    return attempt.error(TooManyRedirects);
+                }
+                match policy.check_url(attempt.url()) {
+                    Ok(()) => attempt.follow(),
+                    Err(refused) => attempt.error(refused),
+                }
+            })
+        };
         let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver { policy: Arc::clone(&policy) }))
+            .redirect(redirect_policy)
+            // A proxy would resolve names itself, past the guard.
+            .no_proxy()
             .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
             .read_timeout(Duration::from_secs(settings.read_timeout_secs))
             .timeout(Duration::from_secs(settings.total_timeout_secs))
             .user_agent(concat!("IPS/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| FetchError::Connect(e.to_string()))?;
-        Ok(Self { client, settings, cache })
+        Ok(Self { client, settings, cache, policy })
     }
 
     pub fn cache(&self) -> &VideoCache {
@@ -63,6 +90,10 @@ impl Fetcher {
     }
 
     async fn download(&self, url: &url::Url) -> Result<CachedVideo, FetchError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::BadUrl(format!("{} URLs are not fetched (http and https only)", url.scheme())));
+        }
+        self.policy.check_url(url).map_err(|r| FetchError::Refused(r.to_string()))?;
         let mut response = self.client.get(url.clone()).send().await.map_err(map_reqwest)?;
         let status = response.status();
         if !status.is_success() {
@@ -179,6 +210,12 @@ fn sniff(head: &[u8], content_type: &Option<String>) -> Result<Container, FetchE
 }
 
 fn map_reqwest(e: reqwest::Error) -> FetchError {
+    if let Some(refused) = refused_in(&e) {
+        return FetchError::Refused(refused.to_string());
+    }
+    if has_source::<TooManyRedirects>(&e) {
+        return FetchError::TooManyRedirects;
+    }
     let detail = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
     if e.is_timeout() {
         FetchError::Timeout(detail)
@@ -187,4 +224,15 @@ fn map_reqwest(e: reqwest::Error) -> FetchError {
     } else {
         FetchError::Transfer(detail)
     }
+}
+
+fn has_source<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<E>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }

@@ -4,15 +4,18 @@
 //! (MP4/MOV, WebM/MKV), hashed while they arrive, and stored under their SHA-256 ([`cache`]),
 //! so the same video behind two URLs is stored once. Transient failures (connection errors,
 //! timeouts, 5xx, 429) are retried with exponential backoff; others fail at once. `file://` URLs
-//! are read only from the configured local directory.
+//! are read only from the configured local directory. Only public addresses are reached unless
+//! `allow_hosts` says otherwise ([`guard`]), checked before connecting, on every redirect too.
 
 mod cache;
 mod container;
 mod download;
+mod guard;
 
 pub use cache::VideoCache;
 pub use container::Container;
 pub use download::Fetcher;
+pub use guard::{AddressPolicy, Refused, non_public};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -38,6 +41,11 @@ pub struct FetchSettings {
     pub backoff_ms: u64,
     /// The only directory `file://` URLs may point into. None: `file://` URLs are refused.
     pub local_dir: Option<PathBuf>,
+    /// Hosts, addresses or networks (CIDR) that may be reached although not public (loopback,
+    /// private, link-local): for local use, the demo and tests. Empty: public addresses only.
+    pub allow_hosts: Vec<String>,
+    /// Redirects followed at most, each checked like the first URL.
+    pub max_redirects: usize,
 }
 
 impl Default for FetchSettings {
@@ -51,6 +59,8 @@ impl Default for FetchSettings {
             retries: 3,
             backoff_ms: 500,
             local_dir: None,
+            allow_hosts: Vec::new(),
+            max_redirects: 10,
         }
     }
 }
@@ -128,6 +138,12 @@ pub enum FetchError {
     Cache(String),
     #[error("invalid URL: {0}")]
     BadUrl(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("too many redirects (a redirect loop?)")]
+    TooManyRedirects,
+    #[error("bad fetch settings: {0}")]
+    Settings(String),
 }
 
 impl FetchError {

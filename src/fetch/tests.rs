@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 
 use super::*;
@@ -17,19 +17,32 @@ struct TestServer {
     base: String,
     flaky_hits: Arc<AtomicUsize>,
     missing_hits: Arc<AtomicUsize>,
+    /// Requests that reached `/counted`: proof that a refused URL sent nothing.
+    counted_hits: Arc<AtomicUsize>,
 }
 
 async fn start_server() -> TestServer {
     let flaky_hits = Arc::new(AtomicUsize::new(0));
     let missing_hits = Arc::new(AtomicUsize::new(0));
-    let (flaky, missing) = (flaky_hits.clone(), missing_hits.clone());
+    let counted_hits = Arc::new(AtomicUsize::new(0));
+    let (flaky, missing, counted) = (flaky_hits.clone(), missing_hits.clone(), counted_hits.clone());
     let app = Router::new()
         .route("/a.mp4", get(|| async { ([(header::CONTENT_TYPE, "video/mp4")], MP4_HEAD) }))
         .route("/same-bytes", get(|| async { ([(header::CONTENT_TYPE, "application/octet-stream")], MP4_HEAD) }))
         .route("/html", get(|| async { ([(header::CONTENT_TYPE, "text/html")], "<!DOCTYPE html><p>Not found</p>") }))
         .route("/text", get(|| async { ([(header::CONTENT_TYPE, "text/plain")], "just some words, not a video") }))
         .route("/empty", get(|| async { "" }))
+        .route("/to-metadata", get(|| async { Redirect::temporary("http://169.254.169.254/latest/meta-data/") }))
+        .route("/to-other-loopback", get(|| async { Redirect::temporary("http://127.0.0.2:9/x.mp4") }))
+        .route("/loop", get(|| async { Redirect::temporary("/loop") }))
         .route("/big", get(|| async { vec![0u8; 3 * 1024 * 1024] }))
+        .route(
+            "/counted",
+            get(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async { MP4_HEAD }
+            }),
+        )
         .route(
             "/missing",
             get(move || {
@@ -49,18 +62,23 @@ async fn start_server() -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    TestServer { base, flaky_hits, missing_hits }
+    TestServer { base, flaky_hits, missing_hits, counted_hits }
 }
 
 fn fetcher(dir: &std::path::Path, settings: FetchSettings) -> Fetcher {
     Fetcher::new(FetchSettings { backoff_ms: 1, ..settings }, VideoCache::new(dir)).unwrap()
 }
 
+/// Settings that let the tests reach their own server on 127.0.0.1 (and nothing else private).
+fn local() -> FetchSettings {
+    FetchSettings { allow_hosts: vec!["127.0.0.1".into()], ..FetchSettings::default() }
+}
+
 #[tokio::test]
 async fn a_video_lands_in_the_cache_under_its_hash() {
     let server = start_server().await;
     let dir = tempfile::tempdir().unwrap();
-    let fetcher = fetcher(dir.path(), FetchSettings::default());
+    let fetcher = fetcher(dir.path(), local());
     let outcome = fetcher.fetch(&format!("{}/a.mp4", server.base)).await;
     let FetchOutcome::Downloaded(video) = outcome else { panic!("{outcome:?}") };
     assert_eq!(video.sha256, crate::hash::sha256_hex(MP4_HEAD));
@@ -78,7 +96,7 @@ async fn a_video_lands_in_the_cache_under_its_hash() {
 async fn failures_say_precisely_what_went_wrong() {
     let server = start_server().await;
     let dir = tempfile::tempdir().unwrap();
-    let fetcher = fetcher(dir.path(), FetchSettings { max_video_mib: 1, ..FetchSettings::default() });
+    let fetcher = fetcher(dir.path(), FetchSettings { max_video_mib: 1, ..local() });
     let fail = |o: FetchOutcome| match o {
         FetchOutcome::Failed(e) => e,
         other => panic!("expected a failure, got {other:?}"),
@@ -102,7 +120,7 @@ async fn failures_say_precisely_what_went_wrong() {
 async fn transient_failures_are_retried() {
     let server = start_server().await;
     let dir = tempfile::tempdir().unwrap();
-    let outcome = fetcher(dir.path(), FetchSettings::default()).fetch(&format!("{}/flaky", server.base)).await;
+    let outcome = fetcher(dir.path(), local()).fetch(&format!("{}/flaky", server.base)).await;
     assert_eq!(outcome.status(), "downloaded", "{outcome:?}");
     assert_eq!(server.flaky_hits.load(Ordering::SeqCst), 2);
 }
@@ -142,3 +160,74 @@ fn containers_are_recognised_by_their_first_bytes() {
     );
     assert_eq!(Container::sniff(b"GIF89a......"), None);
 }
+
+fn refusal(outcome: FetchOutcome) -> String {
+    match outcome {
+        FetchOutcome::Failed(FetchError::Refused(message)) => message,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn loopback_is_refused_by_default_before_any_request_is_sent() {
+    let server = start_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let guarded = fetcher(dir.path(), FetchSettings::default());
+    let port = server.base.rsplit(':').next().unwrap();
+    // An IP literal, and a name that resolves to loopback: both refused, the server never asked.
+    let literal = refusal(guarded.fetch(&format!("{}/counted", server.base)).await);
+    assert!(literal.starts_with("refused: 127.0.0.1 is a loopback address"), "{literal}");
+    let named = refusal(guarded.fetch(&format!("http://localhost:{port}/counted")).await);
+    assert!(named.starts_with("refused: localhost resolves to") && named.contains("loopback"), "{named}");
+    assert_eq!(server.counted_hits.load(Ordering::SeqCst), 0, "no request reached the server");
+    // Allowed, the same URL works (the server was there all along).
+    assert_eq!(fetcher(dir.path(), local()).fetch(&format!("{}/counted", server.base)).await.status(), "downloaded");
+    assert_eq!(server.counted_hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn private_and_metadata_addresses_are_refused_without_connecting() {
+    let dir = tempfile::tempdir().unwrap();
+    let guarded = fetcher(dir.path(), FetchSettings { connect_timeout_secs: 30, ..FetchSettings::default() });
+    // Were any of these connected to, the attempt would take until the 30 s connect timeout (or
+    // fail with a connection error); the refusal comes first, at once, naming the address.
+    for (url, kind) in [
+        ("http://10.1.2.3:8080/ad.mp4", "private"),
+        ("http://172.16.5.4/ad.mp4", "private"),
+        ("http://172.31.0.1/ad.mp4", "private"),
+        ("http://192.168.0.1/ad.mp4", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local (cloud metadata)"),
+        ("http://[fd00::1]/ad.mp4", "private (unique local)"),
+        ("http://[::ffff:10.0.0.1]/ad.mp4", "private"),
+        ("http://0x7f.1/ad.mp4", "loopback"),
+        ("http://2130706433/ad.mp4", "loopback"),
+    ] {
+        let started = std::time::Instant::now();
+        let message = refusal(guarded.fetch(url).await);
+        assert!(message.contains(kind), "{url}: {message}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{url}: refused at once");
+    }
+}
+
+#[tokio::test]
+async fn every_redirect_is_checked_and_loops_end() {
+    let server = start_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let allowed = fetcher(dir.path(), local());
+    let to_metadata = refusal(allowed.fetch(&format!("{}/to-metadata", server.base)).await);
+    assert!(to_metadata.contains("169.254.169.254"), "{to_metadata}");
+    let to_loopback = refusal(allowed.fetch(&format!("{}/to-other-loopback", server.base)).await);
+    assert!(to_loopback.contains("127.0.0.2"), "only 127.0.0.1 is allowed: {to_loopback}");
+    let looped = allowed.fetch(&format!("{}/loop", server.base)).await;
+    assert!(matches!(looped, FetchOutcome::Failed(FetchError::TooManyRedirects)), "{looped:?}");
+    assert!(!FetchError::TooManyRedirects.is_transient() && !FetchError::Refused(String::new()).is_transient());
+}
+
+#[test]
+fn a_bad_allow_list_is_a_clear_error() {
+    let settings = FetchSettings { allow_hosts: vec!["not a host!".into()], ..FetchSettings::default() };
+    let error = Fetcher::new(settings, VideoCache::new(std::path::Path::new("/nonexistent"))).err().unwrap();
+    assert!(error.to_string().contains("not a host!"), "{error}");
+}
+
+mod hostile;

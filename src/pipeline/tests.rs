@@ -71,6 +71,13 @@ fn dataset(store: &Store, base: &str) -> DatasetId {
     store.insert_dataset(&new, &sheet).unwrap()
 }
 
+/// Default settings, but downloads may reach the tests' own server on 127.0.0.1.
+fn local_settings() -> PipelineSettings {
+    let mut settings = PipelineSettings::default();
+    settings.fetch.allow_hosts = vec!["127.0.0.1".into()];
+    settings
+}
+
 /// Runs the pipeline on its own store connection, as the server's job runner does.
 fn execute_fresh(data_dir: std::path::PathBuf, run: RunId, cancel: CancelFlag) -> Result<Outcome, String> {
     execute_with_models(data_dir, crate::testing::models_dir(), run, cancel)
@@ -83,7 +90,7 @@ fn execute_with_models(
     cancel: CancelFlag,
 ) -> Result<Outcome, String> {
     let store = Store::open(&data_dir).unwrap();
-    let ctx = Context { store: &store, data_dir: data_dir.clone(), models_dir, settings: PipelineSettings::default() };
+    let ctx = Context { store: &store, data_dir: data_dir.clone(), models_dir, settings: local_settings() };
     execute(&ctx, run, &cancel).map_err(|e| e.to_string())
 }
 

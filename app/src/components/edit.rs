@@ -34,8 +34,9 @@ impl Editor {
     }
 }
 
-/// Makes the page's editor and provides it to the page's components.
-pub fn provide_editor() -> Editor {
+/// Makes the page's editor and provides it to the page's components. With `refresh`, every
+/// finished write bumps `changed`; without, the page decides (it may rather go elsewhere).
+pub fn provide_editor(refresh: bool) -> Editor {
     let action: EditAction = Action::new(|(run, version, op): &(i64, i64, EditOp)| {
         let (run, version, op) = (*run, *version, op.clone());
         async move {
@@ -47,11 +48,13 @@ pub fn provide_editor() -> Editor {
         }
     });
     let changed = RwSignal::new(0u64);
-    Effect::new(move |_| {
-        if action.value().read().is_some() {
-            changed.update(|c| *c += 1);
-        }
-    });
+    if refresh {
+        Effect::new(move |_| {
+            if action.value().read().is_some() {
+                changed.update(|c| *c += 1);
+            }
+        });
+    }
     let editor = Editor { action, changed };
     provide_context(editor);
     editor

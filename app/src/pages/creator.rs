@@ -18,16 +18,22 @@ pub fn CreatorPage() -> impl IntoView {
     let params = use_params_map();
     let run = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
     let creator = move || params.read().get("creator").unwrap_or_default();
-    let editor = provide_editor();
+    let editor = provide_editor(false);
     // An edit can renumber creators: follow this one to its new id (or to the run when it is gone).
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if let Some(Ok(done)) = editor.action.value().get() {
+        let result = editor.action.value().get();
+        if let Some(Err(_)) = result {
+            editor.changed.update(|c| *c += 1);
+        }
+        if let Some(Ok(done)) = result {
             // Only a new result moves the page (not coming back to another creator later).
             let (run, here) =
                 params.with_untracked(|p| (p.get("id").unwrap_or_default(), p.get("creator").unwrap_or_default()));
             let target = match done.creator {
-                Some(id) if id.to_string() == here => return,
+                // Still this creator: reload its data. Else go where it went (no reload of an id
+                // that may mean nobody now).
+                Some(id) if id.to_string() == here => return editor.changed.update(|c| *c += 1),
                 Some(id) => format!("/runs/{run}/creators/{id}"),
                 None => format!("/runs/{run}"),
             };

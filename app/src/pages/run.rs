@@ -17,7 +17,7 @@ pub fn RunPage() -> impl IntoView {
     let query = move || TableQuery::from_params(|k| query_map.read().get(k));
     let active = RwSignal::new(false);
     let tick = use_poll(active);
-    let editor = provide_editor();
+    let editor = provide_editor(true);
     let report = Resource::new(
         move || (id(), query(), tick.get(), editor.changed.get()),
         |(id, query, _, _)| get_run_report(id, query),
