@@ -9,5 +9,6 @@ pub mod config;
 pub mod demo;
 pub mod exports;
 pub mod jobs;
+pub mod same_origin;
 pub mod upload;
 pub mod web;

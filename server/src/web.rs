@@ -94,6 +94,7 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(crate::same_origin::refuse_cross_site))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
     Ok(Server { router, store, jobs })

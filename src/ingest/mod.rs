@@ -179,3 +179,6 @@ fn map_and_validate(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod hostile_tests;
