@@ -32,6 +32,9 @@ pub struct Config {
     /// (loopback, private, link-local). Empty: public addresses only. `IPS_ALLOW_HOSTS`
     /// (comma-separated) replaces it.
     pub allow_hosts: Vec<String>,
+    /// When set, everyone may read but changes (uploads, runs, corrections) need this token:
+    /// signed in at `/sign-in`, or `Authorization: Bearer …`. `IPS_ACCESS_TOKEN`.
+    pub access_token: Option<String>,
     /// How runs fetch, sample, detect (`[pipeline.fetch]`, `[pipeline.frames]`, `[pipeline.faces]`).
     pub pipeline: PipelineSettings,
 }
@@ -47,6 +50,7 @@ impl Default for Config {
             models_dir: PathBuf::from("models"),
             demo: true,
             allow_hosts: Vec::new(),
+            access_token: None,
             pipeline: PipelineSettings::default(),
         }
     }
@@ -93,7 +97,7 @@ impl Config {
     }
 
     /// `IPS_DATA_DIR`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`,
-    /// `IPS_DEMO`, `IPS_ALLOW_HOSTS`, `IPS_FETCH_CONCURRENCY`, `IPS_WORKERS`, `IPS_MODELS_DIR`.
+    /// `IPS_DEMO`, `IPS_ACCESS_TOKEN`, `IPS_ALLOW_HOSTS`, `IPS_FETCH_CONCURRENCY`, `IPS_WORKERS`, `IPS_MODELS_DIR`.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(v) = var("IPS_DATA_DIR") {
             self.data_dir = v.into();
@@ -116,6 +120,9 @@ impl Config {
         }
         if let Some(v) = var("IPS_DEMO") {
             self.demo = v.parse().with_context(|| format!("IPS_DEMO={v} is not true or false"))?;
+        }
+        if let Some(v) = var("IPS_ACCESS_TOKEN") {
+            self.access_token = Some(v);
         }
         if let Some(v) = var("IPS_ALLOW_HOSTS") {
             self.allow_hosts = v.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_string).collect();

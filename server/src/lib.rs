@@ -4,6 +4,7 @@
 //! the job runner, serves the Leptos app and the upload route, and offers the `ips` CLI. It
 //! decides nothing about ads or creators; it wires and reports.
 
+pub mod access;
 pub mod cli_run;
 pub mod config;
 pub mod demo;

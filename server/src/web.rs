@@ -23,6 +23,14 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub server: ServerState,
     pub max_upload_mib: usize,
+    /// Set when the config has an access token: writes need it.
+    pub access: Option<crate::access::Access>,
+}
+
+impl FromRef<AppState> for Option<crate::access::Access> {
+    fn from_ref(state: &AppState) -> Self {
+        state.access.clone()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -76,10 +84,13 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
             pipeline: config.served_pipeline_settings(),
         },
         max_upload_mib: config.max_upload_mib,
+        access: config.access_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(crate::access::Access::new),
     };
+    let access = state.access.clone();
     let context_state = state.server.clone();
     let routes = generate_route_list(App);
     let router = Router::new()
+        .route("/sign-in", get(crate::access::sign_in_page).post(crate::access::sign_in))
         .route("/upload", post(crate::upload::upload))
         .route("/uploads/{sha256}/start", post(crate::upload::start))
         .route("/runs/{run}/export/{file}", get(crate::exports::export_file))
@@ -94,6 +105,7 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(access, crate::access::require_token_for_writes))
         .layer(axum::middleware::from_fn(crate::same_origin::refuse_cross_site))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);

@@ -1,5 +1,6 @@
 //! Kill the server with SIGKILL in the middle of a corpus run, start it again, and check that the
-//! run finishes without downloading or decoding again what was already done.
+//! run finishes without downloading or decoding again what was already done, with the same
+//! report as an uninterrupted run of the same input.
 //! Skipped, visibly, when the replay corpus is absent.
 
 use std::process::{Child, Command, Stdio};
@@ -62,7 +63,7 @@ fn analysis_times(data_dir: &std::path::Path) -> Vec<(String, i64)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_server_resumes_its_run_without_redoing_work() {
+async fn a_killed_server_resumes_its_run_without_redoing_work_and_ends_with_the_uninterrupted_report() {
     let Some(dir) = corpus_dir() else {
         eprintln!("SKIPPED: the replay corpus (../shared/corpus) is absent");
         return;
@@ -99,6 +100,11 @@ async fn a_killed_server_resumes_its_run_without_redoing_work() {
     let mut server = start_server(data.path(), port);
     wait_until_up(port).await;
     wait_for(&store, 1, "the resumed run to succeed", 300, |r| r.status == RunStatus::Succeeded).await;
+    let export = |file: &str| {
+        let url = format!("http://127.0.0.1:{port}/runs/1/export/{file}");
+        async move { reqwest::get(url).await.unwrap().text().await.unwrap() }
+    };
+    let (resumed_ads, resumed_creators) = (export("ads.csv").await, export("creators.csv").await);
     server.kill().unwrap();
     server.wait().unwrap();
 
@@ -114,4 +120,39 @@ async fn a_killed_server_resumes_its_run_without_redoing_work() {
     assert!(events.iter().any(|m| m == "Stage fetch: already done, skipped"), "{events:?}");
     let grouping = store.grouping(1).unwrap();
     assert_eq!(grouping.videos.iter().map(|v| v.sha256s.len()).sum::<usize>(), 75, "every file in one video");
+
+    // The same input, uninterrupted, in a fresh data directory (the CLI): the same report.
+    let fresh = tempfile::tempdir().unwrap();
+    let input = fresh.path().join("assignment.csv");
+    std::fs::write(&input, corpus.rewritten_assignment_csv().unwrap()).unwrap();
+    let config = fresh.path().join("ips.toml");
+    std::fs::write(&config, "[pipeline.faces]\ndetector = \"haar\"\n").unwrap();
+    let out = fresh.path().join("report");
+    let status = tokio::task::spawn_blocking({
+        let (input, out, data) = (input.clone(), out.clone(), fresh.path().join("data"));
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_ips"))
+                .arg("--data-dir")
+                .arg(&data)
+                .arg("run")
+                .arg(&input)
+                .arg("--out")
+                .arg(&out)
+                .env("IPS_CONFIG", &config)
+                .env("IPS_ALLOW_HOSTS", "127.0.0.1")
+                .env("IPS_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
+                .env("RUST_LOG", "warn")
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .stdout(Stdio::null())
+                .status()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(status.success());
+    let uninterrupted_ads = std::fs::read_to_string(out.join("ads.csv")).unwrap();
+    assert_eq!(resumed_ads.lines().count(), 269, "a header and all 268 rows");
+    assert_eq!(resumed_ads, uninterrupted_ads, "the killed-and-resumed run's ads.csv is the uninterrupted one's");
+    assert_eq!(resumed_creators, std::fs::read_to_string(out.join("creators.csv")).unwrap(), "and so are its creators");
 }
