@@ -5,7 +5,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 ADDR ?= 127.0.0.1:3000
 LOGS := $(TARGET_DIR)/test-logs
 
-.PHONY: run test bench setup models site site-release test-rust test-e2e fmt clean
+.PHONY: run test bench soak setup models site site-release test-rust test-e2e fmt clean
 
 ## Set up, build the release site and server, and serve on $(ADDR).
 run: setup site-release
@@ -25,6 +25,10 @@ test: setup
 bench: setup
 	cargo bench -p ips-core --features test-support --bench corpus_run
 	cargo bench -p ips-server --bench report_render
+
+## Bounded load test (release build): 50 concurrent readers of report pages while runs write.
+soak: setup
+	cargo bench -p ips-server --bench soak
 
 setup:
 	tools/setup.sh
