@@ -18,6 +18,7 @@ pub mod creators;
 pub mod demo;
 pub mod export;
 pub mod faceapi;
+pub mod faults;
 pub mod faces;
 pub mod fetch;
 pub mod fingerprint;

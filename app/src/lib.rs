@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <span class="brand-mark">"IPS"</span>
                     <span class="brand-name">"Influencer Performance System"</span>
                 </A>
+                <components::VisitorBadge />
             </header>
             <main class="page">
                 <Routes fallback=|| view! { <pages::NotFound /> }>

@@ -43,6 +43,11 @@ impl JobRunner {
         if !interrupted.is_empty() {
             tracing::warn!(?interrupted, "runs were interrupted by the last shutdown");
         }
+        match ips_core::fetch::VideoCache::new(&self.data_dir).remove_abandoned_parts() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} partial downloads left by a process that ended mid-download"),
+            Err(e) => tracing::warn!("cannot clean partial downloads: {e}"),
+        }
         if !resume {
             return Ok(Vec::new());
         }

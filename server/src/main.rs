@@ -43,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")))
         .init();
+    ips_core::faults::configure_from_env();
     let cli = Cli::parse();
     let mut config = Config::load(cli.config.as_deref())?;
     if let Some(dir) = cli.data_dir {

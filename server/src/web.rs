@@ -91,6 +91,7 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
     let routes = generate_route_list(App);
     let router = Router::new()
         .route("/sign-in", get(crate::access::sign_in_page).post(crate::access::sign_in))
+        .route("/sign-out", post(crate::access::sign_out))
         .route("/upload", post(crate::upload::upload))
         .route("/uploads/{sha256}/start", post(crate::upload::start))
         .route("/runs/{run}/export/{file}", get(crate::exports::export_file))

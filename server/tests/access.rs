@@ -82,3 +82,69 @@ async fn reads_are_open_and_writes_need_the_token() {
         "a signed-in browser uploads"
     );
 }
+
+// The report's statistics use polars, which needs the multi-threaded runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_name_shows_in_the_page_and_in_the_edit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    // A finished run to edit: three creators, one video each.
+    let run = {
+        let store = ips_core::store::Store::open(dir.path()).unwrap();
+        ips_core::testing::synthetic_run(&store, 3, 1, 2).unwrap()
+    };
+    let config = ips_server::config::Config {
+        data_dir: dir.path().to_path_buf(),
+        demo: false,
+        access_token: Some("s3cret".into()),
+        ..ips_server::config::Config::default()
+    };
+    let server = ips_server::web::build(&config).unwrap();
+    let send = |request: Request<Body>| {
+        let router = server.router.clone();
+        async move {
+            let response = router.oneshot(request).await.unwrap();
+            let status = response.status();
+            let cookie = response.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_string());
+            let body = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).to_string();
+            (status, cookie, body)
+        }
+    };
+    let page = |cookie: Option<String>| {
+        let mut request = Request::get(format!("/runs/{run}")).body(Body::empty()).unwrap();
+        if let Some(cookie) = cookie {
+            request.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        request
+    };
+    let (_, _, anonymous) = send(page(None)).await;
+    assert!(anonymous.contains("Read-only · ") && anonymous.contains("Sign in to make changes"), "{anonymous}");
+
+    let sign_in = Request::post("/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("token=s3cret&name=Ana+R%C3%ADos"))
+        .unwrap();
+    let (status, cookie, _) = send(sign_in).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let session = cookie.unwrap().split(';').next().unwrap().to_string();
+    let (_, _, signed_in) = send(page(Some(session.clone()))).await;
+    // `<!>` is a hydration marker between the text and the name.
+    assert!(signed_in.replace("<!>", "").contains("Signed in as Ana Ríos"), "{signed_in}");
+
+    let store = ips_core::store::Store::open(dir.path()).unwrap();
+    let version = store.edit_version(run).unwrap();
+    let edit = Request::post("/api/edit_creators")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::COOKIE, &session)
+        .body(Body::from(format!(
+            r#"{{"run_id":{run},"version":{version},"edit":{{"edit":"hide","creators":[1],"reason":"a test"}}}}"#
+        )))
+        .unwrap();
+    let (status, _, body) = send(edit).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let history = ips_core::pipeline::history(&store, run).unwrap();
+    assert_eq!(history.lines[0].actor.as_deref(), Some("Ana Ríos"), "{:?}", history.lines);
+
+    let (status, cookie, _) = send(Request::post("/sign-out").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(cookie.unwrap().contains("Max-Age=0"), "the session cookie is dropped");
+}

@@ -121,12 +121,22 @@ pub(super) fn run(
     if cancel.is_cancelled() {
         return Ok(false);
     }
-    let with_face = shas
-        .iter()
-        .filter_map(|sha| store.video_analysis(sha, &key).ok().flatten())
-        .filter(|a| a.face_file.is_some())
-        .count();
-    store.add_event(run_id, &format!("Analysed {total} distinct videos: someone on camera in {with_face}"))?;
+    let (mut with_face, mut unreadable) = (0, 0);
+    for sha in &shas {
+        let Some(analysis) = store.video_analysis(sha, &key)? else { continue };
+        with_face += usize::from(analysis.face_file.is_some());
+        // Downloaded, yet not a single frame came out: the rows say so, with OpenCV's reason.
+        if analysis.info.is_none() {
+            let reason = analysis.error.as_deref().unwrap_or("no frame could be decoded");
+            store.mark_rows_unreadable(run_id, sha, reason)?;
+            unreadable += 1;
+        }
+    }
+    let unreadable = match unreadable {
+        0 => String::new(),
+        n => format!("; {n} could not be read"),
+    };
+    store.add_event(run_id, &format!("Analysed {total} distinct videos: someone on camera in {with_face}{unreadable}"))?;
     Ok(true)
 }
 

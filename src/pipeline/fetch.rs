@@ -30,10 +30,15 @@ pub(super) fn run(
     let cache = VideoCache::new(&ctx.data_dir);
     let mut outcomes: HashMap<&str, FetchOutcome> = HashMap::new();
     let mut to_fetch = Vec::new();
+    // This run's own downloads before a restart stay `downloaded`: the resumed run reports what an
+    // uninterrupted one would.
+    let ours = store.urls_fetched_by(run_id)?;
     for url in urls {
         match store.url_video(url)? {
             Some(video) if cache.contains(&video.sha256, video.container) => {
-                outcomes.insert(url, FetchOutcome::Cached(video));
+                let outcome =
+                    if ours.contains(url) { FetchOutcome::Downloaded(video) } else { FetchOutcome::Cached(video) };
+                outcomes.insert(url, outcome);
             }
             _ => to_fetch.push(url),
         }
@@ -56,7 +61,7 @@ pub(super) fn run(
             .buffer_unordered(settings.fetch.concurrency.max(1));
         while let Some((url, outcome)) = results.next().await {
             if let Some(video) = outcome.video() {
-                store.record_fetch(url, video)?;
+                store.record_fetch(url, video, run_id)?;
             } else if let FetchOutcome::Failed(e) = &outcome {
                 tracing::info!(url, "fetch failed: {e}");
             }

@@ -242,3 +242,5 @@ fn a_cancelled_run_stops_and_says_so() {
     assert_eq!(store.run(run).unwrap().status, RunStatus::Cancelled);
     assert!(store.events(run).unwrap().iter().any(|e| e.message == "Cancelled"));
 }
+
+mod broken_videos;

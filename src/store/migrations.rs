@@ -13,6 +13,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(V7_STILL_CREATORS),
         M::up(V8_AD_DETAILS),
         M::up(V9_CORRECTIONS),
+        M::up(V10_FETCHED_BY_RUN),
     ])
 }
 
@@ -240,6 +241,13 @@ ALTER TABLE run_creators ADD COLUMN hidden_reason TEXT;
 ALTER TABLE run_creators ADD COLUMN named INTEGER NOT NULL DEFAULT 0;
 -- JSON creators::TrackRef of the face shown, NULL when none.
 ALTER TABLE run_creators ADD COLUMN face_track TEXT;
+"#;
+
+const V10_FETCHED_BY_RUN: &str = r#"
+-- The run whose fetch stage downloaded the URL (NULL: before this column, or a run since
+-- deleted). A run resumed after a crash reports its own earlier downloads as `downloaded`, like
+-- an uninterrupted run, and only other runs' as `cached`.
+ALTER TABLE url_fetches ADD COLUMN fetched_by_run INTEGER REFERENCES runs(id) ON DELETE SET NULL;
 "#;
 
 #[cfg(test)]

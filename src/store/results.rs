@@ -91,6 +91,15 @@ impl Store {
         Ok(())
     }
 
+    /// Says of every row of `run` whose video is `sha256` that it downloaded but could not be read.
+    pub fn mark_rows_unreadable(&self, run: RunId, sha256: &str, reason: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE run_rows SET status = 'unreadable', detail = ?3 WHERE run_id = ?1 AND video_sha256 = ?2",
+            params![run, sha256, reason],
+        )?;
+        Ok(())
+    }
+
     pub fn row_outcomes(&self, run: RunId) -> Result<Vec<RowOutcome>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
@@ -123,6 +132,8 @@ impl Store {
                     video.execute(params![run, v.id, sha, v.creator, v.hook_family, similar])?;
                 }
             }
+            // The crash test kills the process here, with the transaction open and half written.
+            fail::fail_point!("save-grouping");
             let mut creator = tx.prepare(
                 "INSERT INTO run_creators (run_id, creator_id, label, face_file, members, appears_in, hidden, still, hidden_reason, named, face_track)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",

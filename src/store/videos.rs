@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Store, StoreError, now_ms};
+use super::{Result, RunId, Store, StoreError, now_ms};
 use crate::faces::{FaceSummary, FaceTrack};
 use crate::fetch::{CachedVideo, Container};
 use crate::fingerprint::FrameHash;
@@ -52,6 +52,14 @@ impl Store {
         .transpose()
     }
 
+    /// The URLs `run` itself downloaded (before a restart, say).
+    pub fn urls_fetched_by(&self, run: RunId) -> Result<std::collections::HashSet<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT url FROM url_fetches WHERE fetched_by_run = ?1")?;
+        let urls = stmt.query_map([run], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(urls)
+    }
+
     /// A cached video by content hash.
     pub fn video(&self, sha256: &str) -> Result<Option<CachedVideo>> {
         let row = self
@@ -69,7 +77,8 @@ impl Store {
     }
 
     /// Remembers that `url` gave `video`.
-    pub fn record_fetch(&self, url: &str, video: &CachedVideo) -> Result<()> {
+    /// Records that `run` downloaded `url` as `video` (replacing what the URL held before).
+    pub fn record_fetch(&self, url: &str, video: &CachedVideo, run: RunId) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let now = now_ms();
@@ -78,9 +87,10 @@ impl Store {
             params![video.sha256, video.size_bytes as i64, video.container.as_str(), now],
         )?;
         tx.execute(
-            "INSERT INTO url_fetches (url, sha256, fetched_at_ms) VALUES (?1, ?2, ?3)
-             ON CONFLICT (url) DO UPDATE SET sha256 = excluded.sha256, fetched_at_ms = excluded.fetched_at_ms",
-            params![url, video.sha256, now],
+            "INSERT INTO url_fetches (url, sha256, fetched_at_ms, fetched_by_run) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (url) DO UPDATE SET sha256 = excluded.sha256, fetched_at_ms = excluded.fetched_at_ms,
+                                             fetched_by_run = excluded.fetched_by_run",
+            params![url, video.sha256, now, run],
         )?;
         tx.commit()?;
         Ok(())

@@ -18,6 +18,8 @@ use tower_http::services::ServeFile;
 struct Shared {
     routes: HashMap<String, PathBuf>,
     hits: Mutex<HashMap<String, usize>>,
+    /// Waited before each answer: a slow server, so a test can stop the downloads midway.
+    delay: Mutex<std::time::Duration>,
 }
 
 /// Serves the corpus until dropped.
@@ -38,7 +40,7 @@ impl CorpusServer {
             .filter_map(|line| line.split_once(','))
             .map(|(path, file)| (path.trim().to_string(), dir.join(file.trim())))
             .collect();
-        let shared = Arc::new(Shared { routes, hits: Mutex::default() });
+        let shared = Arc::new(Shared { routes, ..Shared::default() });
         let app = Router::new().fallback(serve).with_state(Arc::clone(&shared));
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
@@ -78,6 +80,13 @@ impl CorpusServer {
         Ok(out)
     }
 
+    /// Makes every later answer wait `delay` first.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        if let Ok(mut d) = self.shared.delay.lock() {
+            *d = delay;
+        }
+    }
+
     /// Requests received so far for `path` (any method, any range).
     pub fn hits(&self, path: &str) -> usize {
         self.shared.hits.lock().map(|h| h.get(path).copied().unwrap_or(0)).unwrap_or(0)
@@ -103,10 +112,36 @@ async fn serve(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     let Some(file) = shared.routes.get(&path) else {
         return (StatusCode::NOT_FOUND, "no such video").into_response();
     };
+    let delay = shared.delay.lock().map(|d| *d).unwrap_or_default();
+    if !delay.is_zero() {
+        return half_then_pause(file, delay).await;
+    }
     match tower::ServiceExt::oneshot(ServeFile::new(file), request).await {
         Ok(response) => response.map(Body::new),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
+}
+
+/// The whole file in two halves with `delay` between them: a client stopped meanwhile is left
+/// holding half a video.
+async fn half_then_pause(file: &Path, delay: std::time::Duration) -> Response {
+    use futures_util::StreamExt;
+    let bytes = match tokio::fs::read(file).await {
+        Ok(bytes) => axum::body::Bytes::from(bytes),
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    let length = bytes.len();
+    let (head, tail) = (bytes.slice(..length / 2), bytes.slice(length / 2..));
+    let first = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) });
+    let second = futures_util::stream::once(async move {
+        tokio::time::sleep(delay).await;
+        Ok(tail)
+    });
+    Response::builder()
+        .header("content-type", "video/mp4")
+        .header("content-length", length)
+        .body(Body::from_stream(first.chain(second)))
+        .unwrap_or_else(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
 }
 
 #[cfg(test)]
@@ -141,5 +176,12 @@ mod tests {
         let csv = server.rewritten_assignment_csv().unwrap();
         assert_eq!(csv.lines().count(), 269);
         assert!(csv.lines().skip(1).all(|l| l.contains(&server.base_url())));
+
+        server.set_delay(std::time::Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        let slow = client.get(&url).send().await.unwrap();
+        assert_eq!(slow.headers()["content-length"], bytes.len().to_string().as_str());
+        assert_eq!(slow.bytes().await.unwrap(), bytes, "the same bytes, only slower");
+        assert!(started.elapsed() >= std::time::Duration::from_millis(300));
     }
 }

@@ -100,7 +100,7 @@ pub fn synthetic_run(
     let key = analysis_key(&settings);
     for (url, sha, analysis) in &analyses {
         let video = CachedVideo { sha256: sha.clone(), size_bytes: 0, container: Container::IsoBmff };
-        store.record_fetch(url, &video)?;
+        store.record_fetch(url, &video, run)?;
         store.save_video_analysis(sha, &key, analysis)?;
     }
     store.set_run_status(run, RunStatus::Running, None)?;

@@ -77,17 +77,18 @@ pub struct EditsView {
     pub ignored_faces: Vec<IgnoredFace>,
 }
 
-#[server(input = Json)]
+// Fixed endpoints (no hash suffix): scripts can post edits with the access token.
+#[server(input = Json, endpoint = "edit_creators")]
 pub async fn edit_creators(run_id: i64, version: i64, edit: CreatorEdit) -> Result<EditResult, ServerFnError> {
     crate::ssr::edit::edit(run_id, version, edit).await
 }
 
-#[server(input = Json)]
+#[server(input = Json, endpoint = "undo_edit")]
 pub async fn undo_edit(run_id: i64, version: i64) -> Result<EditResult, ServerFnError> {
     crate::ssr::edit::undo_or_redo(run_id, version, true).await
 }
 
-#[server(input = Json)]
+#[server(input = Json, endpoint = "redo_edit")]
 pub async fn redo_edit(run_id: i64, version: i64) -> Result<EditResult, ServerFnError> {
     crate::ssr::edit::undo_or_redo(run_id, version, false).await
 }

@@ -149,3 +149,6 @@ pub use report::*;
 
 mod upload;
 pub use upload::*;
+
+mod visitor;
+pub use visitor::*;

@@ -163,6 +163,7 @@ pub struct RunReport {
     pub charts: Option<ChartsView>,
     pub creators_on_camera: u32,
     pub unique_videos: u32,
+    /// Ads whose video failed to download or, downloaded, could not be decoded.
     pub rows_failed: u32,
     pub rows_rejected: u32,
     /// The run's corrections (None while it is not finished: edits wait for the end).

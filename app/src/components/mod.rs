@@ -7,6 +7,7 @@ mod poll;
 mod run;
 mod stages;
 mod upload;
+mod visitor;
 
 pub use ads::AdsTable;
 pub use edit::{EditMessage, EditOp, EditsPanel, provide_editor, use_editor};
@@ -15,3 +16,4 @@ pub use poll::use_poll;
 pub use run::{RunBadge, RunCard};
 pub use stages::StageList;
 pub use upload::UploadForm;
+pub use visitor::VisitorBadge;

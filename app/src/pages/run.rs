@@ -63,7 +63,7 @@ fn Report(report: RunReport) -> impl IntoView {
                 </a>
                 <div class="stat" class:warn=report.rows_failed != 0 id="failed-count">
                     <span class="stat-value">{report.rows_failed}</span>
-                    <span class="stat-label">"ads whose video could not be fetched"</span>
+                    <span class="stat-label">"ads whose video could not be fetched or read"</span>
                 </div>
                 <div class="stat" class:warn=report.rows_rejected != 0>
                     <span class="stat-value">{report.rows_rejected}</span>

@@ -99,9 +99,10 @@ async fn blocking<T: Send + 'static>(
 }
 
 pub async fn edit(run_id: i64, version: i64, edit: CreatorEdit) -> Result<EditResult, ServerFnError> {
+    let actor = super::visitor().name;
     blocking(move |store| {
         let follow = followed_track(&store.grouping(run_id)?, &edit);
-        let done = pipeline::edit_creators(store, run_id, version, &request(edit), None)?;
+        let done = pipeline::edit_creators(store, run_id, version, &request(edit), actor.as_deref())?;
         Ok(EditResult {
             summary: done.summary,
             version: done.version,
@@ -112,11 +113,12 @@ pub async fn edit(run_id: i64, version: i64, edit: CreatorEdit) -> Result<EditRe
 }
 
 pub async fn undo_or_redo(run_id: i64, version: i64, undo: bool) -> Result<EditResult, ServerFnError> {
+    let actor = super::visitor().name;
     blocking(move |store| {
         let done = if undo {
-            pipeline::undo(store, run_id, version, None)?
+            pipeline::undo(store, run_id, version, actor.as_deref())?
         } else {
-            pipeline::redo(store, run_id, version, None)?
+            pipeline::redo(store, run_id, version, actor.as_deref())?
         };
         Ok(EditResult { summary: done.summary, version: done.version, creator: None })
     })

@@ -33,6 +33,24 @@ pub struct ServerState {
     pub pipeline: ips_core::pipeline::PipelineSettings,
 }
 
+/// Who is asking, as the server's access guard found it (it puts one in every request's
+/// extensions). The default — no access token configured — is anyone, trusted, unnamed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Visitor {
+    /// The server has an access token: changes need signing in.
+    pub access_required: bool,
+    pub signed_in: bool,
+    /// The name given at sign-in ("token holder" for scripts); recorded in the edit log.
+    pub name: Option<String>,
+}
+
+/// The visitor of the request being served.
+pub fn visitor() -> Visitor {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Visitor>().cloned())
+        .unwrap_or_default()
+}
+
 pub fn state() -> Result<ServerState, ServerFnError> {
     use_context::<ServerState>().ok_or_else(|| ServerFnError::new("server state is missing"))
 }

@@ -177,7 +177,8 @@ pub fn build_run_report(store: &Store, run_id: i64, query: &TableQuery) -> Resul
         ips_core::store::RunStatus::Succeeded => Some(super::edit::edits_view(store, run_id, version, &data.grouping)?),
         _ => None,
     };
-    let rows_failed = data.ads.iter().filter(|a| a.status.starts_with("failed")).count() as u32;
+    let rows_failed =
+        data.ads.iter().filter(|a| a.status.starts_with("failed") || a.status.starts_with("unreadable")).count() as u32;
     Ok(RunReport {
         run: run_view(store, run, true)?,
         dataset_id: dataset.id,

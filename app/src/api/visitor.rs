@@ -1,0 +1,18 @@
+//! Who the page is shown to: whether changes need signing in, and whether this browser has.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorView {
+    /// The server has an access token; without signing in, pages are read-only.
+    pub access_required: bool,
+    pub signed_in: bool,
+    pub name: Option<String>,
+}
+
+#[server]
+pub async fn get_visitor() -> Result<VisitorView, ServerFnError> {
+    let visitor = crate::ssr::visitor();
+    Ok(VisitorView { access_required: visitor.access_required, signed_in: visitor.signed_in, name: visitor.name })
+}

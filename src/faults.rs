@@ -1,0 +1,18 @@
+//! Fault injection for the crash tests: a few `fail_point!`s (the `fail` crate) mark places where
+//! a test wants the process to stop for good, such as midway through writing a run's grouping.
+//! Only builds with the `test-support` feature compile them in, and even those do nothing unless
+//! the `FAILPOINTS` environment variable names them (e.g. `FAILPOINTS=save-grouping=sleep(60000)`).
+
+/// Reads `FAILPOINTS` once at start-up; the configuration holds for the life of the process.
+#[cfg(feature = "test-support")]
+pub fn configure_from_env() {
+    if std::env::var_os("FAILPOINTS").is_some() {
+        tracing::warn!("fault injection is on (FAILPOINTS): this process will misbehave on purpose");
+    }
+    // The scenario's guard would undo the configuration when dropped; the process keeps it.
+    std::mem::forget(fail::FailScenario::setup());
+}
+
+/// Release builds have no fail points to configure.
+#[cfg(not(feature = "test-support"))]
+pub fn configure_from_env() {}
