@@ -1,5 +1,6 @@
 //! CLIP ViT-B/32 image-tower throughput in candle, f32, batch 32, on random weights of the real
-//! shape (the real weights cannot be had here; speed does not depend on their values).
+//! shape (the real weights cannot be had here; speed does not depend on their values): IPS's
+//! tower (`ips_core::clip::tower`) and, for comparison, candle-transformers' plain one.
 //! Prints images per second; `bench/clip_speed.sh` runs it beside the PyTorch reference.
 
 use std::time::Instant;
@@ -7,6 +8,7 @@ use std::time::Instant;
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::clip::vision_model::{ClipVisionConfig, ClipVisionTransformer};
+use ips_core::clip::tower::ImageTower;
 
 fn main() -> candle_core::Result<()> {
     let batch: usize = std::env::var("CLIP_BATCH").ok().and_then(|b| b.parse().ok()).unwrap_or(32);
@@ -32,18 +34,33 @@ fn main() -> candle_core::Result<()> {
         .map(|(name, var)| (name.clone(), var.as_tensor().detach()))
         .collect();
     let vb = VarBuilder::from_tensors(weights, DType::F32, &device);
-    let vision = ClipVisionTransformer::new(vb.pp("vision_model"), &config)?;
     let projection = candle_nn::linear_no_bias(768, 512, vb.pp("visual_projection"))?;
     let pixels = Tensor::randn(0f32, 1f32, (batch, 3, 224, 224), &device)?;
-    let _warm = projection.forward(&vision.forward(&pixels)?)?;
+    let ours = ImageTower::load(vb.pp("vision_model"), &config)?;
+    let rate = images_per_second(&ours, &projection, &pixels, rounds)?;
+    println!("candle f32 batch {batch}: {rate:.1} images/s (median of {rounds}; IPS's tower)");
+    if std::env::var_os("CLIP_PLAIN").is_some() {
+        let plain = ClipVisionTransformer::new(vb.pp("vision_model"), &config)?;
+        let rate = images_per_second(&plain, &projection, &pixels, rounds)?;
+        println!("candle f32 batch {batch}: {rate:.1} images/s (median of {rounds}; candle-transformers' tower)");
+    }
+    Ok(())
+}
+
+fn images_per_second(
+    tower: &impl Module,
+    projection: &candle_nn::Linear,
+    pixels: &Tensor,
+    rounds: usize,
+) -> candle_core::Result<f64> {
+    let _warm = projection.forward(&tower.forward(pixels)?)?;
     let mut rates = Vec::new();
     for _ in 0..rounds {
         let start = Instant::now();
-        let out = projection.forward(&vision.forward(&pixels)?)?;
+        let out = projection.forward(&tower.forward(pixels)?)?;
         let _ = out.to_vec2::<f32>()?;
-        rates.push(batch as f64 / start.elapsed().as_secs_f64());
+        rates.push(pixels.dim(0)? as f64 / start.elapsed().as_secs_f64());
     }
     rates.sort_by(f64::total_cmp);
-    println!("candle f32 batch {batch}: {:.1} images/s (median of {rounds})", rates[rates.len() / 2]);
-    Ok(())
+    Ok(rates[rates.len() / 2])
 }

@@ -1,16 +1,17 @@
 //! CLIP image embeddings: the ViT-B/32 image tower and visual projection of OpenAI's CLIP, run
-//! with candle-transformers, loaded from `models/clip-vit-base-patch32/` (`model.safetensors` +
+//! with candle ([`tower`]: the tower laid out for CPU speed), loaded from `models/clip-vit-base-patch32/` (`model.safetensors` +
 //! `config.json`, the Hugging Face checkpoint) when the user has put the weights there. IPS
 //! cannot download them; without them [`ClipImageEncoder::load`] says CLIP is off.
 
 pub mod resize;
+pub mod tower;
 
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Linear, Module, VarBuilder};
 use candle_transformers::models::clip::text_model::Activation;
-use candle_transformers::models::clip::vision_model::{ClipVisionConfig, ClipVisionTransformer};
+use candle_transformers::models::clip::vision_model::ClipVisionConfig;
 use opencv::core::Mat;
 use opencv::imgproc;
 use opencv::prelude::*;
@@ -61,7 +62,7 @@ fn three() -> usize {
 }
 
 pub struct ClipImageEncoder {
-    vision: ClipVisionTransformer,
+    vision: tower::ImageTower,
     projection: Linear,
     image_size: usize,
     device: Device,
@@ -96,12 +97,12 @@ impl ClipImageEncoder {
         let device = Device::Cpu;
         // SAFETY: the file is memory-mapped read-only; IPS never writes model files while running.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &device)? };
-        // candle-transformers silently draws a random class embedding when the checkpoint lacks
-        // one: refuse such a checkpoint instead of computing nonsense.
+        // Said plainly: a checkpoint without it is not a CLIP image tower (candle-transformers
+        // would even draw a random one).
         if !vb.contains_tensor("vision_model.embeddings.class_embedding") {
             return Err(ClipError::Config("the checkpoint has no vision_model.embeddings.class_embedding".into()));
         }
-        let vision = ClipVisionTransformer::new(vb.pp("vision_model"), &config)?;
+        let vision = tower::ImageTower::load(vb.pp("vision_model"), &config)?;
         let projection = candle_nn::linear_no_bias(v.hidden_size, hf.projection_dim, vb.pp("visual_projection"))?;
         Ok(Self { vision, projection, image_size: v.image_size, device })
     }

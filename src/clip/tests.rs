@@ -2,6 +2,7 @@
 //! (the real weights cannot be had here).
 
 use candle_nn::{VarBuilder, VarMap};
+use candle_transformers::models::clip::vision_model::ClipVisionTransformer;
 use opencv::core::{CV_8UC3, Mat, Scalar};
 
 use super::*;
@@ -133,5 +134,36 @@ fn matches_the_transformers_reference() {
         let diff = ours.iter().zip(&pixels[i * plane..(i + 1) * plane]).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         eprintln!("preprocessing image {i}: max abs difference {diff:e}");
         assert!(diff <= 1e-5, "image {i} preprocessed differently: {diff}");
+    }
+}
+
+/// The tower laid out for speed computes what candle-transformers' straightforward one does,
+/// on the same checkpoint, alone and in a batch.
+#[test]
+fn the_fast_tower_matches_candle_transformers() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_checkpoint(dir.path());
+    let weights = dir.path().join("model.safetensors");
+    let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu).unwrap() };
+    let config = ClipVisionConfig {
+        embed_dim: 32,
+        activation: Activation::QuickGelu,
+        intermediate_size: 64,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        projection_dim: 16,
+        num_channels: 3,
+        image_size: 64,
+        patch_size: 16,
+    };
+    let plain = ClipVisionTransformer::new(vb.pp("vision_model"), &config).unwrap();
+    let fast = tower::ImageTower::load(vb.pp("vision_model"), &config).unwrap();
+    for batch in [1, 3] {
+        let pixels = Tensor::randn(0f32, 1f32, (batch, 3, 64, 64), &Device::Cpu).unwrap();
+        let want: Vec<Vec<f32>> = plain.forward(&pixels).unwrap().to_vec2().unwrap();
+        let got: Vec<Vec<f32>> = fast.forward(&pixels).unwrap().to_vec2().unwrap();
+        assert_eq!((got.len(), got[0].len()), (batch, 32));
+        let diff = got.iter().flatten().zip(want.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(diff <= 1e-5, "batch {batch}: max abs difference {diff}");
     }
 }
