@@ -127,8 +127,14 @@ pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: Groupi
     let files = files_in_order(ads);
     let empty = VideoFacts::default();
     let fact = |sha: &str| facts.get(sha).unwrap_or(&empty);
-    let prints: Vec<&[FrameHash]> = files.iter().map(|sha| fact(sha).fingerprints.as_slice()).collect();
-    let clusters = similarity::cluster(&prints, rules.similarity);
+    let signals: Vec<similarity::VideoSignals<'_>> = files
+        .iter()
+        .map(|sha| similarity::VideoSignals { frames: &fact(sha).fingerprints, clip: fact(sha).clip.as_deref() })
+        .collect();
+    let clusters = similarity::cluster(&signals, rules.similarity);
+    for &(a, b) in &clusters.joined_by_clip {
+        tracing::info!(a = files[a], b = files[b], "CLIP alone says these files are the same video");
+    }
 
     let mut grouping = Grouping::default();
     let mut video_of_file: HashMap<&str, VideoId> = HashMap::new();

@@ -10,6 +10,11 @@
 //!
 //! Groups are the connected components of each relation (union–find): same-video groups become
 //! unique videos; hook families join unique videos that share a body.
+//!
+//! CLIP can add a third, optional signal: two files whose CLIP embeddings are at least
+//! `clip_same_video_min_similarity` alike are the same video even when their frames do not
+//! align — a zoomed-in or re-cropped copy, which changes every fingerprint. Off by default: the
+//! threshold has to be measured on real weights and real ads (see the README).
 
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +37,9 @@ pub struct SimilaritySettings {
     pub body_min_share: f64,
     /// A shared stretch starting after this many frames means something was put in front.
     pub hook_min_frames: usize,
+    /// With CLIP on: two files whose video embeddings have at least this cosine similarity are
+    /// the same video whatever their fingerprints say. `None` (the default): CLIP does not group.
+    pub clip_same_video_min_similarity: Option<f32>,
 }
 
 impl Default for SimilaritySettings {
@@ -43,6 +51,7 @@ impl Default for SimilaritySettings {
             body_min_frames: 4,
             body_min_share: 0.5,
             hook_min_frames: 1,
+            clip_same_video_min_similarity: None,
         }
     }
 }
@@ -80,6 +89,14 @@ pub fn relate(a: &[FrameHash], b: &[FrameHash], settings: &SimilaritySettings) -
     }
 }
 
+/// What [`cluster`] compares of one file.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VideoSignals<'a> {
+    pub frames: &'a [FrameHash],
+    /// The file's CLIP embedding (unit length), when CLIP is on.
+    pub clip: Option<&'a [f32]>,
+}
+
 /// Groups of indices into the input, each group sorted, groups ordered by their first index.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Clusters {
@@ -87,16 +104,24 @@ pub struct Clusters {
     pub same_video: Vec<Vec<usize>>,
     /// Videos that share a body (same-video groups included): hook families.
     pub same_body: Vec<Vec<usize>>,
+    /// Pairs joined as the same video by CLIP alone (their frames did not align).
+    pub joined_by_clip: Vec<(usize, usize)>,
 }
 
-/// Relates every pair of `videos` (their fingerprints) and groups them.
-pub fn cluster(videos: &[&[FrameHash]], settings: &SimilaritySettings) -> Clusters {
+/// Relates every pair of `videos` (their fingerprints, and CLIP when asked) and groups them.
+pub fn cluster(videos: &[VideoSignals<'_>], settings: &SimilaritySettings) -> Clusters {
     let n = videos.len();
     let mut same_video = UnionFind::new(n);
     let mut same_body = UnionFind::new(n);
+    let mut joined_by_clip = Vec::new();
     for i in 0..n {
         for j in i + 1..n {
-            match relate(videos[i], videos[j], settings) {
+            let mut relation = relate(videos[i].frames, videos[j].frames, settings);
+            if relation != Relation::SameVideo && clip_says_same(&videos[i], &videos[j], settings) {
+                relation = Relation::SameVideo;
+                joined_by_clip.push((i, j));
+            }
+            match relation {
                 Relation::SameVideo => {
                     same_video.union(i, j);
                     same_body.union(i, j);
@@ -106,7 +131,16 @@ pub fn cluster(videos: &[&[FrameHash]], settings: &SimilaritySettings) -> Cluste
             }
         }
     }
-    Clusters { same_video: same_video.groups(), same_body: same_body.groups() }
+    Clusters { same_video: same_video.groups(), same_body: same_body.groups(), joined_by_clip }
+}
+
+fn clip_says_same(a: &VideoSignals<'_>, b: &VideoSignals<'_>, settings: &SimilaritySettings) -> bool {
+    match (settings.clip_same_video_min_similarity, a.clip, b.clip) {
+        (Some(min), Some(x), Some(y)) if x.len() == y.len() => {
+            x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>() >= min
+        }
+        _ => false,
+    }
 }
 
 struct UnionFind {
@@ -177,7 +211,7 @@ mod tests {
         let recut = video(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]); // an end card added
         let new_hook = video(&[50, 51, 52, 4, 5, 6, 7, 8, 9, 10]);
         let other = video(&[20, 21, 22, 23, 24, 25]);
-        let videos = [original.as_slice(), recut.as_slice(), new_hook.as_slice(), other.as_slice()];
+        let videos = [&original, &recut, &new_hook, &other].map(|v| VideoSignals { frames: v, clip: None });
         let settings = SimilaritySettings::default();
         assert_eq!(relate(&original, &recut, &settings), Relation::SameVideo);
         assert_eq!(relate(&original, &new_hook, &settings), Relation::SameBody { hook_a: 3, hook_b: 3 });
@@ -185,5 +219,34 @@ mod tests {
         let clusters = cluster(&videos, &settings);
         assert_eq!(clusters.same_video, vec![vec![0, 1], vec![2], vec![3]]);
         assert_eq!(clusters.same_body, vec![vec![0, 1, 2], vec![3]]);
+    }
+
+    /// A unit vector at `angle` radians from the first axis, in the plane of the first two.
+    fn embedding(angle: f32) -> Vec<f32> {
+        let mut v = vec![0.0; 8];
+        (v[0], v[1]) = (angle.cos(), angle.sin());
+        v
+    }
+
+    #[test]
+    fn clip_joins_files_whose_frames_do_not_align_only_when_asked() {
+        let (zoomed_in, original, other) = (video(&[30, 31, 32, 33]), video(&[1, 2, 3, 4]), video(&[60, 61, 62]));
+        let (near, close, far) = (embedding(0.0), embedding(0.2), embedding(0.6)); // cos 0.98, 0.83
+        fn signals<'a>(frames: [&'a [FrameHash]; 3], clip: [Option<&'a [f32]>; 3]) -> [VideoSignals<'a>; 3] {
+            [0, 1, 2].map(|i| VideoSignals { frames: frames[i], clip: clip[i] })
+        }
+        let frames = [original.as_slice(), zoomed_in.as_slice(), other.as_slice()];
+        let all = signals(frames, [Some(&near), Some(&close), Some(&far)]);
+        let off = SimilaritySettings::default();
+        assert_eq!(cluster(&all, &off).same_video, vec![vec![0], vec![1], vec![2]], "off by default");
+
+        let on = SimilaritySettings { clip_same_video_min_similarity: Some(0.95), ..off };
+        let clusters = cluster(&all, &on);
+        assert_eq!(clusters.same_video, vec![vec![0, 1], vec![2]], "0.98 joins, 0.83 does not");
+        assert_eq!(clusters.joined_by_clip, vec![(0, 1)]);
+        assert_eq!(clusters.same_body, vec![vec![0, 1], vec![2]], "a same video is in one hook family");
+
+        let one_missing = signals(frames, [Some(&near), None, Some(&far)]);
+        assert_eq!(cluster(&one_missing, &on).same_video.len(), 3, "no embedding, no CLIP vote");
     }
 }

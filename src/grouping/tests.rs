@@ -219,3 +219,23 @@ fn near_duplicate_files_are_one_video_and_haar_faces_stay_per_video() {
     assert_eq!(g.creators.len(), 1);
     assert_eq!(g.creators[0].face_file, "face-0-0.7.jpg");
 }
+
+#[test]
+fn with_the_clip_threshold_set_alike_embeddings_make_one_video() {
+    let ads = [ad(2, Some("original")), ad(3, Some("zoomed-in")), ad(4, Some("other"))];
+    let unit = |x: f32, y: f32| -> Vec<f32> {
+        let n = (x * x + y * y).sqrt();
+        vec![x / n, y / n, 0.0]
+    };
+    let facts = HashMap::from([
+        ("original".to_string(), VideoFacts { tracks: vec![], clip: Some(unit(1.0, 0.0)), fingerprints: prints(1) }),
+        ("zoomed-in".to_string(), VideoFacts { tracks: vec![], clip: Some(unit(1.0, 0.1)), fingerprints: prints(2) }),
+        ("other".to_string(), VideoFacts { tracks: vec![], clip: Some(unit(0.0, 1.0)), fingerprints: prints(3) }),
+    ]);
+    assert_eq!(group(&ads, &facts, rules(&[])).videos.len(), 3, "CLIP does not group by default");
+    let similarity = SimilaritySettings { clip_same_video_min_similarity: Some(0.99), ..SimilaritySettings::default() };
+    let g = group(&ads, &facts, GroupingRules { similarity: &similarity, ..rules(&[]) });
+    assert_eq!(g.videos.len(), 2);
+    assert_eq!(g.videos[0].sha256s, ["original", "zoomed-in"], "cos 0.995 ≥ 0.99");
+    assert_eq!(g.video_of_row[&2], g.video_of_row[&3]);
+}
