@@ -6,6 +6,7 @@
 //!    best alignment at the default frame threshold;
 //! 3. what it costs: seconds spent fingerprinting the sampled frames (decoding not counted) and
 //!    aligning every pair of videos.
+//!
 //! Run with `cargo bench -p ips-core --features test-support --bench similarity_distributions`.
 
 use ips_core::align::align;

@@ -55,10 +55,10 @@ async fn wait_until_up(port: u16) {
 async fn wait_for(store: &Store, run: i64, what: &str, secs: u64, done: impl Fn(&ips_core::store::Run) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        if let Ok(r) = store.run(run) {
-            if done(&r) {
-                return;
-            }
+        if let Ok(r) = store.run(run)
+            && done(&r)
+        {
+            return;
         }
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;

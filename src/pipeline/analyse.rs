@@ -191,7 +191,7 @@ pub fn analyse_video(
             clip_frames.push(frame.image.try_clone()?);
         }
         sampled_frames += 1;
-        if (sampled_frames - 1) % every != 0 {
+        if !(sampled_frames - 1).is_multiple_of(every) {
             return Ok(());
         }
         let detections = detector.detect(&frame.image).map_err(|e| FramesError::Stopped(e.to_string()))?;
