@@ -57,6 +57,8 @@ export default defineConfig({
         IPS_SITE_ROOT: siteRoot,
         IPS_DEMO: 'false',
         IPS_ACCESS_TOKEN: guardedToken,
+        // Its test run downloads a demo clip from the main server, on loopback.
+        IPS_ALLOW_HOSTS: '127.0.0.1',
       },
     },
   ],

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { guardedPort, guardedToken } from '../servers';
-import { openHydrated } from './support';
+import { openHydrated, uploadAndStart } from './support';
 
 // The second server has an access token: the top bar says the pages are read-only, signing in
 // (with a name for the edit log) says who is signed in, and signing out goes back.
@@ -36,4 +36,31 @@ test('a server without a token shows no sign-in at all', async ({ page }) => {
   await openHydrated(page, '/');
   await expect(page.locator('.topbar .brand')).toBeVisible();
   await expect(page.getByTestId('visitor')).toHaveCount(0);
+});
+
+test('signed out, the controls of a finished run are read-only', async ({ page, request }) => {
+  test.setTimeout(150_000);
+  // One clip of the main server's demo, run on the guarded server.
+  const clip = (await (await request.get('/demo/demo.csv')).text()).split('\n')[1].split(',')[1];
+  await page.goto(`${guarded}/sign-in`);
+  await page.locator('#token').fill(guardedToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await uploadAndStart(page, { name: 'one-clip.csv', mimeType: 'text/csv', buffer: Buffer.from(`Performance,Video URL\n1.5,${clip}\n`) }, guarded);
+  const run = page.locator('article.run').first();
+  await expect(run).toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
+  await run.getByRole('link', { name: 'Open report' }).click();
+  await expect(page).toHaveURL(/\/runs\/\d+$/);
+  const runUrl = page.url();
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  const firstRow = page.locator('#creators tbody tr[data-creator]:not([data-creator=""])').first();
+  await firstRow.locator('input.select').check();
+  await expect(page.locator('#hide')).toBeEnabled();
+  await expect(page.locator('#edit-message')).toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await openHydrated(page, runUrl);
+  await expect(page.locator('#edit-message')).toContainText('Read-only: sign in to change creators.');
+  await firstRow.locator('input.select').check();
+  await expect(page.locator('#hide')).toBeDisabled();
+  await expect(page.locator('#merge')).toBeDisabled();
 });

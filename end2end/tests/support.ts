@@ -16,9 +16,14 @@ export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-/** Uploads a file from the start page, checks the mapping step appears, and starts the run. */
-export async function uploadAndStart(page: Page, file: { name: string; mimeType: string; buffer: Buffer }) {
-  await openHydrated(page, '/');
+/** Uploads a file from the start page (of the server at `base`, the main one by default),
+ * checks the mapping step appears, and starts the run. */
+export async function uploadAndStart(
+  page: Page,
+  file: { name: string; mimeType: string; buffer: Buffer },
+  base = '',
+) {
+  await openHydrated(page, `${base}/`);
   await page.setInputFiles('#upload-file', file);
   await page.getByRole('button', { name: 'Upload', exact: true }).click();
   await expect(page).toHaveURL(/\/uploads\/[0-9a-f]{64}\?/);

@@ -22,6 +22,9 @@ pub struct Editor {
     pub action: EditAction,
     /// Bumped after every finished write; the page's resource is keyed on it.
     pub changed: RwSignal<u64>,
+    /// The server has an access token and this browser has not signed in: nothing can be
+    /// changed, so the controls are disabled and say why.
+    pub read_only: Signal<bool>,
 }
 
 impl Editor {
@@ -29,8 +32,10 @@ impl Editor {
         self.action.dispatch((run, version, op));
     }
 
+    /// Whether the controls should wait: a write is under way, or this browser may not write.
     pub fn pending(&self) -> Signal<bool> {
-        self.action.pending().into()
+        let (pending, read_only) = (self.action.pending(), self.read_only);
+        Signal::derive(move || pending.get() || read_only.get())
     }
 }
 
@@ -55,7 +60,10 @@ pub fn provide_editor(refresh: bool) -> Editor {
             }
         });
     }
-    let editor = Editor { action, changed };
+    let visitor = Resource::new(|| (), |_| crate::api::get_visitor());
+    let read_only =
+        Signal::derive(move || visitor.get().and_then(Result::ok).is_some_and(|v| v.access_required && !v.signed_in));
+    let editor = Editor { action, changed, read_only };
     provide_context(editor);
     editor
 }
@@ -69,6 +77,16 @@ pub fn use_editor() -> Editor {
 pub fn EditMessage() -> impl IntoView {
     let editor = use_editor();
     move || {
+        if editor.read_only.get() {
+            return Some(
+                view! {
+                    <p class="notice" role="status" id="edit-message">
+                        "Read-only: " <a href="/sign-in" rel="external">"sign in"</a> " to change creators."
+                    </p>
+                }
+                .into_any(),
+            );
+        }
         editor.action.value().get().map(|result| match result {
             Ok(done) => {
                 view! { <p class="notice" role="status" id="edit-message">{format!("Done: {}.", done.summary)}</p> }
