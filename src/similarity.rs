@@ -136,9 +136,7 @@ pub fn cluster(videos: &[VideoSignals<'_>], settings: &SimilaritySettings) -> Cl
 
 fn clip_says_same(a: &VideoSignals<'_>, b: &VideoSignals<'_>, settings: &SimilaritySettings) -> bool {
     match (settings.clip_same_video_min_similarity, a.clip, b.clip) {
-        (Some(min), Some(x), Some(y)) if x.len() == y.len() => {
-            x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>() >= min
-        }
+        (Some(min), Some(x), Some(y)) if x.len() == y.len() => x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>() >= min,
         _ => false,
     }
 }

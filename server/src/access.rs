@@ -54,7 +54,8 @@ impl Access {
         let (name_hex, seal) = value.split_once('.')?;
         let name = String::from_utf8(hex::decode(name_hex).ok()?).ok()?;
         // Compared as digests, for the same reason as the token.
-        let genuine = ips_core::hash::sha256_hex(seal.as_bytes()) == ips_core::hash::sha256_hex(self.seal(&name).as_bytes());
+        let genuine =
+            ips_core::hash::sha256_hex(seal.as_bytes()) == ips_core::hash::sha256_hex(self.seal(&name).as_bytes());
         genuine.then_some(name)
     }
 
@@ -138,8 +139,7 @@ pub async fn sign_in(State(access): State<Option<Access>>, Form(form): Form<Sign
         )
             .into_response();
     }
-    let cookie =
-        format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000", access.session_for(name));
+    let cookie = format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000", access.session_for(name));
     with_cookie(Redirect::to("/").into_response(), &cookie)
 }
 

@@ -136,7 +136,10 @@ pub(super) fn run(
         0 => String::new(),
         n => format!("; {n} could not be read"),
     };
-    store.add_event(run_id, &format!("Analysed {total} distinct videos: someone on camera in {with_face}{unreadable}"))?;
+    store.add_event(
+        run_id,
+        &format!("Analysed {total} distinct videos: someone on camera in {with_face}{unreadable}"),
+    )?;
     Ok(true)
 }
 
