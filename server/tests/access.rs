@@ -22,26 +22,31 @@ fn upload(extra: Option<(header::HeaderName, String)>) -> Request<Body> {
     request
 }
 
-#[tokio::test]
-async fn reads_are_open_and_writes_need_the_token() {
-    let dir = tempfile::tempdir().unwrap();
+/// The real router of a server in `data_dir` whose access token is `s3cret`.
+fn guarded_router(data_dir: &std::path::Path) -> axum::Router {
     let config = ips_server::config::Config {
-        data_dir: dir.path().to_path_buf(),
+        data_dir: data_dir.to_path_buf(),
         demo: false,
         access_token: Some("s3cret".into()),
         ..ips_server::config::Config::default()
     };
-    let server = ips_server::web::build(&config).unwrap();
-    let send = |request: Request<Body>| {
-        let router = server.router.clone();
-        async move {
-            let response = router.oneshot(request).await.unwrap();
-            let status = response.status();
-            let cookie = response.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_string());
-            let body = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).to_string();
-            (status, cookie, body)
-        }
-    };
+    ips_server::web::build(&config).unwrap().router
+}
+
+/// Status, the cookie set (if any) and the body of the answer to `request`.
+async fn send(router: axum::Router, request: Request<Body>) -> (StatusCode, Option<String>, String) {
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status();
+    let cookie = response.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_string());
+    let body = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).to_string();
+    (status, cookie, body)
+}
+
+#[tokio::test]
+async fn reads_are_open_and_writes_need_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = guarded_router(dir.path());
+    let send = |request: Request<Body>| send(router.clone(), request);
 
     assert_eq!(send(Request::get("/").body(Body::empty()).unwrap()).await.0, StatusCode::OK, "reading is open");
     assert_eq!(send(Request::get("/sign-in").body(Body::empty()).unwrap()).await.0, StatusCode::OK);
@@ -92,23 +97,8 @@ async fn a_signed_in_name_shows_in_the_page_and_in_the_edit_log() {
         let store = ips_core::store::Store::open(dir.path()).unwrap();
         ips_core::testing::synthetic_run(&store, 3, 1, 2).unwrap()
     };
-    let config = ips_server::config::Config {
-        data_dir: dir.path().to_path_buf(),
-        demo: false,
-        access_token: Some("s3cret".into()),
-        ..ips_server::config::Config::default()
-    };
-    let server = ips_server::web::build(&config).unwrap();
-    let send = |request: Request<Body>| {
-        let router = server.router.clone();
-        async move {
-            let response = router.oneshot(request).await.unwrap();
-            let status = response.status();
-            let cookie = response.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_string());
-            let body = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes()).to_string();
-            (status, cookie, body)
-        }
-    };
+    let router = guarded_router(dir.path());
+    let send = |request: Request<Body>| send(router.clone(), request);
     let page = |cookie: Option<String>| {
         let mut request = Request::get(format!("/runs/{run}")).body(Body::empty()).unwrap();
         if let Some(cookie) = cookie {

@@ -7,15 +7,9 @@ use opencv::core::{CV_8UC3, Mat, Scalar};
 
 use super::*;
 
-/// Writes a 2-layer, 32-wide ViT with the Hugging Face names and config layout into `dir`.
-fn write_tiny_checkpoint(dir: &Path) {
-    write_checkpoint(dir, true);
-}
-
-fn write_checkpoint(dir: &Path, with_class_embedding: bool) {
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    let config = ClipVisionConfig {
+/// A 2-layer, 32-wide ViT on 64 × 64 images.
+fn tiny_config() -> ClipVisionConfig {
+    ClipVisionConfig {
         embed_dim: 32,
         activation: Activation::QuickGelu,
         intermediate_size: 64,
@@ -25,7 +19,18 @@ fn write_checkpoint(dir: &Path, with_class_embedding: bool) {
         num_channels: 3,
         image_size: 64,
         patch_size: 16,
-    };
+    }
+}
+
+/// Writes a 2-layer, 32-wide ViT with the Hugging Face names and config layout into `dir`.
+fn write_tiny_checkpoint(dir: &Path) {
+    write_checkpoint(dir, true);
+}
+
+fn write_checkpoint(dir: &Path, with_class_embedding: bool) {
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let config = tiny_config();
     // candle draws a random class embedding when the checkpoint has none: create it first, so
     // it is a variable of the map and saved with the rest.
     if with_class_embedding {
@@ -145,17 +150,7 @@ fn the_fast_tower_matches_candle_transformers() {
     write_tiny_checkpoint(dir.path());
     let weights = dir.path().join("model.safetensors");
     let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu).unwrap() };
-    let config = ClipVisionConfig {
-        embed_dim: 32,
-        activation: Activation::QuickGelu,
-        intermediate_size: 64,
-        num_hidden_layers: 2,
-        num_attention_heads: 4,
-        projection_dim: 16,
-        num_channels: 3,
-        image_size: 64,
-        patch_size: 16,
-    };
+    let config = tiny_config();
     let plain = ClipVisionTransformer::new(vb.pp("vision_model"), &config).unwrap();
     let fast = tower::ImageTower::load(vb.pp("vision_model"), &config).unwrap();
     for batch in [1, 3] {
