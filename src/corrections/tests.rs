@@ -33,7 +33,8 @@ fn video(sha: &str, person: usize, wobble: f32, seed: u64) -> (String, VideoFact
         frontalness: 0.9,
         descriptor: face(person, wobble),
         incidental: None,
-        mouth_motion: 0.1,
+        motion: Default::default(),
+        boxes: Vec::new(),
         descriptor_spread: 0.25,
     };
     let prints = (0..6)

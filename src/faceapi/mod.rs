@@ -54,7 +54,7 @@ impl FaceModels {
     /// the sha256 in `<models_dir>/manifest.toml`.
     pub fn load(models_dir: &Path) -> Result<Self, ModelError> {
         let dir = models_dir.join(MODEL_DIR);
-        let expected = manifest_checksums(models_dir)?;
+        let expected = manifest_checksums(models_dir, "face-api")?;
         for model in [ssd::MODEL, landmarks::MODEL, recognition::MODEL] {
             for file in [format!("{model}-weights_manifest.json"), format!("{model}.bin")] {
                 verify(&dir.join(&file), &expected, &format!("model/{file}"))?;
@@ -68,8 +68,8 @@ impl FaceModels {
     }
 }
 
-/// `path → sha256` of the face-api source in `models/manifest.toml`.
-fn manifest_checksums(models_dir: &Path) -> Result<Vec<(String, String)>, ModelError> {
+/// `path → sha256` of the source whose files go to `<models_dir>/<dir>` in `models/manifest.toml`.
+pub(crate) fn manifest_checksums(models_dir: &Path, dir: &str) -> Result<Vec<(String, String)>, ModelError> {
     #[derive(serde::Deserialize)]
     struct Manifest {
         source: Vec<Source>,
@@ -90,12 +90,12 @@ fn manifest_checksums(models_dir: &Path) -> Result<Vec<(String, String)>, ModelE
     let source = manifest
         .source
         .into_iter()
-        .find(|s| s.dir == "face-api")
-        .ok_or_else(|| ModelError::Format(path, "no face-api source".into()))?;
+        .find(|s| s.dir == dir)
+        .ok_or_else(|| ModelError::Format(path, format!("no source for models/{dir}")))?;
     Ok(source.files.into_iter().map(|f| (f.path, f.sha256)).collect())
 }
 
-fn verify(path: &Path, expected: &[(String, String)], key: &str) -> Result<(), ModelError> {
+pub(crate) fn verify(path: &Path, expected: &[(String, String)], key: &str) -> Result<(), ModelError> {
     let Some((_, want)) = expected.iter().find(|(p, _)| p == key) else {
         return Err(ModelError::Format(path.to_path_buf(), "not listed in models/manifest.toml".into()));
     };

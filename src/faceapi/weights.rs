@@ -1,8 +1,11 @@
-//! TF.js weights: a `*-weights_manifest.json` plus its `.bin` shards, read into candle tensors.
+//! TF.js weights: a `*-weights_manifest.json` (or a graph model's `model.json`, whose
+//! `weightsManifest` is the same list) plus its `.bin` shards, read into candle tensors.
 //!
 //! face-api ships its weights uint8-quantised: each tensor stores one byte per value and a
 //! per-tensor `scale` and `min`; the value is `min + scale × byte`, computed the way TF.js's
 //! `decodeWeights` does (in f64, then stored as f32) so the networks see the same numbers.
+//! `@vladmandic/human` ships some as float16 (two bytes, IEEE half precision) and some as
+//! plain float32.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -28,9 +31,18 @@ struct Entry {
 
 #[derive(Debug, Deserialize)]
 struct Quantization {
+    #[serde(default)]
     scale: f64,
+    #[serde(default)]
     min: f64,
     dtype: String,
+}
+
+/// A TF.js graph model's `model.json`: only its weights are read (the graph is written in Rust).
+#[derive(Debug, Deserialize)]
+struct GraphModel {
+    #[serde(rename = "weightsManifest")]
+    weights_manifest: Vec<Group>,
 }
 
 /// Every tensor of one model by its TF.js name, dequantised to f32, in the manifest's shapes.
@@ -46,6 +58,20 @@ impl WeightMap {
         let text = read(&manifest_path)?;
         let groups: Vec<Group> = serde_json::from_slice(&text)
             .map_err(|e| ModelError::Format(manifest_path.clone(), format!("not a TF.js weights manifest: {e}")))?;
+        Self::from_groups(dir, model, &manifest_path, groups)
+    }
+
+    /// Reads the weights of the graph model `<dir>/<model>.json` and the shards it names.
+    pub fn load_graph_model(dir: &Path, model: &str) -> Result<Self, ModelError> {
+        let manifest_path = dir.join(format!("{model}.json"));
+        let text = read(&manifest_path)?;
+        let graph: GraphModel = serde_json::from_slice(&text)
+            .map_err(|e| ModelError::Format(manifest_path.clone(), format!("not a TF.js graph model: {e}")))?;
+        Self::from_groups(dir, model, &manifest_path, graph.weights_manifest)
+    }
+
+    fn from_groups(dir: &Path, model: &str, manifest_path: &Path, groups: Vec<Group>) -> Result<Self, ModelError> {
+        let manifest_path = manifest_path.to_path_buf();
         let mut tensors = HashMap::new();
         for group in groups {
             let mut bytes = Vec::new();
@@ -117,7 +143,17 @@ fn decode(entry: &Entry, bytes: &[u8]) -> Result<(Vec<f32>, usize), String> {
                 .collect();
             Ok((values, count))
         }
+        Some(q) if q.dtype == "float16" => {
+            let raw = bytes.get(..count * 2).ok_or("the shard ends early")?;
+            let values = raw.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect();
+            Ok((values, count * 2))
+        }
         Some(q) => Err(format!("quantisation {} is not supported", q.dtype)),
+        None if entry.dtype == "int32" => {
+            let raw = bytes.get(..count * 4).ok_or("the shard ends early")?;
+            let values = raw.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f32).collect();
+            Ok((values, count * 4))
+        }
         None if entry.dtype == "float32" => {
             let raw = bytes.get(..count * 4).ok_or("the shard ends early")?;
             let values = raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();

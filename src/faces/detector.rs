@@ -8,6 +8,7 @@ use opencv::prelude::*;
 use super::{Detection, DetectorKind, FaceError, FaceSettings, HaarDetector};
 use crate::faceapi::align::{Landmarks, aligned_chip};
 use crate::faceapi::{FaceModels, nn, rgb_map};
+use crate::human::{Antispoof, Liveness, LivenessModels, face_input};
 
 /// Faces smaller than this (pixels) carry too little for landmarks or a descriptor.
 const MIN_SSD_SIDE: f32 = 12.0;
@@ -18,16 +19,26 @@ pub struct FaceDetector {
 
 enum Inner {
     Haar(Box<HaarDetector>),
-    Ssd { models: Arc<FaceModels>, min_score: f32 },
+    Ssd { models: Arc<FaceModels>, liveness: Option<Arc<LivenessModels>>, min_score: f32 },
 }
 
+/// Human crops faces this much larger than the detector's box for its antispoof and liveness
+/// nets.
+const LIVENESS_CROP_SCALE: f32 = 1.4;
+
 impl FaceDetector {
-    /// `models` is needed for [`DetectorKind::Ssd`] (load them once and share them).
-    pub fn new(settings: &FaceSettings, models: Option<Arc<FaceModels>>) -> Result<Self, FaceError> {
+    /// `models` is needed for [`DetectorKind::Ssd`] (load them once and share them); with
+    /// `liveness`, each SSD detection also gets Human's antispoof and liveness scores.
+    pub fn new(
+        settings: &FaceSettings,
+        models: Option<Arc<FaceModels>>,
+        liveness: Option<Arc<LivenessModels>>,
+    ) -> Result<Self, FaceError> {
         let inner = match settings.detector {
             DetectorKind::Haar => Inner::Haar(Box::new(HaarDetector::new(settings)?)),
             DetectorKind::Ssd => Inner::Ssd {
                 models: models.ok_or_else(|| FaceError::Model("face-api models were not loaded".into()))?,
+                liveness,
                 min_score: settings.min_score,
             },
         };
@@ -38,12 +49,15 @@ impl FaceDetector {
     pub fn detect(&mut self, frame: &Mat) -> Result<Vec<Detection>, FaceError> {
         match &mut self.inner {
             Inner::Haar(haar) => haar.detect(frame),
-            Inner::Ssd { models, min_score } => {
-                let found = detect_ssd(models, *min_score, frame)?;
-                if !found.is_empty() {
-                    return Ok(found);
+            Inner::Ssd { models, liveness, min_score } => {
+                let mut found = detect_ssd(models, *min_score, frame)?;
+                if found.is_empty() {
+                    found = detect_close_up(models, *min_score, frame)?;
                 }
-                detect_close_up(models, *min_score, frame)
+                if let Some(nets) = liveness {
+                    score_liveness(nets, frame, &mut found)?;
+                }
+                Ok(found)
             }
         }
     }
@@ -92,9 +106,26 @@ fn detect_ssd(models: &FaceModels, min_score: f32, frame: &Mat) -> Result<Vec<De
             confidence: b.score as f64,
             landmarks: Some(landmarks),
             descriptor: Some(descriptor),
+            liveness: None,
         });
     }
     Ok(found)
+}
+
+/// Human's antispoof and liveness scores of each detection, on a square crop around its box.
+fn score_liveness(nets: &LivenessModels, frame: &Mat, found: &mut [Detection]) -> Result<(), FaceError> {
+    if found.is_empty() {
+        return Ok(());
+    }
+    let rgb = rgb_map(frame)?;
+    for d in found {
+        let r = d.rect;
+        let bx = (r.x as f32, r.y as f32, r.width as f32, r.height as f32);
+        let real = nets.antispoof.real(&face_input(&rgb, bx, LIVENESS_CROP_SCALE, Antispoof::SIZE))?;
+        let live = nets.liveness.scores(&face_input(&rgb, bx, LIVENESS_CROP_SCALE, Liveness::SIZE))?;
+        d.liveness = Some(super::LivenessScores { antispoof: real, liveness: live[1] });
+    }
+    Ok(())
 }
 
 /// The mean of the chip's descriptor and its mirror image's: dlib's net is not mirror-symmetric

@@ -62,6 +62,7 @@ impl HaarDetector {
                 confidence: n.max(0) as f64 / (n.max(0) as f64 + 10.0),
                 landmarks: None,
                 descriptor: None,
+                liveness: None,
             })
             .collect();
         detections.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));

@@ -9,12 +9,13 @@
 
 mod detector;
 mod haar;
+pub mod motion;
 pub mod quality;
 mod tracks;
 
 pub use detector::FaceDetector;
 pub use haar::HaarDetector;
-pub use tracks::{FaceSummary, FaceTrack, TrackCrop, Tracker};
+pub use tracks::{FaceSummary, FaceTrack, TrackBox, TrackCrop, Tracker};
 
 use std::path::PathBuf;
 
@@ -97,6 +98,17 @@ pub struct Detection {
     pub landmarks: Option<Landmarks>,
     /// SSD only: the 128-d face descriptor.
     pub descriptor: Option<Vec<f32>>,
+    /// SSD with Human's nets loaded: how real the face looks to them.
+    pub liveness: Option<LivenessScores>,
+}
+
+/// What Human's two small nets make of one face crop ([`crate::human`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LivenessScores {
+    /// `antispoof`: 0..1, 1 = a real face.
+    pub antispoof: f32,
+    /// `liveness`: the second of its two softmax outputs.
+    pub liveness: f32,
 }
 
 #[derive(Debug, thiserror::Error)]

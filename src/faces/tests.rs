@@ -63,7 +63,7 @@ fn the_sharper_view_of_the_same_face_wins() {
 fn ssd() -> FaceDetector {
     let models =
         crate::faceapi::FaceModels::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models")).unwrap();
-    FaceDetector::new(&FaceSettings::default(), Some(std::sync::Arc::new(models))).unwrap()
+    FaceDetector::new(&FaceSettings::default(), Some(std::sync::Arc::new(models)), None).unwrap()
 }
 
 /// A person stays one track across frames; a face seen once among many is incidental.

@@ -8,7 +8,9 @@ use opencv::core::{Mat, Rect};
 use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::motion::Motion;
 use super::{Detection, FaceError, FaceSettings, quality};
+use crate::faceapi::align::Landmarks;
 use crate::faceapi::recognition::distance;
 use crate::frames::Frame;
 
@@ -30,8 +32,34 @@ pub struct FaceSummary {
     pub frames_checked: u64,
 }
 
+/// Where a track's face was in one detection frame, and how it looked there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrackBox {
+    pub time_s: f32,
+    /// The face box as fractions of the frame's width (`x`, `w`) and height (`y`, `h`), so it
+    /// means the same whatever size the frames were decoded at.
+    pub x: f32,
+    pub y: f32,
+    pub w: f32,
+    pub h: f32,
+    /// The detector's confidence.
+    pub score: f32,
+    /// Variance of the Laplacian of the face resized to 128 px (see [`quality`]).
+    pub sharpness: f32,
+    /// 0..1 from the landmarks (1 when unknown).
+    pub frontalness: f32,
+    /// What the best homography onto the track's best detection leaves of the landmarks, in
+    /// inter-ocular distances (see [`super::motion`]; 0 without landmarks).
+    pub residual: f32,
+    /// Human's antispoof and liveness scores (see [`super::LivenessScores`]; None when not run).
+    #[serde(default)]
+    pub antispoof: Option<f32>,
+    #[serde(default)]
+    pub liveness: Option<f32>,
+}
+
 /// One person's appearance in one video.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FaceTrack {
     /// 0-based within the video, most present first.
     pub index: u32,
@@ -53,11 +81,13 @@ pub struct FaceTrack {
     pub descriptor: Vec<f32>,
     /// Why this face is not a creator candidate (printed on a product, passer-by…); None: it is.
     pub incidental: Option<String>,
-    /// How much the mouth moved over the track: the range of the inner-lip gap over the face
-    /// height (0 without landmarks). A person talking moves; a face printed on a product does
-    /// not.
+    /// How the landmarks moved over the track (all 0 without landmarks): a person turns, talks
+    /// and blinks; a face printed on a product only moves as a whole.
     #[serde(default)]
-    pub mouth_motion: f32,
+    pub motion: Motion,
+    /// Every detection of the track, in time order.
+    #[serde(default)]
+    pub boxes: Vec<TrackBox>,
     /// Mean distance of the per-frame descriptors to their mean: how much the face changed
     /// (pose, expression, light) while tracked.
     #[serde(default)]
@@ -90,7 +120,8 @@ struct Building {
     fractions: Vec<f64>,
     confidence: f64,
     best: Option<Best>,
-    mouth: Vec<f32>,
+    boxes: Vec<TrackBox>,
+    landmarks: Vec<Option<Landmarks>>,
     descriptors: Vec<Vec<f32>>,
 }
 
@@ -99,6 +130,8 @@ struct Best {
     time_s: f64,
     frontalness: f64,
     image: Mat,
+    /// Index into `boxes`.
+    detection: usize,
 }
 
 impl Building {
@@ -112,9 +145,21 @@ impl Building {
         mean
     }
 
-    fn mouth_motion(&self) -> f32 {
-        let (min, max) = self.mouth.iter().fold((f32::MAX, f32::MIN), |(lo, hi), &m| (lo.min(m), hi.max(m)));
-        if self.mouth.len() < 2 { 0.0 } else { max - min }
+    /// The landmark motion, with each box's residual filled in.
+    fn motion(&mut self) -> Motion {
+        let with: Vec<(usize, &Landmarks)> =
+            self.landmarks.iter().enumerate().filter_map(|(i, l)| Some((i, l.as_ref()?))).collect();
+        if with.is_empty() {
+            return Motion::default();
+        }
+        let best = self.best.as_ref().map_or(0, |b| b.detection);
+        let reference = with.iter().position(|(i, _)| *i == best).unwrap_or(0);
+        let points: Vec<&Landmarks> = with.iter().map(|(_, l)| *l).collect();
+        let (motion, residuals) = Motion::of(&points, reference);
+        for ((i, _), r) in with.iter().zip(residuals) {
+            self.boxes[*i].residual = r;
+        }
+        motion
     }
 
     fn descriptor_spread(&self, mean: &[f32]) -> f32 {
@@ -123,13 +168,6 @@ impl Building {
         }
         self.descriptors.iter().map(|d| distance(d, mean)).sum::<f32>() / self.descriptors.len() as f32
     }
-}
-
-/// The inner-lip gap (points 62–66) over the face height (nose bridge 27 to chin 8).
-fn mouth_opening(landmarks: &crate::faceapi::align::Landmarks) -> f32 {
-    let p = &landmarks.0;
-    let dist = |a: [f32; 2], b: [f32; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
-    dist(p[62], p[66]) / dist(p[27], p[8]).max(1.0)
 }
 
 pub struct Tracker {
@@ -172,7 +210,8 @@ impl Tracker {
                         fractions: Vec::new(),
                         confidence: 0.0,
                         best: None,
-                        mouth: Vec::new(),
+                        boxes: Vec::new(),
+                        landmarks: Vec::new(),
                         descriptors: Vec::new(),
                     });
                     self.tracks.len() - 1
@@ -192,14 +231,25 @@ impl Tracker {
             if let Some(d) = &detection.descriptor {
                 t.descriptors.push(d.clone());
             }
-            if let Some(l) = &detection.landmarks {
-                t.mouth.push(mouth_opening(l));
-            }
+            t.landmarks.push(detection.landmarks.clone());
+            t.boxes.push(TrackBox {
+                time_s: frame.time_s as f32,
+                x: rect.x as f32 / width as f32,
+                y: rect.y as f32 / height as f32,
+                w: rect.width as f32 / width as f32,
+                h: rect.height as f32 / height as f32,
+                score: detection.confidence as f32,
+                sharpness: q.laplacian_variance as f32,
+                frontalness: frontalness as f32,
+                residual: 0.0,
+                antispoof: detection.liveness.map(|l| l.antispoof),
+                liveness: detection.liveness.map(|l| l.liveness),
+            });
             if t.best.as_ref().is_none_or(|b| score > b.score) {
                 let with_margin = expand(rect, self.settings.crop_margin, width, height);
                 let crop = Mat::roi(&frame.image, with_margin)?.try_clone()?;
                 let image = crate::frames::downscale(&crop, self.settings.crop_max_side)?;
-                t.best = Some(Best { score, time_s: frame.time_s, frontalness, image });
+                t.best = Some(Best { score, time_s: frame.time_s, frontalness, image, detection: t.boxes.len() - 1 });
             }
         }
         Ok(())
@@ -240,9 +290,10 @@ impl Tracker {
         let mut out: Vec<TrackCrop> = self
             .tracks
             .into_iter()
-            .filter_map(|t| {
+            .filter_map(|mut t| {
                 let descriptor = t.mean_descriptor();
-                let (mouth_motion, descriptor_spread) = (t.mouth_motion(), t.descriptor_spread(&descriptor));
+                let descriptor_spread = t.descriptor_spread(&descriptor);
+                let motion = t.motion();
                 let face_fraction = median(t.fractions);
                 let best = t.best?;
                 let incidental = if face_fraction < settings.min_face_fraction {
@@ -266,7 +317,8 @@ impl Tracker {
                         frontalness: best.frontalness,
                         descriptor,
                         incidental,
-                        mouth_motion,
+                        motion,
+                        boxes: t.boxes,
                         descriptor_spread,
                     },
                     image: best.image,

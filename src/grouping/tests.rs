@@ -35,7 +35,8 @@ fn track(index: u32, descriptor: Vec<f32>, quality: f64, frames: u32) -> FaceTra
         frontalness: 0.9,
         descriptor,
         incidental: None,
-        mouth_motion: 0.1,
+        motion: Default::default(),
+        boxes: Vec::new(),
         descriptor_spread: 0.25,
     }
 }

@@ -15,6 +15,7 @@ use opencv::prelude::*;
 use super::{CancelFlag, Context, PipelineError, PipelineSettings, Stage};
 use crate::clip::{ClipError, ClipImageEncoder};
 use crate::faceapi::FaceModels;
+use crate::human::LivenessModels;
 use crate::faces::{FaceDetector, Tracker};
 use crate::fetch::VideoCache;
 use crate::fingerprint::fingerprint;
@@ -23,7 +24,7 @@ use crate::stills;
 use crate::store::{RunId, VideoAnalysis};
 
 /// What an analysis computes; bumped when that changes, so old analyses are redone.
-const ANALYSIS_VERSION: u32 = 4;
+const ANALYSIS_VERSION: u32 = 5;
 
 /// Identifies the analysis settings, so a change of settings means a new analysis.
 pub(super) fn settings_key(settings: &PipelineSettings) -> String {
@@ -61,13 +62,17 @@ pub(super) fn run(
     store.set_progress(run_id, Stage::Analyse.name(), done.load(Ordering::SeqCst), total)?;
     // The models are loaded (and checked) once up front: a missing model fails the stage with its
     // own message instead of failing every video.
-    let models = if settings.faces.detector.needs_face_models() && !todo.is_empty() {
-        Some(Arc::new(FaceModels::load(&ctx.models_dir).map_err(crate::faces::FaceError::from)?))
+    let (models, liveness) = if settings.faces.detector.needs_face_models() && !todo.is_empty() {
+        let load_error = crate::faces::FaceError::from;
+        (
+            Some(Arc::new(FaceModels::load(&ctx.models_dir).map_err(load_error)?)),
+            Some(Arc::new(LivenessModels::load(&ctx.models_dir).map_err(load_error)?)),
+        )
     } else {
-        None
+        (None, None)
     };
     if !todo.is_empty() {
-        FaceDetector::new(&settings.faces, models.clone())?;
+        FaceDetector::new(&settings.faces, models.clone(), liveness.clone())?;
     }
 
     let cache = VideoCache::new(&ctx.data_dir);
@@ -86,7 +91,7 @@ pub(super) fn run(
                     if todo.is_empty() {
                         return Ok(());
                     }
-                    let mut detector = FaceDetector::new(&settings.faces, models.clone())?;
+                    let mut detector = FaceDetector::new(&settings.faces, models.clone(), liveness.clone())?;
                     loop {
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         let Some(sha) = todo.get(i) else {

@@ -36,13 +36,13 @@ pub(super) enum Videos {
     Keep,
 }
 
-/// Groups the run's rows again with the active edits and saves the result.
-pub(super) fn regroup(
+/// The run's ads and what the analysis (with `settings`) found in each of their files: what
+/// grouping works from.
+pub(super) fn facts(
     store: &Store,
     settings: &PipelineSettings,
     run_id: RunId,
-    videos: Videos,
-) -> Result<Grouping, PipelineError> {
+) -> Result<(Vec<AdVideo>, HashMap<String, VideoFacts>), PipelineError> {
     let key = settings_key(settings);
     let ads: Vec<AdVideo> =
         store.row_outcomes(run_id)?.into_iter().map(|o| AdVideo { row: o.row, sha256: o.sha256 }).collect();
@@ -57,6 +57,17 @@ pub(super) fn regroup(
             facts.insert(sha.to_string(), fact);
         }
     }
+    Ok((ads, facts))
+}
+
+/// Groups the run's rows again with the active edits and saves the result.
+pub(super) fn regroup(
+    store: &Store,
+    settings: &PipelineSettings,
+    run_id: RunId,
+    videos: Videos,
+) -> Result<Grouping, PipelineError> {
+    let (ads, facts) = facts(store, settings, run_id)?;
     // The sequence first: an edit landing after it makes the run look behind, never ahead.
     let seq = store.edit_seq()?;
     let edits = store.active_edits()?;

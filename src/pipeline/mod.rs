@@ -169,6 +169,17 @@ pub fn analysis_key(settings: &PipelineSettings) -> String {
     analyse::settings_key(settings)
 }
 
+/// A run's ads and what the analysis found in each of their files, as the group stage sees
+/// them: for measuring groupings with other settings without analysing again.
+pub fn run_facts(
+    store: &Store,
+    run_id: RunId,
+) -> Result<(Vec<crate::grouping::AdVideo>, std::collections::HashMap<String, crate::grouping::VideoFacts>), PipelineError>
+{
+    let settings = run_settings(store, run_id)?.ok_or_else(|| PipelineError::Settings("the run has not started".into()))?;
+    group::facts(store, &settings, run_id)
+}
+
 /// The face tracks of every file of a finished (or grouped) run, with the analysis settings it
 /// ran with, keyed by content hash. For the report's face gallery and face map.
 pub fn run_tracks(

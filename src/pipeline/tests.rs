@@ -108,6 +108,7 @@ fn models_with_tiny_clip(dir: &std::path::Path) -> std::path::PathBuf {
     let repo = crate::testing::models_dir();
     std::os::unix::fs::symlink(repo.join("manifest.toml"), models.join("manifest.toml")).unwrap();
     std::os::unix::fs::symlink(repo.join("face-api"), models.join("face-api")).unwrap();
+    std::os::unix::fs::symlink(repo.join("human"), models.join("human")).unwrap();
     let tiny = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/clip/testdata/tiny");
     for file in ["config.json", "model.safetensors"] {
         std::fs::copy(tiny.join(file), clip.join(file)).unwrap();

@@ -147,7 +147,8 @@ fn analysis(c: u32, id: u32) -> VideoAnalysis {
         frontalness: 0.9,
         descriptor: descriptor(c, id),
         incidental: None,
-        mouth_motion: 0.1,
+        motion: Default::default(),
+        boxes: Vec::new(),
         descriptor_spread: 0.25,
     };
     let fingerprints = (0..6u64)
