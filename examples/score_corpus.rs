@@ -19,6 +19,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let analysed = AnalysedCorpus::load(&store, run, &corpus)?;
     let labels = CorpusLabels::load()?;
     let settings = ips_core::pipeline::run_settings(&store, run)?.unwrap_or_else(PipelineSettings::default);
+    if let Some(path) = std::env::args().nth(2) {
+        // Every track with its label, for studying the measures by hand.
+        let mut out = Vec::new();
+        for (sha, facts) in &analysed.facts {
+            let Some(file) = analysed.names.get(sha) else { continue };
+            for t in &facts.tracks {
+                let label = labels.faces.label_of_track(file, t).map(|l| match l {
+                    ips_core::quality::labels::FaceLabel::Person(id) => id,
+                    ips_core::quality::labels::FaceLabel::Print => "print".into(),
+                    ips_core::quality::labels::FaceLabel::Incidental => "incidental".into(),
+                });
+                out.push(serde_json::json!({ "file": file, "sha": sha, "label": label, "track": t }));
+            }
+        }
+        std::fs::write(&path, serde_json::to_string(&out)?)?;
+        println!("wrote {} tracks to {path}", out.len());
+    }
     for (name, half) in [("whole", None), ("tuning half", Some(Half::Tuning)), ("held-out half", Some(Half::HeldOut))] {
         let grouping = analysed.group(half, &settings);
         let scores = analysed.score(&grouping, &labels);

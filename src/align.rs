@@ -9,7 +9,7 @@
 use crate::fingerprint::FrameHash;
 
 /// The shared stretch of two videos, as frame index ranges `start..end` in each.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Shared {
     pub a_start: usize,
     pub a_end: usize,
@@ -17,6 +17,8 @@ pub struct Shared {
     pub b_end: usize,
     /// Frame pairs inside the stretch that match.
     pub matched: usize,
+    /// Those pairs, (frame of a, frame of b), in order.
+    pub pairs: Vec<(usize, usize)>,
 }
 
 impl Shared {
@@ -44,14 +46,19 @@ enum Step {
 
 /// The best shared stretch of `a` and `b`, or `None` when no two frames match.
 pub fn align(a: &[FrameHash], b: &[FrameHash], max_distance: f32) -> Option<Shared> {
-    let (n, m) = (a.len(), b.len());
+    align_by(a.len(), b.len(), |i, j| a[i].distance(&b[j]) <= max_distance)
+}
+
+/// The best shared stretch of two videos of `n` and `m` frames, where frame `i` of the first
+/// matches frame `j` of the second when `matches(i, j)`.
+pub fn align_by(n: usize, m: usize, matches: impl Fn(usize, usize) -> bool) -> Option<Shared> {
     let width = m + 1;
     let mut score = vec![0i32; (n + 1) * width];
     let mut step = vec![Step::Stop; (n + 1) * width];
     let mut best = (0, 0, 0);
     for i in 1..=n {
         for j in 1..=m {
-            let is_match = a[i - 1].distance(&b[j - 1]) <= max_distance;
+            let is_match = matches(i - 1, j - 1);
             let diagonal = score[(i - 1) * width + j - 1] + if is_match { MATCH } else { MISMATCH };
             let up = score[(i - 1) * width + j] + GAP;
             let left = score[i * width + j - 1] + GAP;
@@ -70,12 +77,12 @@ pub fn align(a: &[FrameHash], b: &[FrameHash], max_distance: f32) -> Option<Shar
         return None;
     }
     let (_, a_end, b_end) = best;
-    let (mut i, mut j, mut matched) = (a_end, b_end, 0);
+    let (mut i, mut j, mut pairs) = (a_end, b_end, Vec::new());
     while i > 0 && j > 0 && score[i * width + j] > 0 {
         match step[i * width + j] {
             Step::Diagonal => {
-                if a[i - 1].distance(&b[j - 1]) <= max_distance {
-                    matched += 1;
+                if matches(i - 1, j - 1) {
+                    pairs.push((i - 1, j - 1));
                 }
                 i -= 1;
                 j -= 1;
@@ -85,7 +92,8 @@ pub fn align(a: &[FrameHash], b: &[FrameHash], max_distance: f32) -> Option<Shar
             Step::Stop => break,
         }
     }
-    Some(Shared { a_start: i, a_end, b_start: j, b_end, matched })
+    pairs.reverse();
+    Some(Shared { a_start: i, a_end, b_start: j, b_end, matched: pairs.len(), pairs })
 }
 
 #[cfg(test)]
@@ -95,7 +103,7 @@ mod tests {
     /// A frame whose hash is `seed`'s bits: distinct seeds are far apart.
     fn frame(seed: u64) -> FrameHash {
         let phash = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        FrameHash { time_ds: 0, phash, blocks: vec![], colour: [100, 100, 100] }
+        FrameHash { time_ds: 0, phash, blocks: vec![], colour: [100, 100, 100], phash_mirrored: 0 }
     }
 
     fn video(seeds: &[u64]) -> Vec<FrameHash> {

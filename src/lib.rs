@@ -26,6 +26,7 @@ pub mod frames;
 pub mod grouping;
 pub mod hash;
 pub mod human;
+pub mod keypoints;
 pub mod ingest;
 pub mod pipeline;
 pub mod quality;

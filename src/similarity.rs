@@ -1,8 +1,12 @@
 //! Near-duplicate videos: which files are the same creative (re-encoded, re-framed, re-captioned,
 //! trimmed) and which share a body behind a different hook.
 //!
-//! Every pair of videos is aligned ([`crate::align`]). Two levels, thresholds in
-//! [`SimilaritySettings`]:
+//! Every pair of videos is aligned ([`crate::align`]): two frames match when their fingerprints
+//! are close (re-encodes, captions, trims, mirrored copies), or when their keypoints agree on
+//! one scale-and-shift map ([`crate::keypoints`]: zoomed, re-framed, carded, squeezed copies,
+//! which change every fingerprint). Candidate frame pairs for the keypoint check come from an
+//! index of descriptor words, so no video is compared frame by frame with every other. Two
+//! levels, thresholds in [`SimilaritySettings`]:
 //! 1. **same video** — the shared stretch covers most of the shorter video and a good part of
 //!    the longer one: re-encodes, re-framings, a changed caption or end card, and trimmed copies;
 //! 2. **same body, different hook** — a long shared stretch that both videos reach only after an
@@ -16,10 +20,14 @@
 //! align — a zoomed-in or re-cropped copy, which changes every fingerprint. Off by default: the
 //! threshold has to be measured on real weights and real ads (see the README).
 
+use std::collections::HashMap;
+
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::align::align;
+use crate::align::{Shared, align_by};
 use crate::fingerprint::FrameHash;
+use crate::keypoints::{FeatureIndex, FrameFeatures, Transform, VerifySettings, verify};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -40,6 +48,8 @@ pub struct SimilaritySettings {
     /// With CLIP on: two files whose video embeddings have at least this cosine similarity are
     /// the same video whatever their fingerprints say. `None` (the default): CLIP does not group.
     pub clip_same_video_min_similarity: Option<f32>,
+    /// Frames matched by their keypoints (re-framed copies).
+    pub keypoints: KeypointSettings,
 }
 
 impl Default for SimilaritySettings {
@@ -52,14 +62,48 @@ impl Default for SimilaritySettings {
             body_min_share: 0.5,
             hook_min_frames: 1,
             clip_same_video_min_similarity: None,
+            keypoints: KeypointSettings::default(),
         }
     }
+}
+
+/// Which frame pairs get the keypoint check, and what it takes to pass it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeypointSettings {
+    /// Off: frames match by fingerprint only.
+    pub enabled: bool,
+    /// A frame of another video is a candidate when it shares this many descriptors' words.
+    pub min_votes: u32,
+    /// Candidates kept per frame and other video, best first.
+    pub candidates_per_video: usize,
+    /// Words found in more than this share of the videos (logos, end cards) do not vote.
+    pub max_word_share: f64,
+    pub verify: VerifySettings,
+}
+
+impl Default for KeypointSettings {
+    fn default() -> Self {
+        Self { enabled: true, min_votes: 6, candidates_per_video: 3, max_word_share: 0.1, verify: VerifySettings::default() }
+    }
+}
+
+/// What two same-video files differ in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SameKind {
+    /// One is the other re-encoded, re-framed, mirrored or trimmed: every frame of one has its
+    /// match in the other.
+    Copy,
+    /// The same footage, but each has frames of its own: another caption, price card, end
+    /// card or last shot.
+    OtherOverlay,
 }
 
 /// How two videos relate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Relation {
-    SameVideo,
+    SameVideo(SameKind),
     /// The same body; the hooks are the frames before the shared stretch in each.
     SameBody {
         hook_a: usize,
@@ -68,24 +112,67 @@ pub enum Relation {
     Different,
 }
 
+/// Why two frames were matched.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum FrameMatch {
+    /// Their fingerprints are this close (0..1), the first mirrored or not.
+    Fingerprint { distance: f32, mirrored: bool },
+    /// Their keypoints agree on this map from the first onto the second.
+    Keypoints(Transform),
+}
+
+/// Two matched frames: indices into each video's sampled frames.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FramePair {
+    pub a: u32,
+    pub b: u32,
+    pub by: FrameMatch,
+}
+
+/// Why two files are one video or share a body: the matched frames of their shared stretch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    /// Indices into the input.
+    pub a: usize,
+    pub b: usize,
+    pub relation: Relation,
+    pub frames: Vec<FramePair>,
+}
+
+/// Relates two videos by their fingerprints only.
 pub fn relate(a: &[FrameHash], b: &[FrameHash], settings: &SimilaritySettings) -> Relation {
+    relate_with(a, b, &HashMap::new(), settings).0
+}
+
+/// Relates two videos whose frames match by fingerprint, or by the keypoint matches in
+/// `verified` ((frame of a, frame of b) → map); returns the shared stretch too.
+fn relate_with(
+    a: &[FrameHash],
+    b: &[FrameHash],
+    verified: &HashMap<(usize, usize), Transform>,
+    settings: &SimilaritySettings,
+) -> (Relation, Option<Shared>) {
     if a.is_empty() || b.is_empty() {
-        return Relation::Different;
+        return (Relation::Different, None);
     }
-    let Some(shared) = align(a, b, settings.frame_max_distance) else { return Relation::Different };
+    let matches =
+        |i: usize, j: usize| verified.contains_key(&(i, j)) || a[i].distance(&b[j]) <= settings.frame_max_distance;
+    let Some(shared) = align_by(a.len(), b.len(), matches) else { return (Relation::Different, None) };
     let (share_a, share_b) = (shared.share_of_a(a.len()), shared.share_of_b(b.len()));
     let (share_shorter, share_longer) = if a.len() <= b.len() { (share_a, share_b) } else { (share_b, share_a) };
     if share_shorter >= settings.same_video_min_share && share_longer >= settings.same_video_min_share_longer {
-        return Relation::SameVideo;
+        let kind = if shared.matched == a.len() || shared.matched == b.len() { SameKind::Copy } else { SameKind::OtherOverlay };
+        return (Relation::SameVideo(kind), Some(shared));
     }
     let shorter = a.len().min(b.len());
     let long_enough =
         shared.matched >= settings.body_min_frames && shared.matched as f64 >= settings.body_min_share * shorter as f64;
     let own_openings = shared.a_start >= settings.hook_min_frames && shared.b_start >= settings.hook_min_frames;
     if long_enough && own_openings {
-        Relation::SameBody { hook_a: shared.a_start, hook_b: shared.b_start }
+        (Relation::SameBody { hook_a: shared.a_start, hook_b: shared.b_start }, Some(shared))
     } else {
-        Relation::Different
+        (Relation::Different, None)
     }
 }
 
@@ -93,6 +180,8 @@ pub fn relate(a: &[FrameHash], b: &[FrameHash], settings: &SimilaritySettings) -
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VideoSignals<'a> {
     pub frames: &'a [FrameHash],
+    /// Each sampled frame's keypoints (empty: matched by fingerprint only).
+    pub keypoints: &'a [FrameFeatures],
     /// The file's CLIP embedding (unit length), when CLIP is on.
     pub clip: Option<&'a [f32]>,
 }
@@ -106,32 +195,112 @@ pub struct Clusters {
     pub same_body: Vec<Vec<usize>>,
     /// Pairs joined as the same video by CLIP alone (their frames did not align).
     pub joined_by_clip: Vec<(usize, usize)>,
+    /// Every pair found the same video or sharing a body, with its evidence.
+    pub links: Vec<Link>,
+    /// Frame pairs that got the keypoint check, and how many passed (for the run log).
+    pub keypoint_checks: (usize, usize),
 }
 
-/// Relates every pair of `videos` (their fingerprints, and CLIP when asked) and groups them.
+/// Relates every pair of `videos` (their fingerprints and keypoints, and CLIP when asked) and
+/// groups them.
 pub fn cluster(videos: &[VideoSignals<'_>], settings: &SimilaritySettings) -> Clusters {
+    let (verified, keypoint_checks) = if settings.keypoints.enabled {
+        keypoint_matches(videos, &settings.keypoints)
+    } else {
+        (HashMap::new(), (0, 0))
+    };
     let n = videos.len();
+    let no_matches = HashMap::new();
+    let related: Vec<(usize, usize, Relation, Option<Shared>)> = (0..n)
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            let verified = &verified;
+            let no_matches = &no_matches;
+            (i + 1..n).map(move |j| {
+                let pairs = verified.get(&(i, j)).unwrap_or(no_matches);
+                let (relation, shared) = relate_with(videos[i].frames, videos[j].frames, pairs, settings);
+                (i, j, relation, shared)
+            })
+        })
+        .collect();
     let mut same_video = UnionFind::new(n);
     let mut same_body = UnionFind::new(n);
     let mut joined_by_clip = Vec::new();
-    for i in 0..n {
-        for j in i + 1..n {
-            let mut relation = relate(videos[i].frames, videos[j].frames, settings);
-            if relation != Relation::SameVideo && clip_says_same(&videos[i], &videos[j], settings) {
-                relation = Relation::SameVideo;
-                joined_by_clip.push((i, j));
+    let mut links = Vec::new();
+    for (i, j, mut relation, shared) in related {
+        if !matches!(relation, Relation::SameVideo(_)) && clip_says_same(&videos[i], &videos[j], settings) {
+            relation = Relation::SameVideo(SameKind::Copy);
+            joined_by_clip.push((i, j));
+        }
+        match relation {
+            Relation::SameVideo(_) => {
+                same_video.union(i, j);
+                same_body.union(i, j);
             }
-            match relation {
-                Relation::SameVideo => {
-                    same_video.union(i, j);
-                    same_body.union(i, j);
-                }
-                Relation::SameBody { .. } => same_body.union(i, j),
-                Relation::Different => {}
-            }
+            Relation::SameBody { .. } => same_body.union(i, j),
+            Relation::Different => continue,
+        }
+        let pairs = verified.get(&(i, j)).unwrap_or(&no_matches);
+        let frames = shared
+            .map(|s| s.pairs.iter().map(|&(x, y)| frame_pair(&videos[i], &videos[j], x, y, pairs, settings)).collect())
+            .unwrap_or_default();
+        links.push(Link { a: i, b: j, relation, frames });
+    }
+    Clusters { same_video: same_video.groups(), same_body: same_body.groups(), joined_by_clip, links, keypoint_checks }
+}
+
+/// Why frame `x` of `a` matched frame `y` of `b`: their fingerprints when close enough, else
+/// their keypoints.
+fn frame_pair(
+    a: &VideoSignals<'_>,
+    b: &VideoSignals<'_>,
+    x: usize,
+    y: usize,
+    verified: &HashMap<(usize, usize), Transform>,
+    settings: &SimilaritySettings,
+) -> FramePair {
+    let (distance, mirrored) = a.frames[x].distance_and_mirroring(&b.frames[y]);
+    let by = match verified.get(&(x, y)) {
+        Some(t) if distance > settings.frame_max_distance => FrameMatch::Keypoints(*t),
+        _ => FrameMatch::Fingerprint { distance, mirrored },
+    };
+    FramePair { a: x as u32, b: y as u32, by }
+}
+
+/// Keypoint-verified frame pairs of every two videos: (video a, video b) with a < b →
+/// (frame of a, frame of b) → map from a's frame onto b's. Also counts (checked, passed).
+type Verified = HashMap<(usize, usize), HashMap<(usize, usize), Transform>>;
+
+fn keypoint_matches(videos: &[VideoSignals<'_>], settings: &KeypointSettings) -> (Verified, (usize, usize)) {
+    let all: Vec<&[FrameFeatures]> = videos.iter().map(|v| v.keypoints).collect();
+    let index = FeatureIndex::new(&all);
+    let found: Vec<((usize, usize), (usize, usize), Option<Transform>)> = (0..videos.len())
+        .into_par_iter()
+        .flat_map_iter(|a| {
+            let index = &index;
+            let all = &all;
+            all[a].iter().enumerate().flat_map(move |(f, frame)| {
+                index
+                    .candidates(a as u32, frame, settings.min_votes, settings.candidates_per_video, settings.max_word_share)
+                    .into_iter()
+                    .filter(move |((b, _), _)| (*b as usize) > a)
+                    .map(move |((b, g), _)| {
+                        let (b, g) = (b as usize, g as usize);
+                        ((a, b), (f, g), verify(frame, &all[b][g], &settings.verify))
+                    })
+            })
+        })
+        .collect();
+    let checks = found.len();
+    let mut verified: Verified = HashMap::new();
+    let mut passed = 0;
+    for (videos, frames, transform) in found {
+        if let Some(t) = transform {
+            passed += 1;
+            verified.entry(videos).or_default().insert(frames, t);
         }
     }
-    Clusters { same_video: same_video.groups(), same_body: same_body.groups(), joined_by_clip }
+    (verified, (checks, passed))
 }
 
 fn clip_says_same(a: &VideoSignals<'_>, b: &VideoSignals<'_>, settings: &SimilaritySettings) -> bool {
@@ -199,6 +368,7 @@ mod tests {
                 phash: s.wrapping_mul(0x9E37_79B9_7F4A_7C15),
                 blocks: vec![],
                 colour: [90, 90, 90],
+                phash_mirrored: 0,
             })
             .collect()
     }
@@ -209,9 +379,9 @@ mod tests {
         let recut = video(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]); // an end card added
         let new_hook = video(&[50, 51, 52, 4, 5, 6, 7, 8, 9, 10]);
         let other = video(&[20, 21, 22, 23, 24, 25]);
-        let videos = [&original, &recut, &new_hook, &other].map(|v| VideoSignals { frames: v, clip: None });
+        let videos = [&original, &recut, &new_hook, &other].map(|v| VideoSignals { frames: v, ..Default::default() });
         let settings = SimilaritySettings::default();
-        assert_eq!(relate(&original, &recut, &settings), Relation::SameVideo);
+        assert_eq!(relate(&original, &recut, &settings), Relation::SameVideo(SameKind::Copy));
         assert_eq!(relate(&original, &new_hook, &settings), Relation::SameBody { hook_a: 3, hook_b: 3 });
         assert_eq!(relate(&original, &other, &settings), Relation::Different);
         let clusters = cluster(&videos, &settings);
@@ -231,7 +401,7 @@ mod tests {
         let (zoomed_in, original, other) = (video(&[30, 31, 32, 33]), video(&[1, 2, 3, 4]), video(&[60, 61, 62]));
         let (near, close, far) = (embedding(0.0), embedding(0.2), embedding(0.6)); // cos 0.98, 0.83
         fn signals<'a>(frames: [&'a [FrameHash]; 3], clip: [Option<&'a [f32]>; 3]) -> [VideoSignals<'a>; 3] {
-            [0, 1, 2].map(|i| VideoSignals { frames: frames[i], clip: clip[i] })
+            [0, 1, 2].map(|i| VideoSignals { frames: frames[i], keypoints: &[], clip: clip[i] })
         }
         let frames = [original.as_slice(), zoomed_in.as_slice(), other.as_slice()];
         let all = signals(frames, [Some(&near), Some(&close), Some(&far)]);

@@ -31,6 +31,18 @@ pub fn strip(thumbnails: &[Mat]) -> Result<Option<Mat>, opencv::Error> {
     Ok(Some(out))
 }
 
+/// Every one of `thumbnails` side by side (frame `i` is at `i × width`; all have the same size,
+/// being one video's frames).
+pub fn sheet(thumbnails: &[Mat]) -> Result<Option<Mat>, opencv::Error> {
+    if thumbnails.is_empty() {
+        return Ok(None);
+    }
+    let all: Vector<Mat> = thumbnails.iter().cloned().collect();
+    let mut out = Mat::default();
+    opencv::core::hconcat(&all, &mut out)?;
+    Ok(Some(out))
+}
+
 /// Saves `image` as a JPEG named by its content's SHA-256 in `dir`; returns the file name.
 pub fn save_content_addressed_jpeg(image: &Mat, dir: &Path) -> Result<String, String> {
     let jpeg = crate::faces::encode_jpeg(image).map_err(|e| e.to_string())?;

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use ips_core::ingest::parse_sheet;
 use ips_core::pipeline::{self, CancelFlag, Context, Outcome, PipelineSettings};
 use ips_core::store::{NewDataset, StatsLevel, Store};
-use ips_core::testing::{CorpusServer, corpus_dir};
+use ips_core::testing::{CorpusServer, require_corpus};
 
 /// Corpus file name (without `.mp4`) by content hash.
 fn files_by_hash(dir: &std::path::Path) -> HashMap<String, String> {
@@ -30,10 +30,7 @@ const CLEAR_FACE_VIDEOS: [&str; 5] = ["c03.mp4", "c16.mp4", "c17.mp4", "c21.mp4"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_corpus_goes_from_rows_to_creators() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("SKIPPED: the replay corpus (../shared/corpus) is absent");
-        return;
-    };
+    let Some(dir) = require_corpus() else { return };
     let server = CorpusServer::start(&dir).await.unwrap();
     let csv = server.rewritten_assignment_csv().unwrap();
     let data = tempfile::tempdir().unwrap();

@@ -30,9 +30,9 @@ pub async fn load_if_empty(
     }
     let out = config.data_dir.join(DEMO_DIR);
     let base_url = format!("http://{}/demo", loopback_addr(config.addr));
-    let faces = config.pipeline.faces.clone();
+    let models_dir = config.models_dir.clone();
     let (dataset, run) = tokio::task::spawn_blocking(move || -> anyhow::Result<(DatasetId, i64)> {
-        let clips = demo::make_clips(&photos, &out.join("videos"), &faces).context("making the demo clips")?;
+        let clips = demo::make_clips(&photos, &out.join("videos"), &models_dir).context("making the demo clips")?;
         let csv = demo::demo_csv(&clips, &base_url);
         std::fs::write(out.join("demo.csv"), &csv).context("writing demo.csv")?;
         let sheet = ips_core::ingest::parse_sheet(csv.as_bytes())?;

@@ -2,14 +2,11 @@
 
 use std::process::Command;
 
-use ips_core::testing::{CorpusServer, corpus_dir};
+use ips_core::testing::{CorpusServer, require_corpus};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ips_run_writes_ads_videos_and_creators() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("SKIPPED: the replay corpus (../shared/corpus) is absent");
-        return;
-    };
+    let Some(dir) = require_corpus() else { return };
     let corpus = CorpusServer::start(&dir).await.unwrap();
     let work = tempfile::tempdir().unwrap();
     // The first 20 corpus rows, one row with a bad score and one URL that answers 404.

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ips_core::store::{RunStatus, Store};
-use ips_core::testing::{CorpusServer, corpus_dir};
+use ips_core::testing::{CorpusServer, require_corpus};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -97,10 +97,7 @@ fn write_transaction_open(data_dir: &std::path::Path) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_while_downloading_decoding_and_clustering_resumes_and_ends_with_the_uninterrupted_report() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!("SKIPPED: the replay corpus (../shared/corpus) is absent");
-        return;
-    };
+    let Some(dir) = require_corpus() else { return };
     let corpus = CorpusServer::start(&dir).await.unwrap();
     // Half of each video, then a pause: a kill leaves half-written files behind.
     corpus.set_delay(Duration::from_millis(200));

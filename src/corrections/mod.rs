@@ -13,7 +13,7 @@ mod plan;
 mod resolve;
 
 pub use plan::{EditRequest, PlanError, Planned, plan};
-pub use resolve::{Lookup, Resolved, ignored_faces, resolve};
+pub use resolve::{Lookup, Resolved, counted_as_people, ignored_faces, resolve, unsure_pairs};
 
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,11 @@ pub enum Rule {
     IgnoreFace { track: TrackRef, reason: String },
     /// An ignored track counts again.
     RestoreFace { track: TrackRef },
+    /// This track is a person, whatever the machine took it for (a print, an unclear face): it
+    /// is clustered.
+    Person { track: TrackRef },
+    /// The user could not tell whether these tracks' creators are one person: do not ask again.
+    Unsure { a: TrackRef, b: TrackRef },
 }
 
 /// An active edit: its id (edits apply in id order) and its rules.

@@ -31,6 +31,12 @@ pub enum EditRequest {
     Rename { creator: CreatorId, name: String },
     /// Show this track's crop as the creator's face.
     SetFace { creator: CreatorId, track: TrackRef },
+    /// This face (taken for a print or too unclear to cluster) is a person: cluster it.
+    CountAsPerson { track: TrackRef },
+    /// Answer to "Same person?": these two creators are different people.
+    NotSame { a: CreatorId, b: CreatorId },
+    /// Answer to "Same person?": cannot tell; do not ask again.
+    Unsure { a: CreatorId, b: CreatorId },
 }
 
 /// The rules of an edit and a sentence saying what it does, for the audit log.
@@ -178,6 +184,36 @@ pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanE
                 None => format!("Gave {} back its default name", c.label),
             };
             Ok(Planned { summary, rules })
+        }
+        EditRequest::CountAsPerson { track } => {
+            if !grouping.faces.iter().any(|f| &f.track == track) {
+                return Err(PlanError::Invalid("That face is not one the machine left out (reload the page).".into()));
+            }
+            Ok(Planned {
+                summary: "Counted a face as a person".to_string(),
+                rules: vec![Rule::Person { track: track.clone() }],
+            })
+        }
+        EditRequest::NotSame { a, b } | EditRequest::Unsure { a, b } => {
+            let (ca, cb) = (creator(*a)?, creator(*b)?);
+            if ca.id == cb.id {
+                return Err(PlanError::Invalid("Pick two different creators.".into()));
+            }
+            let unsure = matches!(request, EditRequest::Unsure { .. });
+            let rules = if unsure {
+                let (Some(x), Some(y)) = (ca.members.first(), cb.members.first()) else {
+                    return Err(PlanError::Invalid("These creators have no faces.".into()));
+                };
+                vec![Rule::Unsure { a: x.clone(), b: y.clone() }]
+            } else {
+                ca.members
+                    .iter()
+                    .flat_map(|x| cb.members.iter().map(move |y| Rule::Different { a: x.clone(), b: y.clone() }))
+                    .collect()
+            };
+            let verb = if unsure { "Could not tell whether" } else { "Said" };
+            let end = if unsure { "are one person" } else { "are different people" };
+            Ok(Planned { summary: format!("{verb} {} and {} {end}", ca.label, cb.label), rules })
         }
         EditRequest::SetFace { creator: id, track } => {
             let c = creator(*id)?;

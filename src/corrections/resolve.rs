@@ -61,6 +61,37 @@ pub fn ignored_faces(edits: &[Edit]) -> HashMap<TrackRef, (i64, String)> {
     ignored
 }
 
+/// Tracks the user counts as people (a print promoted, or a face named in a "same person"
+/// link): they are clustered whatever the machine thinks of them.
+pub fn counted_as_people(edits: &[Edit]) -> HashSet<TrackRef> {
+    let mut people = HashSet::new();
+    for rule in edits.iter().flat_map(|e| &e.rules) {
+        match rule {
+            Rule::Person { track } => {
+                people.insert(track.clone());
+            }
+            Rule::Same { a, b } => {
+                people.insert(a.clone());
+                people.insert(b.clone());
+            }
+            _ => {}
+        }
+    }
+    people
+}
+
+/// Track pairs the user could not tell apart or together ("Skip" on a "Same person?" question).
+pub fn unsure_pairs(edits: &[Edit]) -> Vec<(TrackRef, TrackRef)> {
+    edits
+        .iter()
+        .flat_map(|e| &e.rules)
+        .filter_map(|r| match r {
+            Rule::Unsure { a, b } => Some((a.clone(), b.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Applies `edits` (in id order) to `n` points found through `lookup`.
 pub fn resolve(edits: &[Edit], n: usize, lookup: &dyn Fn(&TrackRef) -> Lookup) -> Resolved {
     // Tracks the grouping lacks get nodes of their own after the points, so that a merge whose
@@ -145,7 +176,7 @@ pub fn resolve(edits: &[Edit], n: usize, lookup: &dyn Fn(&TrackRef) -> Lookup) -
                         out.faces.entry(p).or_insert(edit.id);
                     }
                 }
-                Rule::IgnoreFace { .. } | Rule::RestoreFace { .. } => {}
+                Rule::IgnoreFace { .. } | Rule::RestoreFace { .. } | Rule::Person { .. } | Rule::Unsure { .. } => {}
             }
         }
         if contradicted {

@@ -43,9 +43,10 @@ fn video(sha: &str, person: usize, wobble: f32, seed: u64) -> (String, VideoFact
             phash: (seed * 31 + u64::from(k)).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             blocks: vec![],
             colour: [0; 3],
+            phash_mirrored: 0,
         })
         .collect();
-    (sha.to_string(), VideoFacts { tracks: vec![track], fingerprints: prints, clip: None })
+    (sha.to_string(), VideoFacts { tracks: vec![track], fingerprints: prints, ..Default::default() })
 }
 
 /// Five videos: Ana in a1, a2; Bo in b1, b2 (b2 a little off); Cy in c1.

@@ -18,8 +18,10 @@
 //! Then [`enforce`] makes the result obey the links exactly (must-linked tracks together,
 //! cannot-linked ones apart).
 
+pub mod assess;
 mod enforce;
 
+pub use assess::{Assessment, PrintEvidence, TrackRole, assess};
 pub use enforce::{Components, enforce};
 
 use std::collections::{HashMap, HashSet};
@@ -37,17 +39,50 @@ use crate::faceapi::recognition::distance;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CreatorSettings {
-    /// Tracks whose descriptors are closer than this are linked into one creator.
+    /// Groups of tracks whose descriptors are on average closer than this are one creator
+    /// (average linkage).
     pub max_distance: f32,
-    /// A creator whose every track changed less than this while tracked (mean per-frame
-    /// descriptor distance to the track's mean) is a still face: most likely a photo printed on
-    /// the product, listed after the people on camera.
+    /// Two creators on average closer than this (but not closer than `max_distance`) may be one
+    /// person: the run page asks ("Same person?").
+    pub ask_max_distance: f32,
+    /// A track left out of clustering (too few good detections) is attached to the creator it
+    /// is closest to when that is within `max_distance` and the next creator is at least this
+    /// much further.
+    pub attach_margin: f32,
+    /// A good detection (see [`assess`]): at least this frontal (0..1, from the landmarks) …
+    pub min_frontalness: f32,
+    /// … this confidently detected …
+    pub min_score: f32,
+    /// … this large (face height over the frame's short side) …
+    pub min_face: f32,
+    /// … with landmarks this plausible (eye aspect ratio; open eyes are about 0.3).
+    pub max_eye_openness: f32,
+    /// A track needs this many good detections to be clustered.
+    pub min_good_frames: u32,
+    /// A track whose aligned face changes less than this between detections (median of
+    /// 1 − correlation) is a print.
+    pub still_max_change: f32,
+    /// Analyses from before per-detection measures were kept: a creator whose every track
+    /// changed less than this while tracked (mean per-frame descriptor distance to the track's
+    /// mean) is a still face, listed after the people on camera.
     pub still_max_spread: f32,
 }
 
 impl Default for CreatorSettings {
+    /// Chosen on the tuning half of the labelled corpus (README, "Faces and creators").
     fn default() -> Self {
-        Self { max_distance: 0.45, still_max_spread: 0.15 }
+        Self {
+            max_distance: 0.4,
+            ask_max_distance: 0.5,
+            attach_margin: 0.1,
+            min_frontalness: 0.5,
+            min_score: 0.7,
+            min_face: 0.15,
+            max_eye_openness: 0.6,
+            min_good_frames: 2,
+            still_max_change: 0.09,
+            still_max_spread: 0.15,
+        }
     }
 }
 

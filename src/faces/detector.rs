@@ -107,6 +107,7 @@ fn detect_ssd(models: &FaceModels, min_score: f32, frame: &Mat) -> Result<Vec<De
             landmarks: Some(landmarks),
             descriptor: Some(descriptor),
             liveness: None,
+            chip: Some(chip),
         });
     }
     Ok(found)

@@ -63,6 +63,7 @@ impl HaarDetector {
                 landmarks: None,
                 descriptor: None,
                 liveness: None,
+                chip: None,
             })
             .collect();
         detections.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));

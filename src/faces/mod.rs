@@ -9,6 +9,7 @@
 
 mod detector;
 mod haar;
+pub mod appearance;
 pub mod motion;
 pub mod quality;
 mod tracks;
@@ -89,7 +90,7 @@ impl Default for FaceSettings {
 }
 
 /// One face in one frame, in frame coordinates.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Detection {
     pub rect: Rect,
     /// The detector's confidence, 0..1.
@@ -100,6 +101,9 @@ pub struct Detection {
     pub descriptor: Option<Vec<f32>>,
     /// SSD with Human's nets loaded: how real the face looks to them.
     pub liveness: Option<LivenessScores>,
+    /// SSD only: the face aligned as dlib cuts it (150 × 150 BGR, eyes and mouth in fixed
+    /// places), so two detections can be compared pixel by pixel.
+    pub chip: Option<Mat>,
 }
 
 /// What Human's two small nets make of one face crop ([`crate::human`]).

@@ -7,11 +7,7 @@ use crate::frames::Frame;
 
 /// A sample photo of the face-api package (fetched into models/ at set-up).
 fn sample_photo(name: &str) -> Option<Mat> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/face-api/demo").join(name);
-    if !path.is_file() {
-        eprintln!("SKIPPED: {} is absent (run `make models`)", path.display());
-        return None;
-    }
+    let path = crate::testing::require_model_file(&format!("face-api/demo/{name}"))?;
     Some(imgcodecs::imread(path.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap())
 }
 

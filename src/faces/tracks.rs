@@ -9,7 +9,7 @@ use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::motion::Motion;
-use super::{Detection, FaceError, FaceSettings, quality};
+use super::{Detection, FaceError, FaceSettings, appearance, quality};
 use crate::faceapi::align::Landmarks;
 use crate::faceapi::recognition::distance;
 use crate::frames::Frame;
@@ -33,7 +33,7 @@ pub struct FaceSummary {
 }
 
 /// Where a track's face was in one detection frame, and how it looked there.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrackBox {
     pub time_s: f32,
     /// The face box as fractions of the frame's width (`x`, `w`) and height (`y`, `h`), so it
@@ -42,6 +42,9 @@ pub struct TrackBox {
     pub y: f32,
     pub w: f32,
     pub h: f32,
+    /// The face's height over the frame's short side (what `min_face_fraction` measures).
+    #[serde(default)]
+    pub face_height: f32,
     /// The detector's confidence.
     pub score: f32,
     /// Variance of the Laplacian of the face resized to 128 px (see [`quality`]).
@@ -56,6 +59,40 @@ pub struct TrackBox {
     pub antispoof: Option<f32>,
     #[serde(default)]
     pub liveness: Option<f32>,
+    /// Eye aspect ratio and inner-lip gap of this detection (see [`super::motion`]).
+    #[serde(default)]
+    pub eyes: f32,
+    #[serde(default)]
+    pub mouth: f32,
+    /// 1 − the correlation of this detection's aligned face with the track's previous one (see
+    /// [`super::appearance`]): 0 when the face did not change at all. None for the first.
+    #[serde(default)]
+    pub change: Option<f32>,
+    /// Mean colour saturation of the face, 0..1.
+    #[serde(default)]
+    pub saturation: f32,
+    /// This detection's 128-d descriptor (stored as half floats; empty without descriptors).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "half_floats")]
+    pub descriptor: Vec<f32>,
+}
+
+/// A descriptor as base64 of little-endian half floats: a quarter of its size as JSON numbers,
+/// and far more precise than descriptors are (dlib's distances are read to two decimals).
+mod half_floats {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[f32], s: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect();
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = STANDARD.decode(text).map_err(serde::de::Error::custom)?;
+        Ok(bytes.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect())
+    }
 }
 
 /// One person's appearance in one video.
@@ -123,6 +160,8 @@ struct Building {
     boxes: Vec<TrackBox>,
     landmarks: Vec<Option<Landmarks>>,
     descriptors: Vec<Vec<f32>>,
+    /// The aligned face signature of the latest detection that had one.
+    last_signature: Option<Vec<u8>>,
 }
 
 struct Best {
@@ -173,13 +212,23 @@ impl Building {
 pub struct Tracker {
     settings: FaceSettings,
     steps: u32,
+    /// The step of the latest shot change: a track that last saw its face before it continues
+    /// only with a close descriptor, as if its face had moved.
+    cut_at: u32,
     tracks: Vec<Building>,
     summary: FaceSummary,
 }
 
 impl Tracker {
     pub fn new(settings: &FaceSettings) -> Self {
-        Self { settings: settings.clone(), steps: 0, tracks: Vec::new(), summary: FaceSummary::default() }
+        Self { settings: settings.clone(), steps: 0, cut_at: 0, tracks: Vec::new(), summary: FaceSummary::default() }
+    }
+
+    /// The next detection frame starts a new shot (the picture changed entirely): a face seen
+    /// after it is the same track only when its descriptor says so, not because it sits where
+    /// the last shot's face was.
+    pub fn shot_changed(&mut self) {
+        self.cut_at = self.steps + 1;
     }
 
     /// Adds one detection frame's faces.
@@ -213,12 +262,15 @@ impl Tracker {
                         boxes: Vec::new(),
                         landmarks: Vec::new(),
                         descriptors: Vec::new(),
+                        last_signature: None,
                     });
                     self.tracks.len() - 1
                 }
             };
             let face = Mat::roi(&frame.image, rect)?.try_clone()?;
             let q = quality::assess(&face, rect.width.min(rect.height), short_side, detection.confidence)?;
+            let saturation = appearance::saturation(&face)?;
+            let signature = detection.chip.as_ref().map(appearance::signature).transpose()?;
             let frontalness = detection.landmarks.as_ref().map_or(1.0, |l| l.frontalness() as f64);
             let score = q.score() * frontalness;
             let t = &mut self.tracks[track];
@@ -232,18 +284,31 @@ impl Tracker {
                 t.descriptors.push(d.clone());
             }
             t.landmarks.push(detection.landmarks.clone());
+            let change = match (&signature, &t.last_signature) {
+                (Some(now), Some(before)) => Some(appearance::change(now, before)),
+                _ => None,
+            };
+            if signature.is_some() {
+                t.last_signature = signature;
+            }
             t.boxes.push(TrackBox {
                 time_s: frame.time_s as f32,
                 x: rect.x as f32 / width as f32,
                 y: rect.y as f32 / height as f32,
                 w: rect.width as f32 / width as f32,
                 h: rect.height as f32 / height as f32,
+                face_height: rect.height as f32 / short_side as f32,
                 score: detection.confidence as f32,
                 sharpness: q.laplacian_variance as f32,
                 frontalness: frontalness as f32,
                 residual: 0.0,
                 antispoof: detection.liveness.map(|l| l.antispoof),
                 liveness: detection.liveness.map(|l| l.liveness),
+                change,
+                saturation,
+                eyes: detection.landmarks.as_ref().map_or(0.0, super::motion::eye_openness),
+                mouth: detection.landmarks.as_ref().map_or(0.0, super::motion::mouth_opening),
+                descriptor: detection.descriptor.clone().unwrap_or_default(),
             });
             if t.best.as_ref().is_none_or(|b| score > b.score) {
                 let with_margin = expand(rect, self.settings.crop_margin, width, height);
@@ -264,10 +329,12 @@ impl Tracker {
                 .iter()
                 .enumerate()
                 .filter(|(_, t)| open(t) && !t.descriptors.is_empty())
-                .map(|(i, t)| (i, distance(d, &t.mean_descriptor()), iou(rect, t.last_rect)))
-                .filter(|(_, dist, overlap)| {
-                    *dist < if *overlap > 0.0 { self.settings.track_max_distance } else { MAX_MOVED_DISTANCE }
+                .map(|(i, t)| (i, distance(d, &t.mean_descriptor()), iou(rect, t.last_rect), t.last_step < self.cut_at))
+                .filter(|(_, dist, overlap, across_cut)| {
+                    let in_place = *overlap > 0.0 && !across_cut;
+                    *dist < if in_place { self.settings.track_max_distance } else { MAX_MOVED_DISTANCE }
                 })
+                .map(|(i, dist, overlap, _)| (i, dist, overlap))
                 .map(|(i, dist, _)| (i, dist))
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(i, _)| i),

@@ -14,7 +14,7 @@
 
 mod borders;
 
-pub use borders::crop_uniform_borders;
+pub use borders::{content_rect, crop_uniform_borders};
 
 use opencv::core::{CV_32F, Mat, Rect, Size};
 use opencv::imgproc;
@@ -32,6 +32,10 @@ pub struct FrameHash {
     pub blocks: Vec<u8>,
     /// Mean B, G, R of the content (after border cropping).
     pub colour: [u8; 3],
+    /// The pHash of the content mirrored left–right (0 in fingerprints made before it existed):
+    /// a mirrored re-post matches through it.
+    #[serde(default)]
+    pub phash_mirrored: u64,
 }
 
 impl FrameHash {
@@ -39,18 +43,35 @@ impl FrameHash {
     /// differing blocks (more than 16 grey levels apart), raised when the mean colours differ a
     /// lot (two plain frames of different colour look alike to both descriptions).
     pub fn distance(&self, other: &FrameHash) -> f32 {
-        let bits = (self.phash ^ other.phash).count_ones() as f32 / 64.0;
-        let blocks = if self.blocks.len() == other.blocks.len() && !self.blocks.is_empty() {
+        self.distance_and_mirroring(other).0
+    }
+
+    /// [`Self::distance`], and whether it was reached by mirroring `self` left–right.
+    pub fn distance_and_mirroring(&self, other: &FrameHash) -> (f32, bool) {
+        let direct = self.shape_distance(other, false);
+        let mirrored = if self.phash_mirrored != 0 { self.shape_distance(other, true) } else { 1.0 };
+        let (shape, is_mirrored) = if mirrored < direct { (mirrored, true) } else { (direct, false) };
+        let colour =
+            self.colour.iter().zip(other.colour).map(|(a, b)| (*a as f32 - b as f32).abs()).fold(0.0f32, f32::max)
+                / 255.0;
+        ((shape + 0.5 * (colour - 0.15).max(0.0)).min(1.0), is_mirrored)
+    }
+
+    /// The smaller of the hash and grid distances, with `self` mirrored or not.
+    fn shape_distance(&self, other: &FrameHash, mirrored: bool) -> f32 {
+        let phash = if mirrored { self.phash_mirrored } else { self.phash };
+        let bits = (phash ^ other.phash).count_ones() as f32 / 64.0;
+        let blocks = if self.blocks.len() == 64 && other.blocks.len() == 64 {
+            let at = |i: usize| if mirrored { self.blocks[i / 8 * 8 + 7 - i % 8] } else { self.blocks[i] };
+            let differing = (0..64).filter(|&i| at(i).abs_diff(other.blocks[i]) > 16).count();
+            differing as f32 / 64.0
+        } else if self.blocks.len() == other.blocks.len() && !self.blocks.is_empty() && !mirrored {
             let differing = self.blocks.iter().zip(&other.blocks).filter(|(a, b)| a.abs_diff(**b) > 16).count();
             differing as f32 / self.blocks.len() as f32
         } else {
             1.0
         };
-        let shape = bits.min(blocks);
-        let colour =
-            self.colour.iter().zip(other.colour).map(|(a, b)| (*a as f32 - b as f32).abs()).fold(0.0f32, f32::max)
-                / 255.0;
-        (shape + 0.5 * (colour - 0.15).max(0.0)).min(1.0)
+        bits.min(blocks)
     }
 
     pub fn time_s(&self) -> f64 {
@@ -60,8 +81,13 @@ impl FrameHash {
 
 /// The fingerprint of a BGR frame sampled at `time_s`.
 pub fn fingerprint(frame: &Mat, time_s: f64) -> Result<FrameHash, opencv::Error> {
-    let content_rect = crop_uniform_borders(frame)?;
-    let content = Mat::roi(frame, content_rect)?;
+    fingerprint_of(frame, content_rect(frame)?, time_s)
+}
+
+/// The fingerprint of the part `content` of a BGR frame (its picture, borders and bars
+/// excluded: see [`content_rect`]).
+pub fn fingerprint_of(frame: &Mat, content: Rect, time_s: f64) -> Result<FrameHash, opencv::Error> {
+    let content = Mat::roi(frame, content)?;
     let mean = opencv::core::mean(&content, &opencv::core::no_array())?;
     let mut grey = Mat::default();
     imgproc::cvt_color_def(&content, &mut grey, imgproc::COLOR_BGR2GRAY)?;
@@ -70,6 +96,20 @@ pub fn fingerprint(frame: &Mat, time_s: f64) -> Result<FrameHash, opencv::Error>
     let mut grid = Mat::default();
     imgproc::resize(&small, &mut grid, Size::new(8, 8), 0.0, 0.0, imgproc::INTER_AREA)?;
     let blocks = grid.data_bytes()?.to_vec();
+    let phash = dct_hash(&small)?;
+    let mut flipped = Mat::default();
+    opencv::core::flip(&small, &mut flipped, 1)?;
+    Ok(FrameHash {
+        time_ds: (time_s * 10.0).round().max(0.0) as u32,
+        phash,
+        blocks,
+        colour: [mean[0] as u8, mean[1] as u8, mean[2] as u8],
+        phash_mirrored: dct_hash(&flipped)?,
+    })
+}
+
+/// The 63 lowest DCT frequencies (DC left out) of a 32 × 32 grey image against their median.
+fn dct_hash(small: &Mat) -> Result<u64, opencv::Error> {
     let mut float = Mat::default();
     small.convert_to(&mut float, CV_32F, 1.0, 0.0)?;
     let mut dct = Mat::default();
@@ -86,13 +126,7 @@ pub fn fingerprint(frame: &Mat, time_s: f64) -> Result<FrameHash, opencv::Error>
     let mut sorted = coefficients.clone();
     sorted.sort_by(f32::total_cmp);
     let median = sorted[sorted.len() / 2];
-    let phash = coefficients.iter().enumerate().fold(0u64, |h, (i, c)| if *c > median { h | (1 << i) } else { h });
-    Ok(FrameHash {
-        time_ds: (time_s * 10.0).round().max(0.0) as u32,
-        phash,
-        blocks,
-        colour: [mean[0] as u8, mean[1] as u8, mean[2] as u8],
-    })
+    Ok(coefficients.iter().enumerate().fold(0u64, |h, (i, c)| if *c > median { h | (1 << i) } else { h }))
 }
 
 #[cfg(test)]

@@ -59,10 +59,7 @@ fn corrupt_and_empty_files_end_with_an_error_not_a_panic() {
 
 #[test]
 fn a_corpus_video_gives_one_still_per_second() {
-    let Some(path) = crate::testing::corpus_dir().map(|d| d.join("videos/c00.mp4")) else {
-        eprintln!("SKIPPED: the replay corpus (../shared/corpus) is absent");
-        return;
-    };
+    let Some(path) = crate::testing::require_corpus().map(|d| d.join("videos/c00.mp4")) else { return };
     let mut count = 0;
     let info = sample(&path, &SampleSettings::default(), |f| {
         assert_eq!((f.image.cols(), f.image.rows()), (360, 640));

@@ -12,6 +12,7 @@ fn prints(seed: u64) -> Vec<FrameHash> {
             phash: (seed * 7 + k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             blocks: vec![],
             colour: [0; 3],
+            phash_mirrored: 0,
         })
         .collect()
 }
@@ -58,16 +59,16 @@ fn one_person_in_several_videos_is_one_creator_with_the_best_face() {
     let facts = HashMap::from([
         (
             "aa".to_string(),
-            VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], clip: None, fingerprints: prints(1) },
+            VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], clip: None, fingerprints: prints(1), ..Default::default() },
         ),
-        ("bb".to_string(), VideoFacts { tracks: vec![], clip: None, fingerprints: prints(2) }),
+        ("bb".to_string(), VideoFacts { tracks: vec![], clip: None, fingerprints: prints(2), ..Default::default() }),
         (
             "cc".to_string(),
-            VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.4, 6)], clip: None, fingerprints: prints(3) },
+            VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.4, 6)], clip: None, fingerprints: prints(3), ..Default::default() },
         ),
         (
             "dd".to_string(),
-            VideoFacts { tracks: vec![track(0, face(0, 0.1), 0.8, 6)], clip: None, fingerprints: prints(4) },
+            VideoFacts { tracks: vec![track(0, face(0, 0.1), 0.8, 6)], clip: None, fingerprints: prints(4), ..Default::default() },
         ),
     ]);
     let g = group(&ads, &facts, rules(&[]));
@@ -98,11 +99,12 @@ fn the_most_present_person_owns_the_video_and_others_appear_in_it() {
                 tracks: vec![track(0, face(0, 0.0), 0.5, 8), guest, printed],
                 clip: None,
                 fingerprints: prints(1),
+                ..Default::default()
             },
         ),
         (
             "solo".to_string(),
-            VideoFacts { tracks: vec![track(0, face(1, 0.05), 0.5, 8)], clip: None, fingerprints: prints(2) },
+            VideoFacts { tracks: vec![track(0, face(1, 0.05), 0.5, 8)], clip: None, fingerprints: prints(2), ..Default::default() },
         ),
     ]);
     let g = group(&ads, &facts, rules(&[]));
@@ -118,10 +120,10 @@ fn a_face_that_never_changes_is_a_still_creator() {
     let mut print = track(0, face(0, 0.0), 0.5, 6);
     print.descriptor_spread = 0.01;
     let facts = HashMap::from([
-        ("print".to_string(), VideoFacts { tracks: vec![print], clip: None, fingerprints: prints(1) }),
+        ("print".to_string(), VideoFacts { tracks: vec![print], clip: None, fingerprints: prints(1), ..Default::default() }),
         (
             "person".to_string(),
-            VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.5, 6)], clip: None, fingerprints: prints(2) },
+            VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.5, 6)], clip: None, fingerprints: prints(2), ..Default::default() },
         ),
     ]);
     let g = group(&ads, &facts, rules(&[]));
@@ -136,15 +138,15 @@ fn regrouping_creators_alone_gives_what_a_full_grouping_gives() {
     let facts = HashMap::from([
         (
             "aa".to_string(),
-            VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], clip: None, fingerprints: prints(1) },
+            VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], clip: None, fingerprints: prints(1), ..Default::default() },
         ),
         (
             "bb".to_string(),
-            VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.5, 6)], clip: None, fingerprints: prints(2) },
+            VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.5, 6)], clip: None, fingerprints: prints(2), ..Default::default() },
         ),
         (
             "cc".to_string(),
-            VideoFacts { tracks: vec![track(0, face(0, 0.1), 0.5, 6)], clip: None, fingerprints: prints(3) },
+            VideoFacts { tracks: vec![track(0, face(0, 0.1), 0.5, 6)], clip: None, fingerprints: prints(3), ..Default::default() },
         ),
     ]);
     let full = group(&ads, &facts, rules(&[]));
@@ -166,11 +168,11 @@ fn user_constraints_reach_the_clustering() {
     let facts = HashMap::from([
         (
             "aa".to_string(),
-            VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], clip: None, fingerprints: prints(1) },
+            VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], clip: None, fingerprints: prints(1), ..Default::default() },
         ),
         (
             "bb".to_string(),
-            VideoFacts { tracks: vec![track(0, face(0, 0.05), 0.5, 6)], clip: None, fingerprints: prints(2) },
+            VideoFacts { tracks: vec![track(0, face(0, 0.05), 0.5, 6)], clip: None, fingerprints: prints(2), ..Default::default() },
         ),
     ]);
     let key = |sha: &str| TrackRef { sha256: sha.into(), track: 0 };
@@ -200,6 +202,7 @@ fn near_duplicate_files_are_one_video_and_haar_faces_stay_per_video() {
             phash: (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             blocks: vec![],
             colour: [50; 3],
+            phash_mirrored: 0,
         })
         .collect();
     let ads = [ad(2, Some("original")), ad(3, Some("reencoded"))];
@@ -207,11 +210,11 @@ fn near_duplicate_files_are_one_video_and_haar_faces_stay_per_video() {
     let facts = HashMap::from([
         (
             "original".to_string(),
-            VideoFacts { tracks: vec![track(0, vec![], 0.2, 5)], clip: None, fingerprints: body.clone() },
+            VideoFacts { tracks: vec![track(0, vec![], 0.2, 5)], clip: None, fingerprints: body.clone(), ..Default::default() },
         ),
         (
             "reencoded".to_string(),
-            VideoFacts { tracks: vec![track(0, vec![], 0.7, 5)], clip: None, fingerprints: body },
+            VideoFacts { tracks: vec![track(0, vec![], 0.7, 5)], clip: None, fingerprints: body, ..Default::default() },
         ),
     ]);
     let g = group(&ads, &facts, rules(&[]));
@@ -229,9 +232,9 @@ fn with_the_clip_threshold_set_alike_embeddings_make_one_video() {
         vec![x / n, y / n, 0.0]
     };
     let facts = HashMap::from([
-        ("original".to_string(), VideoFacts { tracks: vec![], clip: Some(unit(1.0, 0.0)), fingerprints: prints(1) }),
-        ("zoomed-in".to_string(), VideoFacts { tracks: vec![], clip: Some(unit(1.0, 0.1)), fingerprints: prints(2) }),
-        ("other".to_string(), VideoFacts { tracks: vec![], clip: Some(unit(0.0, 1.0)), fingerprints: prints(3) }),
+        ("original".to_string(), VideoFacts { tracks: vec![], clip: Some(unit(1.0, 0.0)), fingerprints: prints(1), ..Default::default() }),
+        ("zoomed-in".to_string(), VideoFacts { tracks: vec![], clip: Some(unit(1.0, 0.1)), fingerprints: prints(2), ..Default::default() }),
+        ("other".to_string(), VideoFacts { tracks: vec![], clip: Some(unit(0.0, 1.0)), fingerprints: prints(3), ..Default::default() }),
     ]);
     assert_eq!(group(&ads, &facts, rules(&[])).videos.len(), 3, "CLIP does not group by default");
     let similarity = SimilaritySettings { clip_same_video_min_similarity: Some(0.99), ..SimilaritySettings::default() };

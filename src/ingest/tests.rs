@@ -138,11 +138,8 @@ fn utf16_with_bom_is_read() {
 
 #[test]
 fn the_prototype_input_is_read_whole() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/assignment.csv");
-    let Ok(bytes) = std::fs::read(&path) else {
-        eprintln!("SKIPPED: {} is absent (the replay corpus lives in ../shared)", path.display());
-        return;
-    };
+    let Some(dir) = crate::testing::require_corpus() else { return };
+    let bytes = std::fs::read(dir.join("assignment.csv")).unwrap();
     let sheet = parse_sheet(&bytes).unwrap();
     assert_eq!(sheet.accepted.len(), 268);
     assert!(sheet.rejected.is_empty());

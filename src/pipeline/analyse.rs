@@ -18,13 +18,13 @@ use crate::faceapi::FaceModels;
 use crate::human::LivenessModels;
 use crate::faces::{FaceDetector, Tracker};
 use crate::fetch::VideoCache;
-use crate::fingerprint::fingerprint;
+use crate::fingerprint::{content_rect, fingerprint_of};
 use crate::frames::{self, FramesError};
 use crate::stills;
 use crate::store::{RunId, VideoAnalysis};
 
 /// What an analysis computes; bumped when that changes, so old analyses are redone.
-const ANALYSIS_VERSION: u32 = 5;
+const ANALYSIS_VERSION: u32 = 8;
 
 /// Identifies the analysis settings, so a change of settings means a new analysis.
 pub(super) fn settings_key(settings: &PipelineSettings) -> String {
@@ -169,6 +169,10 @@ fn load_clip(ctx: &Context<'_>, run_id: RunId) -> Result<Option<Arc<ClipImageEnc
     }
 }
 
+/// Consecutive sampled frames further apart than this (fingerprint distance) are different shots:
+/// unrelated frames are 0.25–0.40 apart, frames of one shot a second apart much closer.
+const SHOT_CHANGE: f32 = 0.3;
+
 /// Frames embedded per CLIP batch (the benchmark size).
 const CLIP_BATCH: usize = 32;
 
@@ -186,6 +190,7 @@ pub fn analyse_video(
     let every = settings.faces.detect_every.max(1) as u64;
     let mut sampled_frames = 0u64;
     let mut fingerprints = Vec::new();
+    let mut keypoints = Vec::new();
     let mut thumbnails = Vec::new();
     // Frames for CLIP (at most ~30 sampled frames of ≤ 640 px: a few tens of MB).
     let mut clip_frames = Vec::new();
@@ -193,7 +198,13 @@ pub fn analyse_video(
         if cancel.is_cancelled() {
             return Err(FramesError::Stopped("cancelled".into()));
         }
-        fingerprints.push(fingerprint(&frame.image, frame.time_s)?);
+        let content = content_rect(&frame.image)?;
+        let print = fingerprint_of(&frame.image, content, frame.time_s)?;
+        if fingerprints.last().is_some_and(|last: &crate::fingerprint::FrameHash| last.distance(&print) > SHOT_CHANGE) {
+            tracker.shot_changed();
+        }
+        fingerprints.push(print);
+        keypoints.push(crate::keypoints::extract(&frame.image, content)?);
         thumbnails.push(stills::thumbnail(&frame.image)?);
         if clip.is_some() {
             clip_frames.push(frame.image.try_clone()?);
@@ -217,6 +228,8 @@ pub fn analyse_video(
         stills_file: None,
         tracks: Vec::new(),
         clip_embedding: None,
+        keypoints,
+        frames_file: None,
     };
     match sampled {
         Ok(info) => analysis.info = Some(info),
@@ -253,6 +266,18 @@ pub fn analyse_video(
             analysis.face_time_s = Some(track.best_time_s);
         }
         analysis.tracks.push(track);
+    }
+    match stills::sheet(&thumbnails).map_err(|e| e.to_string()) {
+        Ok(Some(sheet)) => match stills::save_content_addressed_jpeg(&sheet, &dirs.stills) {
+            Ok(name) => analysis.frames_file = Some(name),
+            Err(e) => {
+                analysis.error.get_or_insert(e);
+            }
+        },
+        Ok(None) => {}
+        Err(e) => {
+            analysis.error.get_or_insert(e);
+        }
     }
     match stills::strip(&thumbnails).map_err(|e| e.to_string()) {
         Ok(Some(strip)) => match stills::save_content_addressed_jpeg(&strip, &dirs.stills) {

@@ -52,6 +52,7 @@ pub(super) fn facts(
             let fact = store.video_analysis(sha, &key)?.map_or_else(VideoFacts::default, |a| VideoFacts {
                 tracks: a.tracks,
                 fingerprints: a.fingerprints,
+                keypoints: a.keypoints,
                 clip: a.clip_embedding,
             });
             facts.insert(sha.to_string(), fact);

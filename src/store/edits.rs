@@ -28,13 +28,14 @@ impl StoredEdit {
 /// Content hashes a rule is about.
 pub fn rule_files(rule: &Rule) -> Vec<&str> {
     match rule {
-        Rule::Same { a, b } | Rule::Different { a, b } => vec![&a.sha256, &b.sha256],
+        Rule::Same { a, b } | Rule::Different { a, b } | Rule::Unsure { a, b } => vec![&a.sha256, &b.sha256],
         Rule::Hide { track, .. }
         | Rule::Show { track }
         | Rule::Name { track, .. }
         | Rule::Face { track }
         | Rule::IgnoreFace { track, .. }
-        | Rule::RestoreFace { track } => vec![&track.sha256],
+        | Rule::RestoreFace { track }
+        | Rule::Person { track } => vec![&track.sha256],
     }
 }
 

@@ -14,6 +14,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(V8_AD_DETAILS),
         M::up(V9_CORRECTIONS),
         M::up(V10_FETCHED_BY_RUN),
+        M::up(V11_KEYPOINTS_FRAMES),
     ])
 }
 
@@ -248,6 +249,26 @@ const V10_FETCHED_BY_RUN: &str = r#"
 -- deleted). A run resumed after a crash reports its own earlier downloads as `downloaded`, like
 -- an uninterrupted run, and only other runs' as `cached`.
 ALTER TABLE url_fetches ADD COLUMN fetched_by_run INTEGER REFERENCES runs(id) ON DELETE SET NULL;
+"#;
+
+const V11_KEYPOINTS_FRAMES: &str = r#"
+-- Per analysed video: every sampled frame's ORB keypoints inside its picture
+-- (keypoints::encode), for recognising re-framed copies; and a sheet of every sampled frame
+-- side by side in <data dir>/stills/ (the evidence the Videos page shows for a join).
+ALTER TABLE video_analyses ADD COLUMN keypoints BLOB;
+ALTER TABLE video_analyses ADD COLUMN frames_file TEXT;
+-- Per creator: how alike its faces are (mean descriptor distance to their centre), each
+-- member's distance (JSON [f32], in members order), and the faces in its videos left out.
+ALTER TABLE run_creators ADD COLUMN cohesion REAL NOT NULL DEFAULT 0;
+ALTER TABLE run_creators ADD COLUMN member_distances TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE run_creators ADD COLUMN left_out INTEGER NOT NULL DEFAULT 0;
+-- Per run: JSON [grouping::FaceVerdict], the face tracks not clustered as people, and JSON
+-- [grouping::SamePersonQuestion], the creator pairs to ask about.
+ALTER TABLE runs ADD COLUMN faces TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE runs ADD COLUMN questions TEXT NOT NULL DEFAULT '[]';
+-- Per file of a unique video: JSON [grouping::FileLink], how it was found to be the same video as
+-- (or to share a body with) other files, with the matched frames.
+ALTER TABLE run_videos ADD COLUMN links TEXT NOT NULL DEFAULT '[]';
 "#;
 
 #[cfg(test)]

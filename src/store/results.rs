@@ -32,6 +32,9 @@ struct StoredCreator {
     hidden_reason: Option<String>,
     named: bool,
     face_track: Option<String>,
+    cohesion: f32,
+    member_distances: String,
+    left_out: u32,
 }
 
 fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
@@ -119,7 +122,7 @@ impl Store {
         tx.execute("DELETE FROM run_creators WHERE run_id = ?1", [run])?;
         {
             let mut video = tx.prepare(
-                "INSERT INTO run_videos (run_id, video_id, sha256, creator_id, hook_family, similar) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO run_videos (run_id, video_id, sha256, creator_id, hook_family, similar, links) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for v in &grouping.videos {
                 let similar = v
@@ -128,15 +131,18 @@ impl Store {
                     .map(serde_json::to_string)
                     .transpose()
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                for sha in &v.sha256s {
-                    video.execute(params![run, v.id, sha, v.creator, v.hook_family, similar])?;
+                // The video's links ride on its first file's row.
+                let links = to_json(&v.links)?;
+                for (k, sha) in v.sha256s.iter().enumerate() {
+                    let links = if k == 0 { links.as_str() } else { "[]" };
+                    video.execute(params![run, v.id, sha, v.creator, v.hook_family, similar, links])?;
                 }
             }
             // The crash test kills the process here, with the transaction open and half written.
             fail::fail_point!("save-grouping");
             let mut creator = tx.prepare(
-                "INSERT INTO run_creators (run_id, creator_id, label, face_file, members, appears_in, hidden, still, hidden_reason, named, face_track)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO run_creators (run_id, creator_id, label, face_file, members, appears_in, hidden, still, hidden_reason, named, face_track, cohesion, member_distances, left_out)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
             for c in &grouping.creators {
                 let members = to_json(&c.members)?;
@@ -153,11 +159,17 @@ impl Store {
                     c.still,
                     c.hidden_reason,
                     c.named,
-                    face_track
+                    face_track,
+                    c.cohesion,
+                    to_json(&c.member_distances)?,
+                    c.left_out
                 ])?;
             }
         }
-        tx.execute("UPDATE runs SET corrections = ?2 WHERE id = ?1", params![run, to_json(&grouping.corrections)?])?;
+        tx.execute(
+            "UPDATE runs SET corrections = ?2, faces = ?3, questions = ?4 WHERE id = ?1",
+            params![run, to_json(&grouping.corrections)?, to_json(&grouping.faces)?, to_json(&grouping.questions)?],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -167,12 +179,19 @@ impl Store {
         let conn = self.conn();
         let mut videos: Vec<UniqueVideo> = Vec::new();
         let mut stmt =
-            conn.prepare("SELECT video_id, sha256, creator_id, hook_family, similar FROM run_videos WHERE run_id = ?1 ORDER BY video_id, rowid")?;
+            conn.prepare("SELECT video_id, sha256, creator_id, hook_family, similar, links FROM run_videos WHERE run_id = ?1 ORDER BY video_id, rowid")?;
         let rows = stmt.query_map([run], |r| {
-            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get::<_, Option<String>>(4)?))
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+            ))
         })?;
         for row in rows {
-            let (id, sha, creator, hook_family, similar) = row?;
+            let (id, sha, creator, hook_family, similar, links) = row?;
             match videos.last_mut() {
                 Some(last) if last.id == id => last.sha256s.push(sha),
                 _ => {
@@ -180,12 +199,19 @@ impl Store {
                         .map(|s| serde_json::from_str(&s))
                         .transpose()
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    videos.push(UniqueVideo { id, sha256s: vec![sha], creator, hook_family, similar })
+                    videos.push(UniqueVideo {
+                        id,
+                        sha256s: vec![sha],
+                        creator,
+                        hook_family,
+                        similar,
+                        links: from_json(&links)?,
+                    })
                 }
             }
         }
         let mut stmt = conn.prepare(
-            "SELECT creator_id, label, face_file, members, appears_in, hidden, still, hidden_reason, named, face_track
+            "SELECT creator_id, label, face_file, members, appears_in, hidden, still, hidden_reason, named, face_track, cohesion, member_distances, left_out
              FROM run_creators WHERE run_id = ?1 ORDER BY creator_id",
         )?;
         let rows = stmt
@@ -201,6 +227,9 @@ impl Store {
                     hidden_reason: r.get(7)?,
                     named: r.get(8)?,
                     face_track: r.get(9)?,
+                    cohesion: r.get(10)?,
+                    member_distances: r.get(11)?,
+                    left_out: r.get(12)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<StoredCreator>>>()?;
@@ -219,6 +248,9 @@ impl Store {
                     named: c.named,
                     face_track: c.face_track.as_deref().map(from_json).transpose()?,
                     still: c.still,
+                    cohesion: c.cohesion,
+                    member_distances: from_json(&c.member_distances)?,
+                    left_out: c.left_out,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -237,9 +269,19 @@ impl Store {
             .into_iter()
             .filter_map(|(row, sha)| video_of_sha.get(sha.as_str()).map(|v| (row, *v)))
             .collect();
-        let corrections: String = conn.query_row("SELECT corrections FROM runs WHERE id = ?1", [run], |r| r.get(0))?;
+        let (corrections, faces, questions): (String, String, String) =
+            conn.query_row("SELECT corrections, faces, questions FROM runs WHERE id = ?1", [run], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
         let corrections: CorrectionsApplied = from_json(&corrections)?;
-        Ok(Grouping { videos, creators, video_of_row, corrections })
+        Ok(Grouping {
+            videos,
+            creators,
+            video_of_row,
+            corrections,
+            faces: from_json(&faces)?,
+            questions: from_json(&questions)?,
+        })
     }
 
     /// Replaces the run's statistics at one level.

@@ -27,6 +27,11 @@ pub struct VideoAnalysis {
     pub tracks: Vec<FaceTrack>,
     /// CLIP embedding of the video (normalised mean of its frames'); None when CLIP is off.
     pub clip_embedding: Option<Vec<f32>>,
+    /// One per sampled frame, in order: its ORB keypoints (see [`crate::keypoints`]).
+    pub keypoints: Vec<crate::keypoints::FrameFeatures>,
+    /// Every sampled frame side by side (a file in `<data dir>/stills/`), each
+    /// [`crate::stills::STILL_HEIGHT`] high.
+    pub frames_file: Option<String>,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -100,7 +105,7 @@ impl Store {
         let row = self
             .conn()
             .query_row(
-                "SELECT info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file, face_tracks, clip_embedding FROM video_analyses
+                "SELECT info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file, face_tracks, clip_embedding, keypoints, frames_file FROM video_analyses
                  WHERE sha256 = ?1 AND settings_key = ?2",
                 params![sha256, settings_key],
                 |r| {
@@ -115,11 +120,13 @@ impl Store {
                         r.get::<_, Option<String>>(7)?,
                         r.get::<_, String>(8)?,
                         r.get::<_, Option<String>>(9)?,
+                        r.get::<_, Option<Vec<u8>>>(10)?,
+                        r.get::<_, Option<String>>(11)?,
                     ))
                 },
             )
             .optional()?;
-        row.map(|(info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file, tracks, clip)| {
+        row.map(|(info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file, tracks, clip, keypoints, frames_file)| {
             let parse_err = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
             Ok(VideoAnalysis {
                 info: info.map(|i| serde_json::from_str(&i)).transpose().map_err(parse_err)?,
@@ -132,6 +139,12 @@ impl Store {
                 stills_file,
                 tracks: serde_json::from_str(&tracks).map_err(parse_err)?,
                 clip_embedding: clip.map(|c| serde_json::from_str(&c)).transpose().map_err(parse_err)?,
+                keypoints: keypoints
+                    .map(|k| crate::keypoints::decode(&k))
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                    .unwrap_or_default(),
+                frames_file,
             })
         })
         .transpose()
@@ -153,8 +166,8 @@ impl Store {
     pub fn save_video_analysis(&self, sha256: &str, settings_key: &str, analysis: &VideoAnalysis) -> Result<()> {
         self.conn().execute(
             "INSERT OR REPLACE INTO video_analyses
-               (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms, fingerprints, stills_file, face_tracks, clip_embedding)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+               (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms, fingerprints, stills_file, face_tracks, clip_embedding, keypoints, frames_file)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 sha256,
                 settings_key,
@@ -168,7 +181,9 @@ impl Store {
                 json(&analysis.fingerprints)?,
                 analysis.stills_file,
                 json(&analysis.tracks)?,
-                analysis.clip_embedding.as_ref().map(json).transpose()?
+                analysis.clip_embedding.as_ref().map(json).transpose()?,
+                (!analysis.keypoints.is_empty()).then(|| crate::keypoints::encode(&analysis.keypoints)),
+                analysis.frames_file,
             ],
         )?;
         Ok(())

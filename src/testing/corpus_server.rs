@@ -147,14 +147,11 @@ async fn half_then_pause(file: &Path, delay: std::time::Duration) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::corpus_dir;
+    use crate::testing::require_corpus;
 
     #[tokio::test]
     async fn serves_corpus_paths_with_range_support() {
-        let Some(dir) = corpus_dir() else {
-            eprintln!("SKIPPED: the replay corpus (../shared/corpus) is absent");
-            return;
-        };
+        let Some(dir) = require_corpus() else { return };
         let server = CorpusServer::start(&dir).await.unwrap();
         let url = server.rewrite_url("https://fgimagestorage.blob.core.windows.net/facebook-assets/hd-999607261342550");
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");

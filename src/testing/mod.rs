@@ -16,15 +16,57 @@ pub use synthetic::synthetic_run;
 
 use std::path::{Path, PathBuf};
 
-/// The replay corpus, if present: `$IPS_CORPUS_DIR`, else `../shared/corpus` beside the repo.
-pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("IPS_CORPUS_DIR")
+/// Where the replay corpus is looked for: `$IPS_CORPUS_DIR`, else `../shared/corpus` beside
+/// the repo.
+fn corpus_location() -> PathBuf {
+    std::env::var_os("IPS_CORPUS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+}
+
+/// The replay corpus, if present (see [`corpus_location`]).
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = corpus_location();
     dir.join("routes.csv").is_file().then_some(dir)
+}
+
+/// The replay corpus for a test that needs it. Absent, the test is skipped ([`skip`]) — or,
+/// under `CI=true`, fails saying what is missing.
+pub fn require_corpus() -> Option<PathBuf> {
+    let found = corpus_dir();
+    if found.is_none() {
+        skip(&format!(
+            "the replay corpus is missing at {} (set IPS_CORPUS_DIR, or put it at ../shared/corpus beside the repository)",
+            corpus_location().display()
+        ));
+    }
+    found
 }
 
 /// The repository's `models/` directory (`make models` fills it).
 pub fn models_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+/// `path` under `models/`, for a test that needs that model file or photo. Absent, the test is
+/// skipped ([`skip`]) — or, under `CI=true`, fails saying what is missing.
+pub fn require_model_file(path: &str) -> Option<PathBuf> {
+    let full = models_dir().join(path);
+    if full.exists() {
+        return Some(full);
+    }
+    skip(&format!("{} is missing (run `make models`)", full.display()));
+    None
+}
+
+/// Records that the calling test cannot run because `why`: under `CI=true` (a CI run must have
+/// everything) this panics; otherwise it writes `SKIPPED: why` straight to the process's
+/// standard error, past the test harness's capture, so `tools/test-summary.py` counts the test
+/// as skipped instead of passed.
+pub fn skip(why: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and {why}");
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
 }

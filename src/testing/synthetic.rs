@@ -44,6 +44,7 @@ pub fn synthetic_run(
                 creator: Some(c),
                 hook_family: id,
                 similar: None,
+                links: Vec::new(),
             });
             own.push(id);
             members.push(TrackRef { sha256: sha.clone(), track: 0 });
@@ -77,6 +78,9 @@ pub fn synthetic_run(
             face_track: (videos_per_creator > 0)
                 .then(|| TrackRef { sha256: format!("{:064x}", (c - 1) * videos_per_creator + 1), track: 0 }),
             still: false,
+            cohesion: 0.0,
+            member_distances: Vec::new(),
+            left_out: 0,
         });
     }
     let sheet = ParsedSheet {
@@ -157,6 +161,7 @@ fn analysis(c: u32, id: u32) -> VideoAnalysis {
             phash: (u64::from(id) * 7919 + k).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             blocks: vec![],
             colour: [0; 3],
+            phash_mirrored: 0,
         })
         .collect();
     VideoAnalysis {
@@ -170,5 +175,7 @@ fn analysis(c: u32, id: u32) -> VideoAnalysis {
         stills_file: None,
         tracks: vec![track],
         clip_embedding: None,
+        keypoints: Vec::new(),
+        frames_file: None,
     }
 }

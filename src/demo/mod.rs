@@ -2,6 +2,11 @@
 //! portrait clips that zoom and pan over a face (two per person, as creators re-use themselves),
 //! clips with nobody on camera, and a re-post that is byte-for-byte the same as another clip.
 //! [`demo_csv`] lists them with made-up performance scores.
+//!
+//! The photos' faces are animated ([`animate`]): they talk, blink and raise their brows, warped
+//! around their landmarks, because a face that never changes is a print to IPS.
+
+pub mod animate;
 
 use std::path::{Path, PathBuf};
 
@@ -9,8 +14,11 @@ use opencv::core::{BORDER_REPLICATE, CV_8UC3, Mat, Point, Rect, Scalar, Size};
 use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc};
 
-use crate::faces::{FaceSettings, HaarDetector};
+use crate::faceapi::FaceModels;
+use crate::faceapi::align::Landmarks;
+use crate::faces::{FaceDetector, FaceSettings};
 use crate::video_writer::write_mp4;
+use animate::{Expression, pose};
 
 /// Clip geometry: portrait, as ads are.
 const WIDTH: i32 = 360;
@@ -32,6 +40,8 @@ pub enum DemoError {
     #[error(transparent)]
     Faces(#[from] crate::faces::FaceError),
     #[error(transparent)]
+    Models(#[from] crate::faceapi::ModelError),
+    #[error(transparent)]
     Write(#[from] crate::video_writer::WriteError),
     #[error(transparent)]
     OpenCv(#[from] opencv::Error),
@@ -39,8 +49,9 @@ pub enum DemoError {
     Io(#[from] std::io::Error),
 }
 
-/// Writes the demo clips into `out` (skipping files already there) and lists them.
-pub fn make_clips(photos_dir: &Path, out: &Path, faces: &FaceSettings) -> Result<Vec<DemoClip>, DemoError> {
+/// Writes the demo clips into `out` (skipping files already there) and lists them; the faces
+/// are found (and animated) with the face-api models in `models_dir`.
+pub fn make_clips(photos_dir: &Path, out: &Path, models_dir: &Path) -> Result<Vec<DemoClip>, DemoError> {
     std::fs::create_dir_all(out)?;
     let mut photos: Vec<PathBuf> = std::fs::read_dir(photos_dir)
         .map_err(|_| DemoError::NoPhotos(photos_dir.to_path_buf()))?
@@ -51,18 +62,22 @@ pub fn make_clips(photos_dir: &Path, out: &Path, faces: &FaceSettings) -> Result
     if photos.is_empty() {
         return Err(DemoError::NoPhotos(photos_dir.to_path_buf()));
     }
-    let mut detector = HaarDetector::new(faces)?;
+    let models = std::sync::Arc::new(FaceModels::load(models_dir)?);
+    let mut detector = FaceDetector::new(&FaceSettings::default(), Some(models), None)?;
     let mut clips = Vec::new();
     for (i, photo_path) in photos.iter().enumerate() {
         let photo = imgcodecs::imread(photo_path.as_os_str(), imgcodecs::IMREAD_COLOR)?;
         if photo.empty() {
             continue;
         }
-        let Some(face) = detector.detect(&photo)?.into_iter().max_by_key(|d| d.rect.area()).map(|d| d.rect) else {
+        let found = detector.detect(&photo)?;
+        let Some(face) = found.iter().max_by_key(|d| d.rect.area()).map(|d| d.rect) else {
             continue;
         };
+        let landmarks: Vec<Landmarks> = found.into_iter().filter_map(|d| d.landmarks).collect();
         let person = photo_path.file_stem().map(|s| s.to_string_lossy().to_string());
-        for (kind, frames) in [("zoom", zoom_frames(&photo, face)?), ("pan", pan_frames(&photo, face)?)] {
+        let posed = |k: usize| pose(&photo, &landmarks, Expression::at(k));
+        for (kind, frames) in [("zoom", zoom_frames(&posed, face)?), ("pan", pan_frames(&posed, face)?)] {
             let file = format!("p{}-{kind}.mp4", i + 1);
             write_once(&out.join(&file), &frames)?;
             clips.push(DemoClip { file, person: person.clone() });
@@ -125,27 +140,37 @@ fn face_centre(face: Rect) -> Point {
     Point::new(face.x + face.width / 2, face.y + face.height / 2)
 }
 
+/// A photo posed for frame `k`.
+type Posed<'a> = dyn Fn(usize) -> Result<Mat, opencv::Error> + 'a;
+
 /// From the face filling a quarter of the frame's height to more than half of it.
-fn zoom_frames(photo: &Mat, face: Rect) -> Result<Vec<Mat>, opencv::Error> {
+fn zoom_frames(posed: &Posed<'_>, face: Rect) -> Result<Vec<Mat>, opencv::Error> {
     (0..FRAMES)
         .map(|k| {
             let t = k as f64 / (FRAMES - 1) as f64;
             let window_h = (face.height as f64 * (4.0 - 2.2 * t)) as i32;
-            window(photo, face_centre(face), window_h.max(16))
+            window(&posed(k)?, face_centre(face), window_h.max(16))
         })
         .collect()
 }
 
 /// The face drifting from one side of the frame to the other.
-fn pan_frames(photo: &Mat, face: Rect) -> Result<Vec<Mat>, opencv::Error> {
+fn pan_frames(posed: &Posed<'_>, face: Rect) -> Result<Vec<Mat>, opencv::Error> {
     let window_h = face.height * 3;
     (0..FRAMES)
         .map(|k| {
             let t = k as f64 / (FRAMES - 1) as f64 - 0.5;
             let centre = face_centre(face);
-            window(photo, Point::new(centre.x + (t * face.width as f64 * 0.8) as i32, centre.y), window_h)
+            window(&posed(k)?, Point::new(centre.x + (t * face.width as f64 * 0.8) as i32, centre.y), window_h)
         })
         .collect()
+}
+
+/// `n` frames of `photo` with its faces talking: for tests that need a person on camera.
+pub fn talking_frames(photo: &Mat, models: std::sync::Arc<FaceModels>, n: usize) -> Result<Vec<Mat>, DemoError> {
+    let mut detector = FaceDetector::new(&FaceSettings::default(), Some(models), None)?;
+    let landmarks: Vec<Landmarks> = detector.detect(photo)?.into_iter().filter_map(|d| d.landmarks).collect();
+    Ok((0..n).map(|k| pose(photo, &landmarks, Expression::at(k))).collect::<Result<_, _>>()?)
 }
 
 /// A "product shot" over a plain background, nobody on camera: a disc gliding across (`n` 1) or
@@ -181,19 +206,15 @@ mod tests {
 
     #[test]
     fn clips_have_faces_where_they_should_and_the_csv_lists_them() {
-        let photos = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/face-api/demo");
-        if !photos.is_dir() {
-            eprintln!("SKIPPED: {} is absent (run `make models`)", photos.display());
-            return;
-        }
+        let Some(photos) = crate::testing::require_model_file("face-api/demo") else { return };
         let out = tempfile::tempdir().unwrap();
-        let clips = make_clips(&photos, out.path(), &FaceSettings::default()).unwrap();
+        let clips = make_clips(&photos, out.path(), &crate::testing::models_dir()).unwrap();
         assert!(clips.iter().filter(|c| c.person.is_some()).count() >= 8, "{clips:?}");
         assert_eq!(clips.iter().filter(|c| c.person.is_none()).count(), 2);
         let bytes = |f: &str| std::fs::read(out.path().join(f)).unwrap();
         assert_eq!(bytes("p1-zoom.mp4"), bytes("p1-zoom-repost.mp4"), "the re-post is an exact duplicate");
 
-        let mut detector = HaarDetector::new(&FaceSettings::default()).unwrap();
+        let mut detector = crate::faces::HaarDetector::new(&FaceSettings::default()).unwrap();
         let mut faces_in = |file: &str| {
             let mut found = 0;
             crate::frames::sample(&out.path().join(file), &Default::default(), |f| {

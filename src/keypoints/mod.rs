@@ -1,0 +1,291 @@
+//! Keypoints: local features of a frame (OpenCV's ORB), and the geometric check that says two
+//! frames show the same picture however it was re-framed.
+//!
+//! A re-posted ad is often the same footage zoomed in, shrunk onto a card, squeezed between
+//! blurred bars or letterboxed: every global fingerprint changes, but the corners and edges
+//! inside the picture stay the same, only moved by one affine map (a scale per axis and a
+//! shift). So each sampled frame keeps up to [`MAX_POINTS`] ORB keypoints found inside its
+//! content (bars and cards cropped first, so a shared card or bar is not "the same picture"),
+//! and two frames [`verify`] as the same picture when enough of their matches (Lowe's ratio
+//! test, Hamming distance) agree on one affine map (RANSAC) that only scales and shifts, and
+//! those agreeing points cover a good part of both pictures (a shared logo is not enough).
+//!
+//! [`FeatureIndex`] finds which frame pairs are worth checking without comparing all of them:
+//! each 256-bit descriptor is cut into eight 32-bit words, and frames sharing many words with a
+//! frame of another video are its candidates (words found in many videos — logos, end cards,
+//! text — are ignored).
+
+mod index;
+
+pub use index::FeatureIndex;
+
+use opencv::core::{KeyPoint, Mat, Point2f, Rect, Vector};
+use opencv::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Keypoints kept per frame.
+pub const MAX_POINTS: i32 = 300;
+
+/// ORB's descriptor: 256 bits.
+pub type Descriptor = [u8; 32];
+
+/// A frame's keypoints, positions in the frame's pixels, with the content rectangle they were
+/// found in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FrameFeatures {
+    /// The frame's size.
+    pub width: u16,
+    pub height: u16,
+    /// Where the picture is inside the frame (borders, bars and cards excluded): x, y, w, h.
+    pub content: [u16; 4],
+    pub points: Vec<[f32; 2]>,
+    pub descriptors: Vec<Descriptor>,
+}
+
+impl FrameFeatures {
+    pub fn is_empty(&self) -> bool {
+        self.descriptors.is_empty()
+    }
+
+    fn content_area(&self) -> f32 {
+        f32::from(self.content[2]) * f32::from(self.content[3])
+    }
+}
+
+/// ORB keypoints of `frame` inside `content`.
+pub fn extract(frame: &Mat, content: Rect) -> Result<FrameFeatures, opencv::Error> {
+    let mut grey = Mat::default();
+    opencv::imgproc::cvt_color_def(frame, &mut grey, opencv::imgproc::COLOR_BGR2GRAY)?;
+    let mut mask = Mat::zeros(grey.rows(), grey.cols(), opencv::core::CV_8U)?.to_mat()?;
+    opencv::imgproc::rectangle(&mut mask, content, opencv::core::Scalar::all(255.0), -1, opencv::imgproc::LINE_8, 0)?;
+    let mut orb = opencv::features2d::ORB::create(
+        MAX_POINTS,
+        1.2,
+        8,
+        15,
+        0,
+        2,
+        opencv::features2d::ORB_ScoreType::HARRIS_SCORE,
+        31,
+        12,
+    )?;
+    let mut keypoints = Vector::<KeyPoint>::new();
+    let mut descriptors = Mat::default();
+    orb.detect_and_compute(&grey, &mask, &mut keypoints, &mut descriptors, false)?;
+    let mut out = FrameFeatures {
+        width: frame.cols() as u16,
+        height: frame.rows() as u16,
+        content: [content.x as u16, content.y as u16, content.width as u16, content.height as u16],
+        ..FrameFeatures::default()
+    };
+    if descriptors.rows() == 0 {
+        return Ok(out);
+    }
+    let bytes = descriptors.data_bytes()?;
+    for (k, row) in keypoints.iter().zip(bytes.chunks_exact(32)) {
+        let mut d = [0u8; 32];
+        d.copy_from_slice(row);
+        out.points.push([k.pt().x, k.pt().y]);
+        out.descriptors.push(d);
+    }
+    Ok(out)
+}
+
+fn hamming(a: &Descriptor, b: &Descriptor) -> u32 {
+    a.chunks_exact(8)
+        .zip(b.chunks_exact(8))
+        .map(|(x, y)| {
+            (u64::from_le_bytes(x.try_into().unwrap_or_default()) ^ u64::from_le_bytes(y.try_into().unwrap_or_default()))
+                .count_ones()
+        })
+        .sum()
+}
+
+/// Two descriptors further apart than this never match.
+const MAX_HAMMING: u32 = 64;
+/// Lowe's ratio test: the best match must be clearly better than the second best.
+const RATIO: f32 = 0.8;
+
+/// Matches of `a`'s keypoints in `b` that pass the ratio test: (index in a, index in b).
+pub fn ratio_matches(a: &FrameFeatures, b: &FrameFeatures) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, da) in a.descriptors.iter().enumerate() {
+        let (mut best, mut second, mut at) = (u32::MAX, u32::MAX, 0);
+        for (j, db) in b.descriptors.iter().enumerate() {
+            let d = hamming(da, db);
+            if d < best {
+                (second, best, at) = (best, d, j);
+            } else if d < second {
+                second = d;
+            }
+        }
+        if best <= MAX_HAMMING && (best as f32) < RATIO * second as f32 {
+            out.push((i, at));
+        }
+    }
+    out
+}
+
+/// How one frame maps onto another: `b = scale · a + shift` per axis, `a` possibly mirrored.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Transform {
+    pub scale_x: f32,
+    pub scale_y: f32,
+    pub shift_x: f32,
+    pub shift_y: f32,
+    /// Keypoint matches that agree with the map.
+    pub inliers: u32,
+}
+
+/// What it takes for two frames to be the same picture.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerifySettings {
+    /// Matches agreeing on one map.
+    pub min_inliers: u32,
+    /// Share of the ratio-test matches that agree.
+    pub min_inlier_share: f32,
+    /// The agreeing points must spread over at least this share of each picture's content
+    /// (bounding box area): a shared logo or caption is not the same picture.
+    pub min_cover: f32,
+    /// Scales allowed (per axis), and the most one axis may be squeezed against the other.
+    pub min_scale: f32,
+    pub max_scale: f32,
+    pub max_squeeze: f32,
+}
+
+impl Default for VerifySettings {
+    fn default() -> Self {
+        Self { min_inliers: 15, min_inlier_share: 0.3, min_cover: 0.15, min_scale: 0.3, max_scale: 3.0, max_squeeze: 2.2 }
+    }
+}
+
+/// The map from frame `a` to frame `b` when they show the same picture (see the module doc).
+pub fn verify(a: &FrameFeatures, b: &FrameFeatures, settings: &VerifySettings) -> Option<Transform> {
+    let matches = ratio_matches(a, b);
+    if (matches.len() as u32) < settings.min_inliers {
+        return None;
+    }
+    let from: Vector<Point2f> = matches.iter().map(|&(i, _)| Point2f::new(a.points[i][0], a.points[i][1])).collect();
+    let to: Vector<Point2f> = matches.iter().map(|&(_, j)| Point2f::new(b.points[j][0], b.points[j][1])).collect();
+    let mut inlier_mask = Mat::default();
+    let affine = opencv::calib3d::estimate_affine_2d(
+        &from,
+        &to,
+        &mut inlier_mask,
+        opencv::calib3d::RANSAC,
+        4.0,
+        2000,
+        0.99,
+        10,
+    )
+    .ok()?;
+    if affine.empty() {
+        return None;
+    }
+    let m = |r: i32, c: i32| affine.at_2d::<f64>(r, c).map(|v| *v as f32).unwrap_or(f32::NAN);
+    let (sx, shear_x, tx, shear_y, sy, ty) = (m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2));
+    // Only scale and shift: a re-post does not rotate or shear the picture.
+    if shear_x.abs() > 0.08 * sx.abs() || shear_y.abs() > 0.08 * sy.abs() || sx <= 0.0 || sy <= 0.0 {
+        return None;
+    }
+    let in_range = |s: f32| (settings.min_scale..=settings.max_scale).contains(&s);
+    if !in_range(sx) || !in_range(sy) || sx.max(sy) / sx.min(sy) > settings.max_squeeze {
+        return None;
+    }
+    let flags = inlier_mask.data_bytes().ok()?;
+    let inliers: Vec<usize> = flags.iter().enumerate().filter(|(_, f)| **f != 0).map(|(k, _)| k).collect();
+    let count = inliers.len() as u32;
+    if count < settings.min_inliers || (count as f32) < settings.min_inlier_share * matches.len() as f32 {
+        return None;
+    }
+    let cover = |points: &dyn Fn(usize) -> [f32; 2], area: f32| {
+        let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
+        for &k in &inliers {
+            let p = points(k);
+            lo = [lo[0].min(p[0]), lo[1].min(p[1])];
+            hi = [hi[0].max(p[0]), hi[1].max(p[1])];
+        }
+        (hi[0] - lo[0]) * (hi[1] - lo[1]) / area.max(1.0)
+    };
+    let cover_a = cover(&|k| a.points[matches[k].0], a.content_area());
+    let cover_b = cover(&|k| b.points[matches[k].1], b.content_area());
+    if cover_a.min(cover_b) < settings.min_cover {
+        return None;
+    }
+    Some(Transform { scale_x: sx, scale_y: sy, shift_x: tx, shift_y: ty, inliers: count })
+}
+
+#[cfg(test)]
+mod tests;
+
+/// What a stored keypoint blob does not decode as.
+#[derive(Debug, thiserror::Error)]
+#[error("keypoints blob: {0}")]
+pub struct DecodeError(&'static str);
+
+/// Format version of [`encode`]'s bytes.
+const BLOB_VERSION: u16 = 1;
+
+/// Every frame's keypoints as one compact blob (little-endian): version, frame count, then per
+/// frame its size, content rectangle, point count, points (f32 x, y) and descriptors.
+pub fn encode(frames: &[FrameFeatures]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend(BLOB_VERSION.to_le_bytes());
+    out.extend((frames.len() as u32).to_le_bytes());
+    for f in frames {
+        for v in [f.width, f.height, f.content[0], f.content[1], f.content[2], f.content[3], f.points.len() as u16] {
+            out.extend(v.to_le_bytes());
+        }
+        for p in &f.points {
+            out.extend(p[0].to_le_bytes());
+            out.extend(p[1].to_le_bytes());
+        }
+        for d in &f.descriptors {
+            out.extend(d);
+        }
+    }
+    out
+}
+
+/// The frames [`encode`] wrote.
+pub fn decode(bytes: &[u8]) -> Result<Vec<FrameFeatures>, DecodeError> {
+    let mut at = 0usize;
+    let mut take = |n: usize| -> Result<&[u8], DecodeError> {
+        let slice = bytes.get(at..at + n).ok_or(DecodeError("ends early"))?;
+        at += n;
+        Ok(slice)
+    };
+    let u16_of = |b: &[u8]| u16::from_le_bytes([b[0], b[1]]);
+    if u16_of(take(2)?) != BLOB_VERSION {
+        return Err(DecodeError("unknown version"));
+    }
+    let count = u32::from_le_bytes(take(4)?.try_into().map_err(|_| DecodeError("bad count"))?) as usize;
+    let mut frames = Vec::with_capacity(count.min(10_000));
+    for _ in 0..count {
+        let head: Vec<u16> = take(14)?.chunks_exact(2).map(u16_of).collect();
+        let n = head[6] as usize;
+        let points = take(8 * n)?
+            .chunks_exact(8)
+            .map(|c| {
+                [f32::from_le_bytes([c[0], c[1], c[2], c[3]]), f32::from_le_bytes([c[4], c[5], c[6], c[7]])]
+            })
+            .collect();
+        let descriptors = take(32 * n)?
+            .chunks_exact(32)
+            .map(|c| {
+                let mut d = [0u8; 32];
+                d.copy_from_slice(c);
+                d
+            })
+            .collect();
+        frames.push(FrameFeatures {
+            width: head[0],
+            height: head[1],
+            content: [head[2], head[3], head[4], head[5]],
+            points,
+            descriptors,
+        });
+    }
+    Ok(frames)
+}
