@@ -4,7 +4,8 @@
 //!     cargo run -p ips-core --example score_corpus -- /tmp/run
 //!
 //! (the directory holds the run's `ips.sqlite3`). For looking at a change by hand; the figures
-//! the README quotes come from `make bench` and the corpus test.
+//! the README quotes come from `make bench` and the corpus test. Settings can be overridden
+//! for the grouping (not the analysis): `IPS_SET='creators.max_distance=0.35 similarity.keypoints.min_votes=4'`.
 
 use ips_core::pipeline::PipelineSettings;
 use ips_core::quality::Half;
@@ -18,7 +19,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let run = *store.runs_with_status(&[ips_core::store::RunStatus::Succeeded])?.last().ok_or("no finished run in that store")?;
     let analysed = AnalysedCorpus::load(&store, run, &corpus)?;
     let labels = CorpusLabels::load()?;
-    let settings = ips_core::pipeline::run_settings(&store, run)?.unwrap_or_else(PipelineSettings::default);
+    let mut settings = ips_core::pipeline::run_settings(&store, run)?.unwrap_or_else(PipelineSettings::default);
+    if let Ok(overrides) = std::env::var("IPS_SET") {
+        let mut value = serde_json::to_value(&settings)?;
+        for pair in overrides.split_whitespace() {
+            let (path, v) = pair.split_once('=').ok_or("IPS_SET: key=value pairs")?;
+            let mut at = &mut value;
+            for part in path.split('.') {
+                at = at.get_mut(part).ok_or_else(|| format!("IPS_SET: no setting {path}"))?;
+            }
+            *at = serde_json::from_str(v).unwrap_or(serde_json::Value::String(v.into()));
+        }
+        settings = serde_json::from_value(value)?;
+    }
     if let Some(path) = std::env::args().nth(2) {
         // Every track with its label, for studying the measures by hand.
         let mut out = Vec::new();
@@ -37,9 +50,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("wrote {} tracks to {path}", out.len());
     }
     for (name, half) in [("whole", None), ("tuning half", Some(Half::Tuning)), ("held-out half", Some(Half::HeldOut))] {
+        let started = std::time::Instant::now();
         let grouping = analysed.group(half, &settings);
+        let took = started.elapsed().as_secs_f64();
         let scores = analysed.score(&grouping, &labels);
-        println!("== {name}: {} unique videos, {} creators", scores.unique_videos, grouping.creators.len());
+        println!("== {name}: {} unique videos, {} creators ({took:.2} s)", scores.unique_videos, grouping.creators.len());
+        if std::env::var_os("IPS_SHOW").is_some() && half.is_none() {
+            for v in grouping.videos.iter().filter(|v| v.sha256s.len() > 1) {
+                let files: Vec<&str> = v.sha256s.iter().map(|s| analysed.names[s].as_str()).collect();
+                println!("  video {}: {}", v.id, files.join(" "));
+            }
+            for c in &grouping.creators {
+                let members: Vec<String> =
+                    c.members.iter().map(|m| format!("{}T{}", analysed.names[&m.sha256], m.track)).collect();
+                println!("  {} ({:.2}): {}", c.label, c.cohesion, members.join(" "));
+            }
+            for q in &grouping.questions {
+                println!("  same person? {} / {} ({:.2})", q.a, q.b, q.distance);
+            }
+        }
         println!("same ad: {}", scores.same_ad);
         println!("{}", scores.creators);
     }

@@ -417,13 +417,13 @@ fn assign_creators<'a>(
     };
     let mut clusters = creators::enforce(seen.len(), clusters, &resolved.must, &cannot, &descriptor_distance);
 
-    // Unclear tracks join the creator they are unambiguously closest to.
+    // An unclear track with one good detection joins the creator that detection is
+    // unambiguously closest to (a track with none is too generic a face to place: such faces sit
+    // near everybody).
     let mut attached: HashMap<usize, usize> = HashMap::new();
     for (k, (item, role)) in left_out.iter().enumerate() {
-        if !matches!(role, TrackRole::Unclustered { .. }) || item.track.descriptor.is_empty() {
-            continue;
-        }
-        if let Some(c) = unambiguous_cluster(&item.track.descriptor, &clusters, &seen, settings) {
+        let (TrackRole::Unclustered { .. }, Some(descriptor)) = (role, &item.descriptor) else { continue };
+        if let Some(c) = unambiguous_cluster(descriptor, &clusters, &seen, settings) {
             attached.insert(k, c);
         }
     }
@@ -450,7 +450,7 @@ fn assign_creators<'a>(
         let descriptors: Vec<&[f32]> = members
             .iter()
             .filter_map(|&m| seen[m].descriptor.as_deref())
-            .chain(extra.iter().map(|s| s.track.descriptor.as_slice()))
+            .chain(extra.iter().filter_map(|s| s.descriptor.as_deref()))
             .collect();
         (creator.cohesion, creator.member_distances) = cohesion(&descriptors, members.len() + extra.len());
         grouping.creators.push(creator);

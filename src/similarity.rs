@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::align::{Shared, align_by};
 use crate::fingerprint::FrameHash;
-use crate::keypoints::{FeatureIndex, FrameFeatures, Transform, VerifySettings, verify};
+use crate::keypoints::{FeatureIndex, FrameFeatures, Transform, VerifySettings, verify_pooled};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -79,12 +79,22 @@ pub struct KeypointSettings {
     pub candidates_per_video: usize,
     /// Words found in more than this share of the videos (logos, end cards) do not vote.
     pub max_word_share: f64,
+    /// Two videos whose candidate frames line up in time for this many distinct frames of each
+    /// get every frame along that offset compared.
+    pub min_candidate_frames: usize,
     pub verify: VerifySettings,
 }
 
 impl Default for KeypointSettings {
     fn default() -> Self {
-        Self { enabled: true, min_votes: 6, candidates_per_video: 3, max_word_share: 0.1, verify: VerifySettings::default() }
+        Self {
+            enabled: true,
+            min_votes: 3,
+            candidates_per_video: 3,
+            max_word_share: 0.1,
+            min_candidate_frames: 3,
+            verify: VerifySettings::default(),
+        }
     }
 }
 
@@ -268,39 +278,94 @@ fn frame_pair(
 }
 
 /// Keypoint-verified frame pairs of every two videos: (video a, video b) with a < b →
-/// (frame of a, frame of b) → map from a's frame onto b's. Also counts (checked, passed).
-type Verified = HashMap<(usize, usize), HashMap<(usize, usize), Transform>>;
+/// (frame of a, frame of b) → map from a's frame onto b's.
+pub type Verified = HashMap<(usize, usize), HashMap<(usize, usize), Transform>>;
 
-fn keypoint_matches(videos: &[VideoSignals<'_>], settings: &KeypointSettings) -> (Verified, (usize, usize)) {
+/// The frame pairs of `videos` whose keypoints agree, and how many frame pairs were compared
+/// and passed. Two steps (see [`crate::keypoints`]):
+/// 1. the word index names candidate frames in other videos (asked from both sides); a video
+///    pair whose candidates line up in time — [`KeypointSettings::min_candidate_frames`]
+///    distinct frames of each at one offset, ±1 — is worth a look;
+/// 2. for such a pair, the matches of every frame pair along that offset are pooled and one
+///    scale-and-shift map fitted to them all; frame pairs with enough matches agreeing with it
+///    are the same picture.
+pub fn keypoint_matches(videos: &[VideoSignals<'_>], settings: &KeypointSettings) -> (Verified, (usize, usize)) {
     let all: Vec<&[FrameFeatures]> = videos.iter().map(|v| v.keypoints).collect();
     let index = FeatureIndex::new(&all);
-    let found: Vec<((usize, usize), (usize, usize), Option<Transform>)> = (0..videos.len())
+    let mut candidates: Vec<(usize, usize, usize, usize)> = (0..videos.len())
         .into_par_iter()
         .flat_map_iter(|a| {
             let index = &index;
-            let all = &all;
             all[a].iter().enumerate().flat_map(move |(f, frame)| {
                 index
                     .candidates(a as u32, frame, settings.min_votes, settings.candidates_per_video, settings.max_word_share)
                     .into_iter()
-                    .filter(move |((b, _), _)| (*b as usize) > a)
                     .map(move |((b, g), _)| {
                         let (b, g) = (b as usize, g as usize);
-                        ((a, b), (f, g), verify(frame, &all[b][g], &settings.verify))
+                        if a < b { (a, b, f, g) } else { (b, a, g, f) }
                     })
             })
         })
         .collect();
-    let checks = found.len();
+    candidates.sort_unstable();
+    candidates.dedup();
+    let mut by_pair: HashMap<(usize, usize), Vec<(usize, usize)>> = HashMap::new();
+    for (a, b, f, g) in candidates {
+        by_pair.entry((a, b)).or_default().push((f, g));
+    }
+    let related: Vec<((usize, usize), i64)> = by_pair
+        .iter()
+        .filter_map(|(&pair, frames)| lined_up(frames, settings.min_candidate_frames).map(|offset| (pair, offset)))
+        .collect();
+    let results: Vec<((usize, usize), usize, Vec<((usize, usize), Transform)>)> = related
+        .par_iter()
+        .map(|&((a, b), offset)| {
+            let along: Vec<(usize, usize)> = (0..all[a].len())
+                .flat_map(|f| (f as i64 + offset - 1..=f as i64 + offset + 1).map(move |g| (f, g)))
+                .filter(|&(_, g)| g >= 0 && (g as usize) < all[b].len())
+                .map(|(f, g)| (f, g as usize))
+                .collect();
+            let frames: Vec<(&FrameFeatures, &FrameFeatures)> = along.iter().map(|&(f, g)| (&all[a][f], &all[b][g])).collect();
+            let found = match verify_pooled(&frames, &settings.verify) {
+                Some((transform, agreeing)) => along
+                    .iter()
+                    .zip(agreeing)
+                    .filter(|(_, n)| *n >= settings.verify.min_pair_inliers)
+                    .map(|(&fg, n)| (fg, Transform { inliers: n, ..transform }))
+                    .collect(),
+                None => Vec::new(),
+            };
+            ((a, b), along.len(), found)
+        })
+        .collect();
     let mut verified: Verified = HashMap::new();
-    let mut passed = 0;
-    for (videos, frames, transform) in found {
-        if let Some(t) = transform {
-            passed += 1;
-            verified.entry(videos).or_default().insert(frames, t);
+    let (mut checked, mut passed) = (0, 0);
+    for (pair, compared, found) in results {
+        checked += compared;
+        passed += found.len();
+        if !found.is_empty() {
+            verified.insert(pair, found.into_iter().collect());
         }
     }
-    (verified, (checks, passed))
+    (verified, (checked, passed))
+}
+
+/// The offset in time (frame of b − frame of a) that at least `min_frames` distinct frames of
+/// each video agree on, ±1, if any.
+fn lined_up(frames: &[(usize, usize)], min_frames: usize) -> Option<i64> {
+    let on = |d: i64| frames.iter().filter(move |&&(f, g)| (g as i64 - f as i64 - d).abs() <= 1);
+    let distinct = |d: i64| {
+        let a: std::collections::HashSet<usize> = on(d).map(|p| p.0).collect();
+        let b: std::collections::HashSet<usize> = on(d).map(|p| p.1).collect();
+        a.len().min(b.len())
+    };
+    frames
+        .iter()
+        .map(|&(f, g)| g as i64 - f as i64)
+        .map(|d| (d, distinct(d)))
+        .filter(|(_, n)| *n >= min_frames)
+        .max_by_key(|(d, n)| (*n, -d.abs()))
+        .map(|(d, _)| d)
 }
 
 fn clip_says_same(a: &VideoSignals<'_>, b: &VideoSignals<'_>, settings: &SimilaritySettings) -> bool {

@@ -59,6 +59,11 @@ pub struct CreatorSettings {
     pub max_eye_openness: f32,
     /// A track needs this many good detections to be clustered.
     pub min_good_frames: u32,
+    /// A track whose landmarks jump more than this across its detections (the residual of the
+    /// best homography, or the range of the eye openness — see [`crate::faces::motion`]) has
+    /// landmarks the net could not place: a side-on, hidden or printed face, too unclear to
+    /// cluster.
+    pub max_landmark_jitter: f32,
     /// A track whose aligned face changes less than this between detections (median of
     /// 1 − correlation) is a print.
     pub still_max_change: f32,
@@ -80,6 +85,7 @@ impl Default for CreatorSettings {
             min_face: 0.15,
             max_eye_openness: 0.6,
             min_good_frames: 2,
+            max_landmark_jitter: 0.3,
             still_max_change: 0.09,
             still_max_spread: 0.15,
         }

@@ -13,7 +13,7 @@ use opencv::prelude::*;
 
 /// (closeness of a pixel to the border colour, share of a line's pixels that must be close)
 const STRICT: (i32, f64) = (10, 0.98);
-const LENIENT: (i32, f64) = (24, 0.6);
+const LENIENT: (i32, f64) = (24, 0.45);
 /// Never crop more than this share of a side: a frame that is mostly plain is content.
 const MAX_CROP: f64 = 0.4;
 

@@ -45,7 +45,8 @@ impl FeatureIndex {
     /// For frame `frame` of video `video`: frames of *other* videos sharing at least
     /// `min_votes` of its descriptors (a descriptor votes once per frame), best first, at most
     /// `per_video` per other video. Words seen in more than `max_video_share` of the videos
-    /// (and at least 3) say nothing and are skipped.
+    /// (and at least 3) say nothing and are skipped; so is a frame that has candidates in that
+    /// many videos: a brand's end card or logo frame, found in every ad, proves nothing.
     pub fn candidates(
         &self,
         video: u32,
@@ -73,6 +74,10 @@ impl FeatureIndex {
             }
         }
         let mut ranked: Vec<(FrameRef, u32)> = votes.into_iter().filter(|(_, n)| *n >= min_votes).collect();
+        let videos: std::collections::HashSet<u32> = ranked.iter().map(|(r, _)| r.0).collect();
+        if videos.len() > common {
+            return Vec::new();
+        }
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut per: HashMap<u32, usize> = HashMap::new();
         ranked.retain(|(r, _)| {

@@ -24,7 +24,7 @@ use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Keypoints kept per frame.
-pub const MAX_POINTS: i32 = 300;
+pub const MAX_POINTS: i32 = 500;
 
 /// ORB's descriptor: 256 bits.
 pub type Descriptor = [u8; 32];
@@ -141,8 +141,14 @@ pub struct Transform {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VerifySettings {
-    /// Matches agreeing on one map.
+    /// Matches agreeing on one map: for one pair of frames …
     pub min_inliers: u32,
+    /// … and for the pooled matches of a video pair's frames lined up in time.
+    pub min_pooled_inliers: u32,
+    /// With the pooled map found, a frame pair is the same picture when this many of its own
+    /// matches agree with it, spread over this share of its picture.
+    pub min_pair_inliers: u32,
+    pub min_pair_cover: f32,
     /// Share of the ratio-test matches that agree.
     pub min_inlier_share: f32,
     /// The agreeing points must spread over at least this share of each picture's content
@@ -156,18 +162,71 @@ pub struct VerifySettings {
 
 impl Default for VerifySettings {
     fn default() -> Self {
-        Self { min_inliers: 15, min_inlier_share: 0.3, min_cover: 0.15, min_scale: 0.3, max_scale: 3.0, max_squeeze: 2.2 }
+        Self {
+            min_inliers: 15,
+            min_pooled_inliers: 40,
+            min_pair_inliers: 4,
+            min_pair_cover: 0.03,
+            min_inlier_share: 0.3,
+            min_cover: 0.15,
+            min_scale: 0.3,
+            max_scale: 3.0,
+            max_squeeze: 2.2,
+        }
     }
 }
 
 /// The map from frame `a` to frame `b` when they show the same picture (see the module doc).
 pub fn verify(a: &FrameFeatures, b: &FrameFeatures, settings: &VerifySettings) -> Option<Transform> {
     let matches = ratio_matches(a, b);
-    if (matches.len() as u32) < settings.min_inliers {
+    let pairs: Vec<([f32; 2], [f32; 2])> = matches.iter().map(|&(i, j)| (a.points[i], b.points[j])).collect();
+    let needs = (settings.min_inliers, settings.min_inlier_share);
+    fit(&pairs, (a.content_area(), b.content_area()), settings, needs).map(|(t, _)| t)
+}
+
+/// The map from the frames of one video onto the frames of another, fitted to the matches of
+/// several frame pairs at once (a re-post is re-framed the same way throughout, while any one
+/// pair of frames, sampled a fraction of a second apart, may share too few points), and how
+/// many matches of each pair agree with it (0 for a pair whose agreeing points cover too little
+/// of the picture, as a corner logo's would).
+pub fn verify_pooled(pairs: &[(&FrameFeatures, &FrameFeatures)], settings: &VerifySettings) -> Option<(Transform, Vec<u32>)> {
+    let mut points = Vec::new();
+    let mut owner = Vec::new();
+    for (k, (a, b)) in pairs.iter().enumerate() {
+        for (i, j) in ratio_matches(a, b) {
+            points.push((a.points[i], b.points[j]));
+            owner.push(k);
+        }
+    }
+    let (a, b) = pairs.first()?;
+    // Pooled over frames a fraction of a second apart, many matches are wrong: half the share.
+    let needs = (settings.min_pooled_inliers, settings.min_inlier_share / 2.0);
+    let (transform, inliers) = fit(&points, (a.content_area(), b.content_area()), settings, needs)?;
+    let mut agreeing: Vec<Vec<[f32; 2]>> = vec![Vec::new(); pairs.len()];
+    for k in inliers {
+        agreeing[owner[k]].push(points[k].0);
+    }
+    let per_pair = agreeing
+        .iter()
+        .zip(pairs)
+        .map(|(p, (a, _))| if cover(p, a.content_area()) >= settings.min_pair_cover { p.len() as u32 } else { 0 })
+        .collect();
+    Some((transform, per_pair))
+}
+
+/// The scale-and-shift map most of `pairs` (point in a, point in b) agree on (RANSAC), with the
+/// indices of those that do, if it passes `settings` with at least `min_inliers` of them.
+fn fit(
+    pairs: &[([f32; 2], [f32; 2])],
+    (area_a, area_b): (f32, f32),
+    settings: &VerifySettings,
+    (min_inliers, min_share): (u32, f32),
+) -> Option<(Transform, Vec<usize>)> {
+    if (pairs.len() as u32) < min_inliers {
         return None;
     }
-    let from: Vector<Point2f> = matches.iter().map(|&(i, _)| Point2f::new(a.points[i][0], a.points[i][1])).collect();
-    let to: Vector<Point2f> = matches.iter().map(|&(_, j)| Point2f::new(b.points[j][0], b.points[j][1])).collect();
+    let from: Vector<Point2f> = pairs.iter().map(|(p, _)| Point2f::new(p[0], p[1])).collect();
+    let to: Vector<Point2f> = pairs.iter().map(|(_, q)| Point2f::new(q[0], q[1])).collect();
     let mut inlier_mask = Mat::default();
     let affine = opencv::calib3d::estimate_affine_2d(
         &from,
@@ -196,28 +255,28 @@ pub fn verify(a: &FrameFeatures, b: &FrameFeatures, settings: &VerifySettings) -
     let flags = inlier_mask.data_bytes().ok()?;
     let inliers: Vec<usize> = flags.iter().enumerate().filter(|(_, f)| **f != 0).map(|(k, _)| k).collect();
     let count = inliers.len() as u32;
-    if count < settings.min_inliers || (count as f32) < settings.min_inlier_share * matches.len() as f32 {
+    if count < min_inliers || (count as f32) < min_share * pairs.len() as f32 {
         return None;
     }
-    let cover = |points: &dyn Fn(usize) -> [f32; 2], area: f32| {
-        let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
-        for &k in &inliers {
-            let p = points(k);
-            lo = [lo[0].min(p[0]), lo[1].min(p[1])];
-            hi = [hi[0].max(p[0]), hi[1].max(p[1])];
-        }
-        (hi[0] - lo[0]) * (hi[1] - lo[1]) / area.max(1.0)
-    };
-    let cover_a = cover(&|k| a.points[matches[k].0], a.content_area());
-    let cover_b = cover(&|k| b.points[matches[k].1], b.content_area());
-    if cover_a.min(cover_b) < settings.min_cover {
+    let (in_a, in_b): (Vec<[f32; 2]>, Vec<[f32; 2]>) = inliers.iter().map(|&k| pairs[k]).unzip();
+    if cover(&in_a, area_a).min(cover(&in_b, area_b)) < settings.min_cover {
         return None;
     }
-    Some(Transform { scale_x: sx, scale_y: sy, shift_x: tx, shift_y: ty, inliers: count })
+    Some((Transform { scale_x: sx, scale_y: sy, shift_x: tx, shift_y: ty, inliers: count }, inliers))
 }
 
-#[cfg(test)]
-mod tests;
+/// The share of `area` the bounding box of `points` covers.
+fn cover(points: &[[f32; 2]], area: f32) -> f32 {
+    if points.is_empty() {
+        return 0.0;
+    }
+    let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
+    for p in points {
+        lo = [lo[0].min(p[0]), lo[1].min(p[1])];
+        hi = [hi[0].max(p[0]), hi[1].max(p[1])];
+    }
+    (hi[0] - lo[0]) * (hi[1] - lo[1]) / area.max(1.0)
+}
 
 /// What a stored keypoint blob does not decode as.
 #[derive(Debug, thiserror::Error)]
