@@ -20,10 +20,12 @@ test: setup
 	$(MAKE) --no-print-directory test-e2e
 	@python3 tools/test-summary.py $(LOGS)
 
-## Benchmarks (release build): the corpus run's wall time, stages and peak memory; the
-## influencer page's server time for a run with 1,000 creators.
+## Benchmarks (release build): the corpus run's wall time, stages and peak memory; how right
+## its grouping is against the labels, thresholds chosen on the tuning half; the influencer
+## page's server time for a run with 1,000 creators.
 bench: setup
 	cargo bench -p ips-core --features test-support --bench corpus_run
+	cargo bench -p ips-core --features test-support --bench quality
 	cargo bench -p ips-server --bench report_render
 
 ## Bounded load test (release build): 50 concurrent readers of report pages while runs write.

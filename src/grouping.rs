@@ -69,6 +69,8 @@ pub enum LinkKind {
     SameBody,
     /// Joined by CLIP alone.
     Clip,
+    /// Joined by the user ("same ad").
+    User,
 }
 
 /// Evidence frames kept per link.
@@ -208,7 +210,8 @@ pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: Groupi
             clip: fact(sha).clip.as_deref(),
         })
         .collect();
-    let clusters = similarity::cluster(&signals, rules.similarity);
+    let ad_links = corrections::ad_links(rules.edits);
+    let clusters = with_ad_links(similarity::cluster(&signals, rules.similarity), &files, &ad_links);
     for &(a, b) in &clusters.joined_by_clip {
         tracing::info!(a = files[a], b = files[b], "CLIP alone says these files are the same video");
     }
@@ -227,7 +230,7 @@ pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: Groupi
             .links
             .iter()
             .filter(|l| members.contains(&l.a))
-            .map(|l| file_link(l, &files, &clusters.joined_by_clip))
+            .map(|l| file_link(l, &files, &clusters))
             .collect();
         grouping.videos.push(UniqueVideo {
             id,
@@ -248,10 +251,89 @@ pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: Groupi
     grouping
 }
 
+/// The video clustering made to obey the user's word on which files are one ad: files they
+/// joined are one video; files they separated are split apart (by the weakest links, see
+/// [`creators::enforce`]).
+fn with_ad_links(mut clusters: similarity::Clusters, files: &[&str], links: &corrections::AdLinks) -> similarity::Clusters {
+    if links.same.is_empty() && links.different.is_empty() {
+        return clusters;
+    }
+    let index: HashMap<&str, usize> = files.iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    let pairs = |set: &std::collections::HashSet<(String, String)>| -> std::collections::HashSet<(usize, usize)> {
+        set.iter()
+            .filter_map(|(a, b)| Some((*index.get(a.as_str())?, *index.get(b.as_str())?)))
+            .map(|(a, b)| (a.min(b), a.max(b)))
+            .collect()
+    };
+    let (must, cannot) = (pairs(&links.same), pairs(&links.different));
+    // Same-video links but those the user cut, plus the user's joins, as components.
+    let mut strength: HashMap<(usize, usize), f64> = HashMap::new();
+    for l in &clusters.links {
+        if matches!(l.relation, similarity::Relation::SameVideo(_)) {
+            strength.insert((l.a.min(l.b), l.a.max(l.b)), l.frames.len() as f64);
+        }
+    }
+    let mut together = creators::Components::new(files.len());
+    for (&pair, _) in strength.iter().filter(|(p, _)| !cannot.contains(p)) {
+        together.join(pair.0, pair.1);
+    }
+    for &(a, b) in &must {
+        together.join(a, b);
+    }
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: HashMap<usize, usize> = HashMap::new();
+    for i in 0..files.len() {
+        let root = together.root(i);
+        let g = *group_of.entry(root).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
+    }
+    let distance = |a: usize, b: usize| strength.get(&(a.min(b), a.max(b))).map_or(1.0, |n| 1.0 / (1.0 + n));
+    let mut same_video = creators::enforce(files.len(), groups, &must, &cannot, &distance);
+    for g in &mut same_video {
+        g.sort_unstable();
+    }
+    same_video.sort_by_key(|g| g[0]);
+    // Hook families: the old ones, joined where the user joined videos.
+    let mut families = creators::Components::new(files.len());
+    for family in &clusters.same_body {
+        for w in family.windows(2) {
+            families.join(w[0], w[1]);
+        }
+    }
+    for g in &same_video {
+        for w in g.windows(2) {
+            families.join(w[0], w[1]);
+        }
+    }
+    let mut body: HashMap<usize, Vec<usize>> = HashMap::new();
+    for i in 0..files.len() {
+        body.entry(families.root(i)).or_default().push(i);
+    }
+    let mut same_body: Vec<Vec<usize>> = body.into_values().collect();
+    same_body.sort_by_key(|g| g[0]);
+    clusters.links.retain(|l| !cannot.contains(&(l.a.min(l.b), l.a.max(l.b))));
+    for &(a, b) in &must {
+        clusters.links.push(similarity::Link {
+            a,
+            b,
+            relation: similarity::Relation::SameVideo(similarity::SameKind::Copy),
+            frames: Vec::new(),
+        });
+        clusters.joined_by_user.push((a, b));
+    }
+    clusters.same_video = same_video;
+    clusters.same_body = same_body;
+    clusters
+}
+
 /// A similarity link as saved: files by hash, a few evidence frames spread over the stretch.
-fn file_link(link: &similarity::Link, files: &[&str], by_clip: &[(usize, usize)]) -> FileLink {
+fn file_link(link: &similarity::Link, files: &[&str], clusters: &similarity::Clusters) -> FileLink {
     let kind = match link.relation {
-        _ if by_clip.contains(&(link.a, link.b)) => LinkKind::Clip,
+        _ if clusters.joined_by_user.contains(&(link.a, link.b)) => LinkKind::User,
+        _ if clusters.joined_by_clip.contains(&(link.a, link.b)) => LinkKind::Clip,
         similarity::Relation::SameVideo(similarity::SameKind::Copy) => LinkKind::Copy,
         similarity::Relation::SameVideo(similarity::SameKind::OtherOverlay) => LinkKind::OtherOverlay,
         _ => LinkKind::SameBody,

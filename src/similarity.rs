@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::align::{Shared, align_by};
 use crate::fingerprint::FrameHash;
-use crate::keypoints::{FeatureIndex, FrameFeatures, Transform, VerifySettings, verify_pooled};
+use crate::keypoints::{FrameFeatures, Transform, VerifySettings, verify_pooled};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -39,6 +39,9 @@ pub struct SimilaritySettings {
     pub same_video_min_share: f64,
     /// … and at least this share of the longer one's (a trimmed copy is still the same video).
     pub same_video_min_share_longer: f64,
+    /// For two videos whose keypoints agree on a re-framing: this share of the shorter is
+    /// enough.
+    pub reframed_min_share: f64,
     /// Same body: the shared stretch has at least this many matching frames …
     pub body_min_frames: usize,
     /// … and covers at least this share of the shorter video.
@@ -58,6 +61,7 @@ impl Default for SimilaritySettings {
             frame_max_distance: 0.2,
             same_video_min_share: 0.8,
             same_video_min_share_longer: 0.6,
+            reframed_min_share: 0.6,
             body_min_frames: 4,
             body_min_share: 0.5,
             hook_min_frames: 1,
@@ -73,28 +77,18 @@ impl Default for SimilaritySettings {
 pub struct KeypointSettings {
     /// Off: frames match by fingerprint only.
     pub enabled: bool,
-    /// A frame of another video is a candidate when it shares this many descriptors' words.
-    pub min_votes: u32,
-    /// Candidates kept per frame and other video, best first.
-    pub candidates_per_video: usize,
-    /// Words found in more than this share of the videos (logos, end cards) do not vote.
-    pub max_word_share: f64,
-    /// Two videos whose candidate frames line up in time for this many distinct frames of each
-    /// get every frame along that offset compared.
-    pub min_candidate_frames: usize,
+    /// Screening: frames of each video compared with the other's …
+    pub screen_frames: usize,
+    /// … by their strongest keypoints only …
+    pub screen_points: usize,
+    /// … passing with this many matches agreeing on one map.
+    pub screen_min_inliers: u32,
     pub verify: VerifySettings,
 }
 
 impl Default for KeypointSettings {
     fn default() -> Self {
-        Self {
-            enabled: true,
-            min_votes: 3,
-            candidates_per_video: 3,
-            max_word_share: 0.1,
-            min_candidate_frames: 3,
-            verify: VerifySettings::default(),
-        }
+        Self { enabled: true, screen_frames: 4, screen_points: 150, screen_min_inliers: 12, verify: VerifySettings::default() }
     }
 }
 
@@ -171,7 +165,10 @@ fn relate_with(
     let Some(shared) = align_by(a.len(), b.len(), matches) else { return (Relation::Different, None) };
     let (share_a, share_b) = (shared.share_of_a(a.len()), shared.share_of_b(b.len()));
     let (share_shorter, share_longer) = if a.len() <= b.len() { (share_a, share_b) } else { (share_b, share_a) };
-    if share_shorter >= settings.same_video_min_share && share_longer >= settings.same_video_min_share_longer {
+    // A re-framed copy (its keypoints agree on one map) has frames no check can match — plain,
+    // dark or text-only ones — so less of it need match.
+    let min_share = if verified.is_empty() { settings.same_video_min_share } else { settings.reframed_min_share };
+    if share_shorter >= min_share && share_longer >= settings.same_video_min_share_longer {
         let kind = if shared.matched == a.len() || shared.matched == b.len() { SameKind::Copy } else { SameKind::OtherOverlay };
         return (Relation::SameVideo(kind), Some(shared));
     }
@@ -205,6 +202,8 @@ pub struct Clusters {
     pub same_body: Vec<Vec<usize>>,
     /// Pairs joined as the same video by CLIP alone (their frames did not align).
     pub joined_by_clip: Vec<(usize, usize)>,
+    /// Pairs the user said are the same ad (see `grouping`; never set here).
+    pub joined_by_user: Vec<(usize, usize)>,
     /// Every pair found the same video or sharing a body, with its evidence.
     pub links: Vec<Link>,
     /// Frame pairs that got the keypoint check, and how many passed (for the run log).
@@ -256,7 +255,14 @@ pub fn cluster(videos: &[VideoSignals<'_>], settings: &SimilaritySettings) -> Cl
             .unwrap_or_default();
         links.push(Link { a: i, b: j, relation, frames });
     }
-    Clusters { same_video: same_video.groups(), same_body: same_body.groups(), joined_by_clip, links, keypoint_checks }
+    Clusters {
+        same_video: same_video.groups(),
+        same_body: same_body.groups(),
+        joined_by_clip,
+        joined_by_user: Vec::new(),
+        links,
+        keypoint_checks,
+    }
 }
 
 /// Why frame `x` of `a` matched frame `y` of `b`: their fingerprints when close enough, else
@@ -283,63 +289,44 @@ pub type Verified = HashMap<(usize, usize), HashMap<(usize, usize), Transform>>;
 
 /// The frame pairs of `videos` whose keypoints agree, and how many frame pairs were compared
 /// and passed. Two steps (see [`crate::keypoints`]):
-/// 1. the word index names candidate frames in other videos (asked from both sides); a video
-///    pair whose candidates line up in time — [`KeypointSettings::min_candidate_frames`]
-///    distinct frames of each at one offset, ±1 — is worth a look;
-/// 2. for such a pair, the matches of every frame pair along that offset are pooled and one
-///    scale-and-shift map fitted to them all; frame pairs with enough matches agreeing with it
-///    are the same picture.
+/// 1. **screening**, every pair of videos: a few frames of each at the same place in time (the
+///    same second, and the same share of the video), their strongest keypoints only, pooled into
+///    one scale-and-shift fit; most pairs of different ads find none;
+/// 2. for a pair that passes, every frame pair along the offsets in time the screening matched
+///    (±1) is pooled into one fit with all keypoints; frame pairs with enough matches agreeing
+///    with it are the same picture.
 pub fn keypoint_matches(videos: &[VideoSignals<'_>], settings: &KeypointSettings) -> (Verified, (usize, usize)) {
-    let all: Vec<&[FrameFeatures]> = videos.iter().map(|v| v.keypoints).collect();
-    let index = FeatureIndex::new(&all);
-    let mut candidates: Vec<(usize, usize, usize, usize)> = (0..videos.len())
-        .into_par_iter()
-        .flat_map_iter(|a| {
-            let index = &index;
-            all[a].iter().enumerate().flat_map(move |(f, frame)| {
-                index
-                    .candidates(a as u32, frame, settings.min_votes, settings.candidates_per_video, settings.max_word_share)
-                    .into_iter()
-                    .map(move |((b, g), _)| {
-                        let (b, g) = (b as usize, g as usize);
-                        if a < b { (a, b, f, g) } else { (b, a, g, f) }
-                    })
-            })
-        })
-        .collect();
-    candidates.sort_unstable();
-    candidates.dedup();
-    let mut by_pair: HashMap<(usize, usize), Vec<(usize, usize)>> = HashMap::new();
-    for (a, b, f, g) in candidates {
-        by_pair.entry((a, b)).or_default().push((f, g));
-    }
-    let related: Vec<((usize, usize), i64)> = by_pair
-        .iter()
-        .filter_map(|(&pair, frames)| lined_up(frames, settings.min_candidate_frames).map(|offset| (pair, offset)))
-        .collect();
-    let results: Vec<((usize, usize), usize, Vec<((usize, usize), Transform)>)> = related
+    let n = videos.len();
+    let pairs: Vec<(usize, usize)> = (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect();
+    let results: Vec<((usize, usize), usize, Vec<((usize, usize), Transform)>)> = pairs
         .par_iter()
-        .map(|&((a, b), offset)| {
-            let along: Vec<(usize, usize)> = (0..all[a].len())
-                .flat_map(|f| (f as i64 + offset - 1..=f as i64 + offset + 1).map(move |g| (f, g)))
-                .filter(|&(_, g)| g >= 0 && (g as usize) < all[b].len())
+        .filter_map(|&(a, b)| {
+            let (fa, fb) = (videos[a].keypoints, videos[b].keypoints);
+            let offsets = screen(fa, fb, settings)?;
+            let along: Vec<(usize, usize)> = offsets
+                .iter()
+                .flat_map(|d| (d - 1..=d + 1).collect::<Vec<_>>())
+                .collect::<std::collections::BTreeSet<i64>>()
+                .into_iter()
+                .flat_map(|d| (0..fa.len()).map(move |f| (f, f as i64 + d)))
+                .filter(|&(_, g)| g >= 0 && (g as usize) < fb.len())
                 .map(|(f, g)| (f, g as usize))
                 .collect();
-            let frames: Vec<(&FrameFeatures, &FrameFeatures)> = along.iter().map(|&(f, g)| (&all[a][f], &all[b][g])).collect();
+            let frames: Vec<(&FrameFeatures, &FrameFeatures)> = along.iter().map(|&(f, g)| (&fa[f], &fb[g])).collect();
             let found = match verify_pooled(&frames, &settings.verify) {
                 Some((transform, agreeing)) => along
                     .iter()
                     .zip(agreeing)
-                    .filter(|(_, n)| *n >= settings.verify.min_pair_inliers)
-                    .map(|(&fg, n)| (fg, Transform { inliers: n, ..transform }))
+                    .filter(|(_, k)| *k >= settings.verify.min_pair_inliers)
+                    .map(|(&fg, k)| (fg, Transform { inliers: k, ..transform }))
                     .collect(),
                 None => Vec::new(),
             };
-            ((a, b), along.len(), found)
+            Some(((a, b), along.len(), found))
         })
         .collect();
     let mut verified: Verified = HashMap::new();
-    let (mut checked, mut passed) = (0, 0);
+    let (mut checked, mut passed) = (pairs.len() * settings.screen_frames, 0);
     for (pair, compared, found) in results {
         checked += compared;
         passed += found.len();
@@ -350,22 +337,43 @@ pub fn keypoint_matches(videos: &[VideoSignals<'_>], settings: &KeypointSettings
     (verified, (checked, passed))
 }
 
-/// The offset in time (frame of b − frame of a) that at least `min_frames` distinct frames of
-/// each video agree on, ±1, if any.
-fn lined_up(frames: &[(usize, usize)], min_frames: usize) -> Option<i64> {
-    let on = |d: i64| frames.iter().filter(move |&&(f, g)| (g as i64 - f as i64 - d).abs() <= 1);
-    let distinct = |d: i64| {
-        let a: std::collections::HashSet<usize> = on(d).map(|p| p.0).collect();
-        let b: std::collections::HashSet<usize> = on(d).map(|p| p.1).collect();
-        a.len().min(b.len())
+/// The screening of two videos' keypoints: `screen_frames` frames of `a` spread over it, each
+/// against the frame of `b` at the same second and at the same share of its length, strongest
+/// keypoints only, pooled into one fit. Returns the offsets in time (frame of b − frame of a)
+/// of the frame pairs that agree with it, or None when there is no fit.
+fn screen(a: &[FrameFeatures], b: &[FrameFeatures], settings: &KeypointSettings) -> Option<Vec<i64>> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let k = settings.screen_frames.min(a.len());
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for j in 0..k {
+        let f = (2 * j + 1) * a.len() / (2 * k);
+        let proportional = (f * b.len() / a.len()).min(b.len() - 1);
+        for g in [f.min(b.len() - 1), proportional] {
+            if !pairs.contains(&(f, g)) {
+                pairs.push((f, g));
+            }
+        }
+    }
+    let strongest = |x: &FrameFeatures| FrameFeatures {
+        points: x.points.iter().take(settings.screen_points).copied().collect(),
+        descriptors: x.descriptors.iter().take(settings.screen_points).copied().collect(),
+        ..x.clone()
     };
-    frames
+    let frames: Vec<(FrameFeatures, FrameFeatures)> = pairs.iter().map(|&(f, g)| (strongest(&a[f]), strongest(&b[g]))).collect();
+    let refs: Vec<(&FrameFeatures, &FrameFeatures)> = frames.iter().map(|(x, y)| (x, y)).collect();
+    let screening = VerifySettings { min_pooled_inliers: settings.screen_min_inliers, ..settings.verify };
+    let (_, agreeing) = verify_pooled(&refs, &screening)?;
+    let mut offsets: Vec<i64> = pairs
         .iter()
-        .map(|&(f, g)| g as i64 - f as i64)
-        .map(|d| (d, distinct(d)))
-        .filter(|(_, n)| *n >= min_frames)
-        .max_by_key(|(d, n)| (*n, -d.abs()))
-        .map(|(d, _)| d)
+        .zip(agreeing)
+        .filter(|(_, n)| *n >= settings.verify.min_pair_inliers)
+        .map(|(&(f, g), _)| g as i64 - f as i64)
+        .collect();
+    offsets.sort_unstable();
+    offsets.dedup();
+    (!offsets.is_empty()).then_some(offsets)
 }
 
 fn clip_says_same(a: &VideoSignals<'_>, b: &VideoSignals<'_>, settings: &SimilaritySettings) -> bool {

@@ -13,7 +13,7 @@ mod plan;
 mod resolve;
 
 pub use plan::{EditRequest, PlanError, Planned, plan};
-pub use resolve::{Lookup, Resolved, counted_as_people, ignored_faces, resolve, unsure_pairs};
+pub use resolve::{AdLinks, Lookup, Resolved, ad_links, counted_as_people, ignored_faces, resolve, unsure_pairs};
 
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,17 @@ pub enum Rule {
     Person { track: TrackRef },
     /// The user could not tell whether these tracks' creators are one person: do not ask again.
     Unsure { a: TrackRef, b: TrackRef },
+    /// These two files (content hashes) are the same ad: one unique video.
+    SameAd { a: String, b: String },
+    /// These two files are different ads.
+    DifferentAd { a: String, b: String },
+}
+
+impl Rule {
+    /// Whether the rule is about which files are one video (not about faces).
+    pub fn is_about_videos(&self) -> bool {
+        matches!(self, Rule::SameAd { .. } | Rule::DifferentAd { .. })
+    }
 }
 
 /// An active edit: its id (edits apply in id order) and its rules.

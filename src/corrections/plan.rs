@@ -37,6 +37,10 @@ pub enum EditRequest {
     NotSame { a: CreatorId, b: CreatorId },
     /// Answer to "Same person?": cannot tell; do not ask again.
     Unsure { a: CreatorId, b: CreatorId },
+    /// These unique videos are one ad.
+    SameAd { videos: Vec<VideoId> },
+    /// These files of `video` are another ad (or ads) than its other files.
+    NotSameAd { video: VideoId, files: Vec<String> },
 }
 
 /// The rules of an edit and a sentence saying what it does, for the audit log.
@@ -214,6 +218,35 @@ pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanE
             let verb = if unsure { "Could not tell whether" } else { "Said" };
             let end = if unsure { "are one person" } else { "are different people" };
             Ok(Planned { summary: format!("{verb} {} and {} {end}", ca.label, cb.label), rules })
+        }
+        EditRequest::SameAd { videos } => {
+            let firsts: Vec<&String> = videos
+                .iter()
+                .map(|id| grouping.videos.iter().find(|v| v.id == *id).and_then(|v| v.sha256s.first()))
+                .collect::<Option<_>>()
+                .ok_or_else(|| PlanError::Invalid("One of those videos is not in this run (reload the page).".into()))?;
+            if firsts.len() < 2 {
+                return Err(PlanError::Invalid("Select two or more videos that are the same ad.".into()));
+            }
+            let rules = firsts[1..].iter().map(|b| Rule::SameAd { a: firsts[0].clone(), b: (*b).clone() }).collect();
+            let ids: Vec<String> = videos.iter().map(|v| format!("#{v}")).collect();
+            Ok(Planned { summary: format!("Said videos {} are the same ad", ids.join(", ")), rules })
+        }
+        EditRequest::NotSameAd { video, files } => {
+            let v = grouping
+                .videos
+                .iter()
+                .find(|v| v.id == *video)
+                .ok_or_else(|| PlanError::Invalid(format!("There is no video #{video} in this run (reload the page).")))?;
+            let (out, kept): (Vec<&String>, Vec<&String>) = v.sha256s.iter().partition(|s| files.contains(s));
+            if out.is_empty() || kept.is_empty() {
+                return Err(PlanError::Invalid("Pick some, but not all, of the video's files.".into()));
+            }
+            let rules = out
+                .iter()
+                .flat_map(|a| kept.iter().map(move |b| Rule::DifferentAd { a: (*a).clone(), b: (*b).clone() }))
+                .collect();
+            Ok(Planned { summary: format!("Split {} file(s) out of video #{video}: another ad", out.len()), rules })
         }
         EditRequest::SetFace { creator: id, track } => {
             let c = creator(*id)?;

@@ -80,6 +80,31 @@ pub fn counted_as_people(edits: &[Edit]) -> HashSet<TrackRef> {
     people
 }
 
+/// The user's word on which files are one ad: pairs of content hashes (low, high), the newest
+/// rule about a pair deciding.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AdLinks {
+    pub same: HashSet<(String, String)>,
+    pub different: HashSet<(String, String)>,
+}
+
+pub fn ad_links(edits: &[Edit]) -> AdLinks {
+    let mut decided: HashSet<(String, String)> = HashSet::new();
+    let mut links = AdLinks::default();
+    for rule in edits.iter().rev().flat_map(|e| e.rules.iter().rev()) {
+        let (pair, same) = match rule {
+            Rule::SameAd { a, b } => ((a.clone(), b.clone()), true),
+            Rule::DifferentAd { a, b } => ((a.clone(), b.clone()), false),
+            _ => continue,
+        };
+        let pair = if pair.0 <= pair.1 { pair } else { (pair.1, pair.0) };
+        if decided.insert(pair.clone()) {
+            if same { links.same.insert(pair) } else { links.different.insert(pair) };
+        }
+    }
+    links
+}
+
 /// Track pairs the user could not tell apart or together ("Skip" on a "Same person?" question).
 pub fn unsure_pairs(edits: &[Edit]) -> Vec<(TrackRef, TrackRef)> {
     edits
@@ -176,7 +201,12 @@ pub fn resolve(edits: &[Edit], n: usize, lookup: &dyn Fn(&TrackRef) -> Lookup) -
                         out.faces.entry(p).or_insert(edit.id);
                     }
                 }
-                Rule::IgnoreFace { .. } | Rule::RestoreFace { .. } | Rule::Person { .. } | Rule::Unsure { .. } => {}
+                Rule::IgnoreFace { .. }
+                | Rule::RestoreFace { .. }
+                | Rule::Person { .. }
+                | Rule::Unsure { .. }
+                | Rule::SameAd { .. }
+                | Rule::DifferentAd { .. } => {}
             }
         }
         if contradicted {

@@ -13,7 +13,7 @@ use opencv::prelude::*;
 
 /// (closeness of a pixel to the border colour, share of a line's pixels that must be close)
 const STRICT: (i32, f64) = (10, 0.98);
-const LENIENT: (i32, f64) = (24, 0.45);
+const LENIENT: (i32, f64) = (24, 0.6);
 /// Never crop more than this share of a side: a frame that is mostly plain is content.
 const MAX_CROP: f64 = 0.4;
 
@@ -56,49 +56,3 @@ fn edge_median(w: i32, h: i32, at: &dyn Fn(i32, i32) -> i32) -> i32 {
     edge[edge.len() / 2]
 }
 
-/// Blurred bands at the sides (or top and bottom) narrower than this share are left alone: a
-/// soft edge of the picture itself.
-const MIN_BAND: f64 = 0.05;
-/// A column (row) belongs to a blurred band while its edge energy stays under this share of
-/// the picture's middle third.
-const BLUR_SHARE: f64 = 0.2;
-
-/// Where the picture is: inside its uniform borders ([`crop_uniform_borders`]) and inside the
-/// blurred copies of itself that re-posts put beside (or above and below) a picture of another
-/// shape. Blurred bands are found by their lack of edges: the mean gradient of each column
-/// (row) against that of the middle third.
-pub fn content_rect(frame: &Mat) -> Result<Rect, opencv::Error> {
-    let outer = crop_uniform_borders(frame)?;
-    let inside = Mat::roi(frame, outer)?;
-    let mut grey = Mat::default();
-    imgproc::cvt_color_def(&inside, &mut grey, imgproc::COLOR_BGR2GRAY)?;
-    let (w, h) = (grey.cols(), grey.rows());
-    if w < 16 || h < 16 {
-        return Ok(outer);
-    }
-    let mut gx = Mat::default();
-    let mut gy = Mat::default();
-    imgproc::sobel_def(&grey, &mut gx, opencv::core::CV_16S, 1, 0)?;
-    imgproc::sobel_def(&grey, &mut gy, opencv::core::CV_16S, 0, 1)?;
-    let mut energy = vec![0f64; (w * h) as usize];
-    for y in 0..h {
-        for x in 0..w {
-            let e = gx.at_2d::<i16>(y, x)?.unsigned_abs() as f64 + gy.at_2d::<i16>(y, x)?.unsigned_abs() as f64;
-            energy[(y * w + x) as usize] = e;
-        }
-    }
-    let column = |x: i32| (0..h).map(|y| energy[(y * w + x) as usize]).sum::<f64>() / h as f64;
-    let row = |y: i32| (0..w).map(|x| energy[(y * w + x) as usize]).sum::<f64>() / w as f64;
-    let band = |len: i32, line: &dyn Fn(i32) -> f64| -> (i32, i32) {
-        let middle: f64 = (len / 3..2 * len / 3).map(line).sum::<f64>() / (len / 3).max(1) as f64;
-        let limit = (len as f64 * MAX_CROP) as i32;
-        let blurred = |i: i32| line(i) < BLUR_SHARE * middle;
-        let from_start = (0..limit).take_while(|&i| blurred(i)).count() as i32;
-        let from_end = (0..limit).take_while(|&i| blurred(len - 1 - i)).count() as i32;
-        let keep = |n: i32| if (n as f64) < MIN_BAND * len as f64 { 0 } else { n };
-        (keep(from_start), keep(from_end))
-    };
-    let (left, right) = band(w, &column);
-    let (top, bottom) = band(h, &row);
-    Ok(Rect::new(outer.x + left, outer.y + top, (w - left - right).max(1), (h - top - bottom).max(1)))
-}

@@ -14,7 +14,7 @@
 
 mod borders;
 
-pub use borders::{content_rect, crop_uniform_borders};
+pub use borders::crop_uniform_borders;
 
 use opencv::core::{CV_32F, Mat, Rect, Size};
 use opencv::imgproc;
@@ -81,11 +81,11 @@ impl FrameHash {
 
 /// The fingerprint of a BGR frame sampled at `time_s`.
 pub fn fingerprint(frame: &Mat, time_s: f64) -> Result<FrameHash, opencv::Error> {
-    fingerprint_of(frame, content_rect(frame)?, time_s)
+    fingerprint_of(frame, crop_uniform_borders(frame)?, time_s)
 }
 
-/// The fingerprint of the part `content` of a BGR frame (its picture, borders and bars
-/// excluded: see [`content_rect`]).
+/// The fingerprint of the part `content` of a BGR frame (its picture, borders and cards
+/// excluded: see [`crop_uniform_borders`]).
 pub fn fingerprint_of(frame: &Mat, content: Rect, time_s: f64) -> Result<FrameHash, opencv::Error> {
     let content = Mat::roi(frame, content)?;
     let mean = opencv::core::mean(&content, &opencv::core::no_array())?;

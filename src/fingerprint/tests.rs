@@ -144,7 +144,8 @@ fn variants_land_where_they_belong() {
     ];
     for (name, frames) in same_video {
         let prints = fingerprints(dir.path(), &format!("{name}.mp4"), &frames);
-        assert!(matches!(relate(&base, &prints, &settings), Relation::SameVideo(_)), "{name}");
+        let relation = relate(&base, &prints, &settings);
+        assert!(matches!(relation, Relation::SameVideo(_)), "{name}: {relation:?}");
     }
 
     let different = slideshow(&photos, &[5, 3, 1, 4, 2, 0], 0.75);

@@ -1,4 +1,5 @@
 use super::*;
+use crate::corrections::Rule;
 
 fn ad(row: u32, sha: Option<&str>) -> AdVideo {
     AdVideo { row, sha256: sha.map(str::to_string) }
@@ -242,4 +243,39 @@ fn with_the_clip_threshold_set_alike_embeddings_make_one_video() {
     assert_eq!(g.videos.len(), 2);
     assert_eq!(g.videos[0].sha256s, ["original", "zoomed-in"], "cos 0.995 ≥ 0.99");
     assert_eq!(g.video_of_row[&2], g.video_of_row[&3]);
+}
+
+#[test]
+fn the_users_word_on_which_files_are_one_ad_holds() {
+    // "copy" has the fingerprints of "original": one video; "other" is another ad.
+    let ads = [ad(2, Some("original")), ad(3, Some("copy")), ad(4, Some("other"))];
+    let facts = HashMap::from([
+        ("original".to_string(), VideoFacts { fingerprints: prints(1), ..Default::default() }),
+        ("copy".to_string(), VideoFacts { fingerprints: prints(1), ..Default::default() }),
+        ("other".to_string(), VideoFacts { fingerprints: prints(2), ..Default::default() }),
+    ]);
+    assert_eq!(group(&ads, &facts, rules(&[])).videos.len(), 2);
+
+    let split = [Edit {
+        id: 1,
+        summary: "not the same ad".into(),
+        rules: vec![Rule::DifferentAd { a: "copy".into(), b: "original".into() }],
+    }];
+    let g = group(&ads, &facts, rules(&split));
+    assert_eq!(g.videos.len(), 3, "the files the user separated are two videos");
+    assert_ne!(g.video_of_row[&2], g.video_of_row[&3]);
+
+    let joined = [Edit {
+        id: 2,
+        summary: "same ad".into(),
+        rules: vec![Rule::SameAd { a: "other".into(), b: "original".into() }],
+    }];
+    let g = group(&ads, &facts, rules(&joined));
+    assert_eq!(g.videos.len(), 1, "joined by the user, and the copy with them");
+    let link = g.videos[0].links.iter().find(|l| l.kind == LinkKind::User).expect("the user's join is listed");
+    assert_eq!((link.a.as_str(), link.b.as_str()), ("original", "other"));
+
+    // The newer edit wins: joined, then separated again.
+    let both = [joined[0].clone(), Edit { id: 3, summary: "no".into(), rules: vec![Rule::DifferentAd { a: "original".into(), b: "other".into() }] }];
+    assert_eq!(group(&ads, &facts, rules(&both)).videos.len(), 2);
 }

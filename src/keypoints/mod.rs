@@ -10,14 +10,7 @@
 //! test, Hamming distance) agree on one affine map (RANSAC) that only scales and shifts, and
 //! those agreeing points cover a good part of both pictures (a shared logo is not enough).
 //!
-//! [`FeatureIndex`] finds which frame pairs are worth checking without comparing all of them:
-//! each 256-bit descriptor is cut into eight 32-bit words, and frames sharing many words with a
-//! frame of another video are its candidates (words found in many videos — logos, end cards,
-//! text — are ignored).
-
-mod index;
-
-pub use index::FeatureIndex;
+//! Keypoints are kept strongest first, so a cheap first look can take only the first ones.
 
 use opencv::core::{KeyPoint, Mat, Point2f, Rect, Vector};
 use opencv::prelude::*;
@@ -82,10 +75,18 @@ pub fn extract(frame: &Mat, content: Rect) -> Result<FrameFeatures, opencv::Erro
         return Ok(out);
     }
     let bytes = descriptors.data_bytes()?;
-    for (k, row) in keypoints.iter().zip(bytes.chunks_exact(32)) {
-        let mut d = [0u8; 32];
-        d.copy_from_slice(row);
-        out.points.push([k.pt().x, k.pt().y]);
+    let mut found: Vec<(f32, [f32; 2], Descriptor)> = keypoints
+        .iter()
+        .zip(bytes.chunks_exact(32))
+        .map(|(k, row)| {
+            let mut d = [0u8; 32];
+            d.copy_from_slice(row);
+            (k.response(), [k.pt().x, k.pt().y], d)
+        })
+        .collect();
+    found.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (_, point, d) in found {
+        out.points.push(point);
         out.descriptors.push(d);
     }
     Ok(out)

@@ -18,13 +18,13 @@ use crate::faceapi::FaceModels;
 use crate::human::LivenessModels;
 use crate::faces::{FaceDetector, Tracker};
 use crate::fetch::VideoCache;
-use crate::fingerprint::{content_rect, fingerprint_of};
+use crate::fingerprint::{crop_uniform_borders, fingerprint_of};
 use crate::frames::{self, FramesError};
 use crate::stills;
 use crate::store::{RunId, VideoAnalysis};
 
 /// What an analysis computes; bumped when that changes, so old analyses are redone.
-const ANALYSIS_VERSION: u32 = 9;
+const ANALYSIS_VERSION: u32 = 10;
 
 /// Identifies the analysis settings, so a change of settings means a new analysis.
 pub(super) fn settings_key(settings: &PipelineSettings) -> String {
@@ -198,7 +198,7 @@ pub fn analyse_video(
         if cancel.is_cancelled() {
             return Err(FramesError::Stopped("cancelled".into()));
         }
-        let content = content_rect(&frame.image)?;
+        let content = crop_uniform_borders(&frame.image)?;
         let print = fingerprint_of(&frame.image, content, frame.time_s)?;
         if fingerprints.last().is_some_and(|last: &crate::fingerprint::FrameHash| last.distance(&print) > SHOT_CHANGE) {
             tracker.shot_changed();

@@ -103,7 +103,8 @@ pub fn finish_run(store: &Store, run: RunId) -> Result<bool, PipelineError> {
     let _one_at_a_time = EDITING.lock().unwrap_or_else(|p| p.into_inner());
     let behind = store.edit_seq()? > store.grouped_at_edit(run)?;
     if behind {
-        regroup_and_count(store, run)?;
+        let rules: Vec<Rule> = store.active_edits()?.into_iter().flat_map(|e| e.rules).collect();
+        regroup_and_count(store, run, videos_for(&rules))?;
         store.bump_edit_version(run)?;
         store.add_event(run, "Grouped again with the edits made while the run was going")?;
     }
@@ -111,12 +112,18 @@ pub fn finish_run(store: &Store, run: RunId) -> Result<bool, PipelineError> {
     Ok(behind)
 }
 
-/// The run's grouping made again with the edits in force (its unique videos kept), and its
-/// statistics from the rows.
-fn regroup_and_count(store: &Store, run: RunId) -> Result<(), PipelineError> {
+/// The run's grouping made again with the edits in force, and its statistics from the rows. Its
+/// unique videos are kept unless the edits say which files are one ad (`videos`): then the files
+/// are compared again.
+fn regroup_and_count(store: &Store, run: RunId, videos: group::Videos) -> Result<(), PipelineError> {
     let settings = run_settings(store, run)?.unwrap_or_default();
-    group::regroup(store, &settings, run, group::Videos::Keep)?;
+    group::regroup(store, &settings, run, videos)?;
     statistics::recompute(store, run, store.run(run)?.dataset_id)
+}
+
+/// Whether edits with these rules change which files are one video.
+fn videos_for(rules: &[Rule]) -> group::Videos {
+    if rules.iter().any(Rule::is_about_videos) { group::Videos::Compare } else { group::Videos::Keep }
 }
 
 /// A run's corrections: the log of edits that concern it, what undo and redo would do, and how
@@ -221,7 +228,7 @@ fn regroup_runs_with(store: &Store, run: RunId, rules: &[Rule]) -> Result<i64, E
     }
     let mut version = 0;
     for r in runs {
-        regroup_and_count(store, r)?;
+        regroup_and_count(store, r, videos_for(rules))?;
         let v = store.bump_edit_version(r)?;
         if r == run {
             version = v;

@@ -29,6 +29,7 @@ impl StoredEdit {
 pub fn rule_files(rule: &Rule) -> Vec<&str> {
     match rule {
         Rule::Same { a, b } | Rule::Different { a, b } | Rule::Unsure { a, b } => vec![&a.sha256, &b.sha256],
+        Rule::SameAd { a, b } | Rule::DifferentAd { a, b } => vec![a, b],
         Rule::Hide { track, .. }
         | Rule::Show { track }
         | Rule::Name { track, .. }

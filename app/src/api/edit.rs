@@ -28,6 +28,16 @@ pub enum CreatorEdit {
     RestoreFace { track: FaceKey },
     Rename { creator: u32, name: String },
     SetFace { creator: u32, track: FaceKey },
+    /// A face the machine left out (a print, an unclear face) is a person.
+    CountAsPerson { track: FaceKey },
+    /// "Same person?" — no.
+    NotSame { a: u32, b: u32 },
+    /// "Same person?" — cannot tell; do not ask again.
+    Unsure { a: u32, b: u32 },
+    /// These unique videos are one ad.
+    SameAd { videos: Vec<u32> },
+    /// These files (content hashes) of `video` are another ad.
+    NotSameAd { video: u32, files: Vec<String> },
 }
 
 /// What a write did.

@@ -117,6 +117,42 @@ pub struct CreatorRow {
     pub worst: f64,
     /// The unique video with the best mean, and that mean.
     pub best_video: Option<(u32, f64)>,
+    /// How sure IPS is that these faces are one person (None for "No creator on camera").
+    pub confidence: Option<Confidence>,
+}
+
+/// How sure IPS is about a creator: how alike its faces are, and how many faces of its videos
+/// were left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Confidence {
+    pub faces: u32,
+    /// Mean descriptor distance of its faces to their centre (0 for one face).
+    pub cohesion: f32,
+    pub left_out: u32,
+    /// Worth a look: its faces are far from alike, or faces of its videos were left out.
+    pub check: bool,
+}
+
+/// A face the machine did not count as a person, with why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeftOutFace {
+    pub key: super::FaceKey,
+    pub face_url: Option<String>,
+    pub video_id: u32,
+    pub time_s: f64,
+    /// `print`, `unclustered` or `incidental`.
+    pub kind: String,
+    pub why: String,
+    /// Joined to this creator although not clustered (unambiguously closest).
+    pub attached_to: Option<u32>,
+}
+
+/// "Same person?": two creators IPS is unsure about, best faces side by side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamePersonQuestion {
+    pub a: CreatorChoice,
+    pub b: CreatorChoice,
+    pub distance: f32,
 }
 
 impl CreatorRow {
@@ -168,6 +204,10 @@ pub struct RunReport {
     pub rows_rejected: u32,
     /// The run's corrections (None while it is not finished: edits wait for the end).
     pub edits: Option<super::EditsView>,
+    /// Creator pairs that may be one person, nearest first.
+    pub questions: Vec<SamePersonQuestion>,
+    /// Faces printed on products (photos, engravings, screens): not creators.
+    pub faces_on_products: Vec<LeftOutFace>,
 }
 
 #[server]
@@ -209,6 +249,9 @@ pub struct VideosReport {
     pub videos: Vec<VideoRow>,
     /// Whether this run had CLIP embeddings (similar creatives).
     pub clip_on: bool,
+    /// The run's edit version, and whether edits can be made.
+    pub version: i64,
+    pub editable: bool,
 }
 
 #[server]
@@ -243,6 +286,10 @@ pub struct TrackFace {
     pub first_s: f64,
     pub last_s: f64,
     pub frames: u32,
+    /// Distance of its descriptor to the creator's centre: the least typical face comes first.
+    pub distance: f32,
+    /// Attached to the creator (an unclear face unambiguously closest to it), not clustered.
+    pub attached: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -288,6 +335,51 @@ pub struct VideoDetail {
     pub family: Vec<VideoRow>,
     /// Other creators on camera in it.
     pub also_on_camera: Vec<(u32, String)>,
+    /// Faces in it not counted as people: prints, unclear and passing faces, with why.
+    pub unclustered: Vec<LeftOutFace>,
+    /// Its files, and files of other videos its links name.
+    pub files: Vec<VideoFile>,
+    /// Why its files are one video, and why it shares a body with others: the evidence.
+    pub links: Vec<LinkView>,
+    /// The run's edit version, and whether edits can be made.
+    pub version: i64,
+    pub editable: bool,
+}
+
+/// One file (content) of a run, for the evidence of a join.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoFile {
+    pub sha256: String,
+    /// The unique video it is in.
+    pub video_id: u32,
+    /// One URL that gave it.
+    pub url: Option<String>,
+    /// Every sampled frame side by side, each `frame_width` × `frame_height` pixels.
+    pub frames_url: Option<String>,
+    pub frame_width: u32,
+    pub frame_height: u32,
+}
+
+/// How two files were found to be one video, or to share a body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkView {
+    /// `copy`, `other_overlay`, `same_body`, `clip` or `user`.
+    pub kind: String,
+    /// In words, with the map found ("zoomed in 1.4×", "mirrored").
+    pub what: String,
+    pub a: String,
+    pub b: String,
+    pub frames: Vec<FramePairView>,
+}
+
+/// Two matched frames: their indices in each file's frame sheet and times, and why they match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FramePairView {
+    pub a: u32,
+    pub b: u32,
+    pub a_s: f64,
+    pub b_s: f64,
+    pub how: String,
 }
 
 #[server]

@@ -2,6 +2,7 @@
 
 mod ads;
 mod edit;
+mod faces;
 mod loaded;
 mod poll;
 mod run;
@@ -11,6 +12,7 @@ mod visitor;
 
 pub use ads::AdsTable;
 pub use edit::{EditMessage, EditOp, EditsPanel, provide_editor, use_editor};
+pub use faces::{FacesOnProducts, SamePersonQueue};
 pub use loaded::Loaded;
 pub use poll::use_poll;
 pub use run::{RunBadge, RunCard};

@@ -96,16 +96,20 @@ fn Creator(d: CreatorDetail) -> impl IntoView {
         {(!d.faces.is_empty()).then(|| view! {
             <section class="card">
                 <h2>{format!("Faces ({} tracks)", d.faces.len())}</h2>
-                <p class="muted">"Each face is the best frame of one appearance; the grouping was made from these."</p>
+                <p class="muted">
+                    "Each face is the best frame of one appearance; the grouping was made from these. "
+                    "The least typical face comes first: if one is not this person, it is most likely there."
+                </p>
                 <div class="face-gallery" id="faces">
                     {d.faces.into_iter().map(|f| {
                         let tools = editing.clone().map(|editing| view! { <FaceControls editing face=f.clone() selection /> });
                         view! {
-                            <figure class:the-face=f.is_face>
+                            <figure class:the-face=f.is_face data-distance=format!("{:.3}", f.distance)>
                                 <img class="face" src=f.face_url.clone() alt="Face track" width="96" height="96" loading="lazy" />
-                                <figcaption class="muted">
+                                <figcaption class="muted" title="Distance of this face to the creator's other faces (0: typical)">
                                     {f.video_id.map(|v| view! { <a href=format!("/runs/{run_id}/videos/{v}")>{format!("#{v}")}</a> })}
-                                    {format!(" {}–{}", format::clock(f.first_s), format::clock(f.last_s))}
+                                    {format!(" {}–{} · {:.2}", format::clock(f.first_s), format::clock(f.last_s), f.distance)}
+                                    {f.attached.then(|| view! { <span class="badge" title="Unclear, joined because it is clearly closest to this creator">"attached"</span> })}
                                 </figcaption>
                                 {tools}
                             </figure>

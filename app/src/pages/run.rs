@@ -6,7 +6,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{ChartsView, CreatorEdit, CreatorRow, CreatorTable, RunReport, TableQuery, get_run_report};
-use crate::components::{EditOp, EditsPanel, Loaded, RunBadge, StageList, provide_editor, use_editor, use_poll};
+use crate::components::{
+    EditOp, EditsPanel, FacesOnProducts, Loaded, RunBadge, SamePersonQueue, StageList, provide_editor, use_editor,
+    use_poll,
+};
 use crate::format;
 
 #[component]
@@ -89,6 +92,12 @@ fn Report(report: RunReport) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+        {version.filter(|_| !report.questions.is_empty()).map(|version| view! {
+            <SamePersonQueue run_id version questions=report.questions.clone() />
+        })}
+        {(!report.faces_on_products.is_empty()).then(|| view! {
+            <FacesOnProducts run_id version faces=report.faces_on_products.clone() />
+        })}
         {report.edits.map(|edits| view! { <EditsPanel run_id edits /> })}
     }
 }
@@ -313,6 +322,21 @@ fn CreatorTableRow(run_id: i64, c: CreatorRow, has_spend: bool, selected: Option
                     </span>
                 })}
                 {c.hidden.then(|| view! { <span class="badge">"hidden"</span> })}
+                {c.confidence.clone().map(|conf| {
+                    let title = format!(
+                        "{} face{} {}; {} face{} of its videos left out (prints, unclear)",
+                        conf.faces,
+                        if conf.faces == 1 { "" } else { "s" },
+                        if conf.faces > 1 { format!("on average {:.2} from their centre", conf.cohesion) } else { "only".into() },
+                        conf.left_out,
+                        if conf.left_out == 1 { "" } else { "s" },
+                    );
+                    view! {
+                        <span class="badge confidence" class:check=conf.check title=title>
+                            {if conf.check { "check" } else { "sure" }}
+                        </span>
+                    }
+                })}
             </a></td>
             <td class="num">{c.unique_videos}</td>
             <td class="num ads">{c.ads}</td>

@@ -5,8 +5,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+mod evidence;
+
+use evidence::Evidence;
+
 use crate::api::{VideoDetail, get_video};
-use crate::components::{AdsTable, Loaded};
+use crate::components::{AdsTable, Loaded, provide_editor};
 use crate::format;
 
 #[component]
@@ -14,7 +18,9 @@ pub fn VideoPage() -> impl IntoView {
     let params = use_params_map();
     let run = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
     let video = move || params.read().get("video").and_then(|s| s.parse::<u32>().ok()).unwrap_or(0);
-    let detail = Resource::new(move || (run(), video()), |(run, video)| get_video(run, video));
+    let editor = provide_editor(true);
+    let detail =
+        Resource::new(move || (run(), video(), editor.changed.get()), |(run, video, _)| get_video(run, video));
     view! { <Loaded resource=detail title="Video" render=|d: VideoDetail| view! { <Video d /> } /> }
 }
 
@@ -65,6 +71,23 @@ fn Video(d: VideoDetail) -> impl IntoView {
                 {v.other_urls.iter().map(|u| view! { <li>{u.clone()}</li> }).collect_view()}
             </ul>
         </section>
+        {(!d.links.is_empty()).then(|| view! {
+            <Evidence run_id video_id=v.video_id version=d.version editable=d.editable files=d.files.clone() links=d.links.clone() />
+        })}
+        {(!d.unclustered.is_empty()).then(|| view! {
+            <section class="card" id="unclustered-faces">
+                <h2>{format!("Faces not counted as people ({})", d.unclustered.len())}</h2>
+                <p class="muted">"Faces on products, and faces too small, brief or unclear to tell who they are. None of them is a creator here."</p>
+                <div class="face-gallery">
+                    {d.unclustered.iter().map(|f| view! {
+                        <figure data-kind=f.kind.clone()>
+                            {f.face_url.clone().map(|url| view! { <img class="face" src=url alt="Face not counted" width="96" height="96" loading="lazy" /> })}
+                            <figcaption class="muted">{format!("{} · {}", format::clock(f.time_s), f.why)}</figcaption>
+                        </figure>
+                    }).collect_view()}
+                </div>
+            </section>
+        })}
         {(!d.family.is_empty()).then(|| view! {
             <section class="card">
                 <h2>"Other hooks on the same body"</h2>

@@ -5,15 +5,16 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{VideoRow, VideosReport, get_run_videos};
-use crate::components::Loaded;
+use crate::api::{CreatorEdit, VideoRow, VideosReport, get_run_videos};
+use crate::components::{EditMessage, EditOp, Loaded, provide_editor, use_editor};
 use crate::format;
 
 #[component]
 pub fn VideosPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
-    let report = Resource::new(id, get_run_videos);
+    let editor = provide_editor(true);
+    let report = Resource::new(move || (id(), editor.changed.get()), |(id, _)| get_run_videos(id));
     view! {
         <Loaded
             resource=report
@@ -48,9 +49,11 @@ pub fn VideosPage() -> impl IntoView {
                             </section>
                         })}
                         <section class="card">
+                            {report.editable.then(|| view! { <MergeVideos run_id=report.run_id version=report.version /> })}
                             <table class="table videos" id="videos">
                                 <thead>
                                     <tr>
+                                        {report.editable.then(|| view! { <th><span class="visually-hidden">"Select"</span></th> })}
                                         <th class="num">"Video"</th>
                                         <th>"Stills"</th>
                                         <th class="num">"Files"</th>
@@ -63,7 +66,7 @@ pub fn VideosPage() -> impl IntoView {
                                     </tr>
                                 </thead>
                                 <tbody>
-                                    {report.videos.into_iter().map(|v| view! { <VideoTableRow run_id=report.run_id video=v /> }).collect_view()}
+                                    {report.videos.into_iter().map(|v| view! { <VideoTableRow run_id=report.run_id video=v pick=report.editable /> }).collect_view()}
                                 </tbody>
                             </table>
                         </section>
@@ -97,12 +100,52 @@ fn VideoCard(video: VideoRow) -> impl IntoView {
     }
 }
 
+/// The videos ticked in the table, to say they are one ad.
+#[derive(Clone, Copy)]
+struct Ticked(RwSignal<Vec<u32>>);
+
+/// "Same ad": the ticked videos are one unique video (kept as a correction).
 #[component]
-fn VideoTableRow(run_id: i64, video: VideoRow) -> impl IntoView {
+fn MergeVideos(run_id: i64, version: i64) -> impl IntoView {
+    let editor = use_editor();
+    let busy = editor.pending();
+    let ticked = RwSignal::new(Vec::<u32>::new());
+    provide_context(Ticked(ticked));
+    let count = move || ticked.read().len();
+    view! {
+        <div class="edit-bar" id="video-actions">
+            <span class="muted" id="videos-ticked">{move || format!("{} ticked", count())}</span>
+            <button class="secondary" id="same-ad" disabled=move || count() < 2 || busy.get()
+                on:click=move |_| editor.send(run_id, version, EditOp::Edit(CreatorEdit::SameAd { videos: ticked.get_untracked() }))>
+                "Same ad: make one video"
+            </button>
+            <EditMessage />
+        </div>
+    }
+}
+
+#[component]
+fn VideoTableRow(run_id: i64, video: VideoRow, pick: bool) -> impl IntoView {
     let label = format!("video #{}", video.video_id);
     let more = video.urls.len().saturating_sub(3);
+    let id = video.video_id;
+    let tick = pick.then(|| {
+        let ticked = use_context::<Ticked>().map(|t| t.0);
+        let toggle = move |_| {
+            if let Some(t) = ticked {
+                t.update(|s| match s.iter().position(|x| *x == id) {
+                    Some(i) => {
+                        s.remove(i);
+                    }
+                    None => s.push(id),
+                })
+            }
+        };
+        view! { <td><input type="checkbox" class="select-video" aria-label=format!("Select video #{id}") on:change=toggle /></td> }
+    });
     view! {
         <tr data-video=video.video_id id=format!("video-{}", video.video_id)>
+            {tick}
             <td class="num"><a href=format!("/runs/{}/videos/{}", run_id, video.video_id)>{format!("#{}", video.video_id)}</a></td>
             <td><Stills url=video.stills_url.clone() label /></td>
             <td class="num">{video.files}</td>

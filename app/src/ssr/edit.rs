@@ -33,6 +33,11 @@ fn request(edit: CreatorEdit) -> EditRequest {
         CreatorEdit::RestoreFace { track: t } => EditRequest::RestoreFace { track: track(t) },
         CreatorEdit::Rename { creator, name } => EditRequest::Rename { creator, name },
         CreatorEdit::SetFace { creator, track: t } => EditRequest::SetFace { creator, track: track(t) },
+        CreatorEdit::CountAsPerson { track: t } => EditRequest::CountAsPerson { track: track(t) },
+        CreatorEdit::NotSame { a, b } => EditRequest::NotSame { a, b },
+        CreatorEdit::Unsure { a, b } => EditRequest::Unsure { a, b },
+        CreatorEdit::SameAd { videos } => EditRequest::SameAd { videos },
+        CreatorEdit::NotSameAd { video, files } => EditRequest::NotSameAd { video, files },
     }
 }
 
@@ -53,7 +58,11 @@ fn followed_track(grouping: &Grouping, edit: &CreatorEdit) -> Option<TrackRef> {
                 .find(|c| c.members.iter().any(|m| m.sha256 == track.sha256 && m.track == track.track))?;
             (owner.id, &[], std::slice::from_ref(track))
         }
-        CreatorEdit::RestoreFace { .. } => return None,
+        CreatorEdit::NotSame { a, .. } | CreatorEdit::Unsure { a, .. } => (*a, &[], &[]),
+        CreatorEdit::RestoreFace { .. }
+        | CreatorEdit::CountAsPerson { .. }
+        | CreatorEdit::SameAd { .. }
+        | CreatorEdit::NotSameAd { .. } => return None,
     };
     let files: Vec<&str> = grouping
         .videos

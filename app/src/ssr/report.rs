@@ -4,18 +4,64 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use ips_core::creators::TrackRole;
+use ips_core::grouping::{FaceVerdict, Grouping};
 use ips_core::report::{self, CreatorSummary, RunData, is_web_url};
 use ips_core::store::{RunId, Store, StoreError};
 use leptos::prelude::*;
 
 use super::{run_view, with_store};
 use crate::api::{
-    AdView, ChartsView, CreatorChoice, CreatorDetail, CreatorRow, CreatorTable, FaceKey, PAGE_SIZE, RunReport,
-    StageView, TableQuery, TrackFace, VideoDetail, VideoRow, VideosReport,
+    AdView, ChartsView, Confidence, CreatorChoice, CreatorDetail, CreatorRow, CreatorTable, FaceKey, FramePairView,
+    LeftOutFace, LinkView, PAGE_SIZE, RunReport, SamePersonQuestion, StageView, TableQuery, TrackFace, VideoDetail,
+    VideoRow, VideosReport,
 };
 
-fn creator_row(c: &CreatorSummary) -> CreatorRow {
+/// A creator whose faces are on average further than this from their centre is worth a look
+/// (one person's faces sit within about 0.2 of theirs; the clustering cut keeps groups within
+/// 0.4 of each other on average).
+const CHECK_COHESION: f32 = 0.2;
+
+fn confidence(grouping: &Grouping, key: Option<u32>) -> Option<Confidence> {
+    let c = grouping.creators.iter().find(|c| Some(c.id) == key)?;
+    Some(Confidence {
+        faces: c.members.len() as u32,
+        cohesion: c.cohesion,
+        left_out: c.left_out,
+        check: c.cohesion > CHECK_COHESION,
+    })
+}
+
+fn left_out_face(f: &FaceVerdict) -> LeftOutFace {
+    let (kind, why) = match &f.role {
+        TrackRole::Print { why } => ("print", format!("Face on a product: {why}")),
+        TrackRole::Unclustered { why } => ("unclustered", why.clone()),
+        TrackRole::Incidental { why } => ("incidental", why.clone()),
+        TrackRole::Person => ("person", String::new()),
+    };
+    LeftOutFace {
+        key: FaceKey { sha256: f.track.sha256.clone(), track: f.track.track },
+        face_url: f.face_file.as_ref().map(|file| format!("/faces/{file}")),
+        video_id: f.video,
+        time_s: f.time_s,
+        kind: kind.to_string(),
+        why,
+        attached_to: f.attached_to,
+    }
+}
+
+fn creator_choice(c: &CreatorSummary) -> CreatorChoice {
+    CreatorChoice {
+        id: c.key.unwrap_or_default(),
+        label: c.label.clone(),
+        face_url: c.face_file.as_ref().map(|f| format!("/faces/{f}")),
+        hidden: c.hidden,
+    }
+}
+
+fn creator_row(c: &CreatorSummary, grouping: &Grouping) -> CreatorRow {
     CreatorRow {
+        confidence: confidence(grouping, c.key),
         creator_id: c.key,
         label: c.label.clone(),
         face_url: c.face_file.as_ref().map(|f| format!("/faces/{f}")),
@@ -76,7 +122,7 @@ pub fn table(data: &RunData, query: &TableQuery) -> CreatorTable {
     let page = query.page.min(pages);
     let start = ((page - 1) * PAGE_SIZE) as usize;
     CreatorTable {
-        rows: rows.iter().skip(start).take(PAGE_SIZE as usize).map(|(_, c)| creator_row(c)).collect(),
+        rows: rows.iter().skip(start).take(PAGE_SIZE as usize).map(|(_, c)| creator_row(c, &data.grouping)).collect(),
         matching,
         total: data.creators.len() as u32,
         hidden: data.creators.iter().filter(|c| c.hidden).count() as u32,
@@ -191,8 +237,27 @@ pub fn build_run_report(store: &Store, run_id: i64, query: &TableQuery) -> Resul
         unique_videos: data.grouping.videos.len() as u32,
         rows_failed,
         rows_rejected: dataset.rejected_rows,
+        questions: questions(&data),
+        faces_on_products: data
+            .grouping
+            .faces
+            .iter()
+            .filter(|f| matches!(f.role, TrackRole::Print { .. }))
+            .map(left_out_face)
+            .collect(),
         edits,
     })
+}
+
+/// The run's "Same person?" questions, with both creators as the table shows them (hidden ones
+/// left out: the user has dealt with them).
+fn questions(data: &RunData) -> Vec<SamePersonQuestion> {
+    let choice = |id: u32| data.creators.iter().find(|c| c.key == Some(id) && !c.hidden).map(creator_choice);
+    data.grouping
+        .questions
+        .iter()
+        .filter_map(|q| Some(SamePersonQuestion { a: choice(q.a)?, b: choice(q.b)?, distance: q.distance }))
+        .collect()
 }
 
 fn video_row(store: &Store, data: &RunData, id: u32) -> Option<VideoRow> {
@@ -221,7 +286,9 @@ fn video_row(store: &Store, data: &RunData, id: u32) -> Option<VideoRow> {
 
 pub async fn run_videos(run_id: i64) -> Result<VideosReport, ServerFnError> {
     with_store(move |store| {
-        let dataset = store.dataset(store.run(run_id)?.dataset_id)?;
+        let run = store.run(run_id)?;
+        let dataset = store.dataset(run.dataset_id)?;
+        let version = store.edit_version(run_id)?;
         let data = report::load(store, run_id)?;
         let mut videos: Vec<VideoRow> =
             data.grouping.videos.iter().filter_map(|v| video_row(store, &data, v.id)).collect();
@@ -235,7 +302,8 @@ pub async fn run_videos(run_id: i64) -> Result<VideosReport, ServerFnError> {
         families.retain(|f| f.len() > 1);
         videos.sort_by(|a, b| b.ads.cmp(&a.ads).then(a.video_id.cmp(&b.video_id)));
         let clip_on = data.grouping.videos.iter().any(|v| v.similar.is_some());
-        Ok(VideosReport { run_id, dataset_name: dataset.name, hook_families: families, videos, clip_on })
+        let editable = run.status == ips_core::store::RunStatus::Succeeded;
+        Ok(VideosReport { run_id, dataset_name: dataset.name, hook_families: families, videos, clip_on, version, editable })
     })
     .await
 }
@@ -274,11 +342,12 @@ pub async fn creator_detail(run_id: i64, creator: String) -> Result<CreatorDetai
                 ips_core::pipeline::run_tracks(store, run_id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let video_of_sha: HashMap<&str, u32> =
                 data.grouping.videos.iter().flat_map(|v| v.sha256s.iter().map(move |s| (s.as_str(), v.id))).collect();
-            for member in &creator.members {
+            for (k, member) in creator.members.iter().enumerate() {
                 let Some(track) = tracks.get(&member.sha256).and_then(|t| t.iter().find(|t| t.index == member.track))
                 else {
                     continue;
                 };
+                let attached = data.grouping.faces.iter().any(|f| &f.track == member && f.attached_to == Some(creator.id));
                 let Some(face) = &track.face_file else { continue };
                 faces.push(TrackFace {
                     key: FaceKey { sha256: member.sha256.clone(), track: member.track },
@@ -288,31 +357,25 @@ pub async fn creator_detail(run_id: i64, creator: String) -> Result<CreatorDetai
                     first_s: track.first_s,
                     last_s: track.last_s,
                     frames: track.frames,
+                    distance: creator.member_distances.get(k).copied().unwrap_or_default(),
+                    attached,
                 });
             }
+            // The least typical face first: a wrong face is the first one to see.
+            faces.sort_by(|a, b| b.distance.total_cmp(&a.distance));
         }
         let videos = summary.videos.iter().filter_map(|v| video_row(store, &data, *v)).collect();
         let ads: Vec<AdView> = data.ads.iter().filter(|a| a.video.is_some() && a.creator == key).map(ad_view).collect();
         let values: Vec<f64> = ads.iter().map(|a| a.performance).collect();
         let distribution = ips_core::charts::distribution(&[(summary.label.clone(), values)]).ok();
-        let others = data
-            .creators
-            .iter()
-            .filter(|c| c.key.is_some() && c.key != key)
-            .map(|c| CreatorChoice {
-                id: c.key.unwrap_or_default(),
-                label: c.label.clone(),
-                face_url: c.face_file.as_ref().map(|f| format!("/faces/{f}")),
-                hidden: c.hidden,
-            })
-            .collect();
+        let others = data.creators.iter().filter(|c| c.key.is_some() && c.key != key).map(creator_choice).collect();
         Ok(CreatorDetail {
             version,
             editable: run.status == ips_core::store::RunStatus::Succeeded && key.is_some(),
             others,
             run_id,
             dataset_name: dataset.name,
-            creator: creator_row(summary),
+            creator: creator_row(summary, &data.grouping),
             faces,
             videos,
             appears_in: grouped.map(|c| c.appears_in.clone()).unwrap_or_default(),
@@ -323,9 +386,78 @@ pub async fn creator_detail(run_id: i64, creator: String) -> Result<CreatorDetai
     .await
 }
 
+/// How a frame map reads: "zoomed in 1.4×", "shrunk to 75 % (a card or bars)", "squeezed".
+fn describe_map(t: &ips_core::keypoints::Transform) -> String {
+    let (sx, sy) = (t.scale_x, t.scale_y);
+    let scale = (sx + sy) / 2.0;
+    if (sx - sy).abs() > 0.1 * scale {
+        format!("re-framed: {:.0} % wide, {:.0} % high", sx * 100.0, sy * 100.0)
+    } else if scale > 1.05 {
+        format!("zoomed in {scale:.2}×")
+    } else if scale < 0.95 {
+        format!("shrunk to {:.0} % (on a card or between bars)", scale * 100.0)
+    } else {
+        "the same framing".to_string()
+    }
+}
+
+fn frame_match(m: &ips_core::similarity::FrameMatch) -> String {
+    use ips_core::similarity::FrameMatch;
+    match m {
+        FrameMatch::Fingerprint { distance, mirrored: true } => format!("mirrored, fingerprints {distance:.2} apart"),
+        FrameMatch::Fingerprint { distance, .. } => format!("fingerprints {distance:.2} apart"),
+        FrameMatch::Keypoints(t) => format!("{} keypoints agree: {}", t.inliers, describe_map(t)),
+    }
+}
+
+fn link_view(link: &ips_core::grouping::FileLink, times: &dyn Fn(&str, u32) -> f64) -> LinkView {
+    use ips_core::grouping::LinkKind;
+    use ips_core::similarity::FrameMatch;
+    let maps: Vec<&ips_core::keypoints::Transform> = link
+        .frames
+        .iter()
+        .filter_map(|f| match &f.by {
+            FrameMatch::Keypoints(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let mirrored = link.frames.iter().any(|f| matches!(f.by, FrameMatch::Fingerprint { mirrored: true, .. }));
+    let how = match (maps.first(), mirrored) {
+        (_, true) => ", mirrored".to_string(),
+        (Some(t), false) => format!(", {}", describe_map(t)),
+        (None, false) => String::new(),
+    };
+    let (kind, what) = match link.kind {
+        LinkKind::Copy => ("copy", format!("The same video{how}")),
+        LinkKind::OtherOverlay => ("other_overlay", format!("The same footage with another caption, card or last shot{how}")),
+        LinkKind::SameBody => ("same_body", format!("The same body behind another hook{how}")),
+        LinkKind::Clip => ("clip", "Joined by CLIP: their pictures are alike".to_string()),
+        LinkKind::User => ("user", "Joined by you: the same ad".to_string()),
+    };
+    LinkView {
+        kind: kind.to_string(),
+        what,
+        a: link.a.clone(),
+        b: link.b.clone(),
+        frames: link
+            .frames
+            .iter()
+            .map(|f| FramePairView {
+                a: f.a,
+                b: f.b,
+                a_s: times(&link.a, f.a),
+                b_s: times(&link.b, f.b),
+                how: frame_match(&f.by),
+            })
+            .collect(),
+    }
+}
+
 pub async fn video_detail(run_id: i64, video_id: u32) -> Result<VideoDetail, ServerFnError> {
     with_store(move |store| {
-        let dataset = store.dataset(store.run(run_id)?.dataset_id)?;
+        let run = store.run(run_id)?;
+        let dataset = store.dataset(run.dataset_id)?;
+        let version = store.edit_version(run_id)?;
         let data = report::load(store, run_id)?;
         let video =
             video_row(store, &data, video_id).ok_or(StoreError::NotFound { what: "video", id: i64::from(video_id) })?;
@@ -344,7 +476,61 @@ pub async fn video_detail(run_id: i64, video_id: u32) -> Result<VideoDetail, Ser
             .map(|c| (c.id, c.label.clone()))
             .collect();
         let ads = data.ads.iter().filter(|a| a.video == Some(video_id)).map(ad_view).collect();
-        Ok(VideoDetail { run_id, dataset_name: dataset.name, video, ads, family, also_on_camera })
+        let unclustered = data.grouping.faces.iter().filter(|f| f.video == video_id).map(left_out_face).collect();
+        // The evidence: this video's links, with every file they name and its frame sheet.
+        let this = data.grouping.videos.iter().find(|v| v.id == video_id);
+        let mut links: Vec<&ips_core::grouping::FileLink> = this.map(|v| v.links.iter().collect()).unwrap_or_default();
+        for other in data.grouping.videos.iter().filter(|v| v.id != video_id) {
+            links.extend(other.links.iter().filter(|l| this.is_some_and(|t| t.sha256s.contains(&l.b))));
+        }
+        let settings = ips_core::pipeline::run_settings(store, run_id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let key = settings.as_ref().map(ips_core::pipeline::analysis_key).unwrap_or_default();
+        let mut shas: Vec<String> = this.map(|v| v.sha256s.clone()).unwrap_or_default();
+        for l in &links {
+            for sha in [&l.a, &l.b] {
+                if !shas.contains(sha) {
+                    shas.push(sha.clone());
+                }
+            }
+        }
+        let mut url_of: HashMap<String, String> = HashMap::new();
+        for outcome in store.row_outcomes(run_id)? {
+            let (Some(sha), Some(ad)) = (outcome.sha256, data.ads.iter().find(|a| a.row == outcome.row)) else { continue };
+            url_of.entry(sha).or_insert_with(|| ad.video_url.clone());
+        }
+        let mut files = Vec::new();
+        let mut times: HashMap<String, Vec<f64>> = HashMap::new();
+        for sha in &shas {
+            let analysis = store.video_analysis(sha, &key)?;
+            let (width, height) = analysis.as_ref().and_then(|a| a.info.as_ref()).map_or((0, 0), |i| (i.width, i.height));
+            let frame_height = ips_core::stills::STILL_HEIGHT as u32;
+            let frame_width = if height > 0 { (width as f64 * frame_height as f64 / height as f64).round() as u32 } else { 0 };
+            let video = data.grouping.videos.iter().find(|v| v.sha256s.contains(sha)).map_or(0, |v| v.id);
+            files.push(crate::api::VideoFile {
+                sha256: sha.clone(),
+                video_id: video,
+                url: url_of.get(sha).cloned(),
+                frames_url: analysis.as_ref().and_then(|a| a.frames_file.as_ref()).map(|f| format!("/stills/{f}")),
+                frame_width,
+                frame_height,
+            });
+            times.insert(sha.clone(), analysis.map(|a| a.fingerprints.iter().map(|f| f.time_s()).collect()).unwrap_or_default());
+        }
+        let time = |sha: &str, frame: u32| times.get(sha).and_then(|t| t.get(frame as usize)).copied().unwrap_or_default();
+        let links = links.into_iter().map(|l| link_view(l, &time)).collect();
+        Ok(VideoDetail {
+            run_id,
+            dataset_name: dataset.name,
+            video,
+            ads,
+            family,
+            also_on_camera,
+            unclustered,
+            files,
+            links,
+            version,
+            editable: run.status == ips_core::store::RunStatus::Succeeded,
+        })
     })
     .await
 }

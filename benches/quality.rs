@@ -1,0 +1,189 @@
+//! Benchmark: how right the grouping is on the labelled replay corpus, and how its thresholds
+//! were chosen. `make bench` (release build).
+//!
+//! 1. The corpus is run once into `$CARGO_TARGET_DIR/ips-quality-corpus` (analyses are kept
+//!    there, so a second bench run only groups).
+//! 2. Creators: a grid of the creator settings is grouped over the **tuning half** only (files
+//!    with an even number); the best setting there — no wrong "same creator" said about video
+//!    pairs, then the best pairwise F1 over face tracks, then the fewest table rows that are not
+//!    one person — is reported beside the defaults, on the tuning half, the held-out half and the
+//!    whole corpus.
+//! 3. Same ad: the same for the keypoint settings of video grouping.
+//!
+//! Prints tables; asserts nothing (the corpus test asserts the floors).
+
+use std::time::Instant;
+
+use ips_core::creators::CreatorSettings;
+use ips_core::grouping::{self, GroupingRules};
+use ips_core::ingest::parse_sheet;
+use ips_core::pipeline::{self, CancelFlag, Context, PipelineSettings};
+use ips_core::quality::corpus::{AnalysedCorpus, CorpusLabels, Scores};
+use ips_core::quality::{Half, PairScore};
+use ips_core::similarity::KeypointSettings;
+use ips_core::store::{NewDataset, RunStatus, Store};
+use ips_core::testing::{CorpusServer, require_corpus};
+
+fn corpus_run() -> (Store, i64, std::path::PathBuf) {
+    let dir = require_corpus().expect("the replay corpus");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), std::path::PathBuf::from);
+    let data = target.join("ips-quality-corpus");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let store = Store::open(&data).expect("store");
+    let runtime = tokio::runtime::Runtime::new().expect("tokio");
+    let server = runtime.block_on(CorpusServer::start(&dir)).expect("corpus server");
+    let csv = server.rewritten_assignment_csv().expect("csv");
+    let sheet = parse_sheet(csv.as_bytes()).expect("corpus parses");
+    let new = NewDataset { name: "assignment.csv", sha256: "quality", size_bytes: csv.len() as u64, is_demo: false };
+    let dataset = store.insert_dataset(&new, &sheet).expect("dataset");
+    let run = store.create_run(dataset).expect("run");
+    let mut settings = PipelineSettings::default();
+    settings.fetch.allow_hosts = vec!["127.0.0.1".into()];
+    let models_dir = ips_core::testing::models_dir();
+    let ctx = Context { store: &store, data_dir: data.clone(), models_dir, settings };
+    let started = Instant::now();
+    let _guard = runtime.enter();
+    pipeline::execute(&ctx, run, &CancelFlag::new()).expect("the corpus run succeeds");
+    assert_eq!(store.run(run).expect("run").status, RunStatus::Succeeded);
+    println!("corpus run (analyses cached from earlier bench runs): {:.1} s", started.elapsed().as_secs_f64());
+    (store, run, dir)
+}
+
+fn pr(s: &PairScore) -> String {
+    format!("{:.2} / {:.2} ({}/{}/{})", s.precision(), s.recall(), s.true_positives, s.predicted, s.actual)
+}
+
+fn row(name: &str, s: &Scores) {
+    let c = &s.creators;
+    println!(
+        "| {name} | {} | {} | {} | {} of {} | {}/{} | {} | {} |",
+        pr(&c.videos),
+        pr(&c.tracks),
+        pr(&s.same_ad),
+        c.rows_not_one_person,
+        c.rows,
+        c.prints_kept_out.0,
+        c.prints_kept_out.1,
+        c.rows_mixing_people,
+        s.unique_videos
+    );
+}
+
+fn header() {
+    println!(
+        "| grouping | video pairs sharing a creator: precision / recall | track pairs | same ad | rows not one person | prints kept out | rows mixing people | unique videos |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+}
+
+/// Orders settings by how they do on the tuning half: no wrong creator pair first, then track F1,
+/// then fewer rows that are not one person.
+fn creator_rank(s: &Scores) -> (bool, i64, i64) {
+    let c = &s.creators;
+    (c.videos.precision() >= 0.999, (c.tracks.f1() * 1000.0) as i64, -(c.rows_not_one_person as i64))
+}
+
+fn same_ad_rank(s: &Scores) -> (bool, i64) {
+    (s.same_ad.precision() >= 0.999, (s.same_ad.f1() * 1000.0) as i64)
+}
+
+fn main() {
+    let (store, run, dir) = corpus_run();
+    let analysed = AnalysedCorpus::load(&store, run, &dir).expect("facts");
+    let labels = CorpusLabels::load().expect("labels");
+    let defaults = pipeline::run_settings(&store, run).expect("settings").expect("settings");
+    let halves = [("tuning half", Some(Half::Tuning)), ("held-out half", Some(Half::HeldOut)), ("whole corpus", None)];
+
+    // Video grouping once per half; creators regrouped over it for every setting.
+    let videos: Vec<_> = halves.iter().map(|(_, h)| analysed.group(*h, &defaults)).collect();
+    let creators_with = |k: usize, settings: &CreatorSettings| {
+        let rules = GroupingRules { similarity: &defaults.similarity, creators: settings, edits: &[] };
+        let g = grouping::regroup_creators(&analysed.ads_in(halves[k].1), &analysed.facts, videos[k].videos.clone(), rules);
+        analysed.score(&g, &labels)
+    };
+    let started = Instant::now();
+    let mut grid = Vec::new();
+    for max_distance in [0.35, 0.4, 0.45, 0.5] {
+        for min_good_frames in [1, 2, 3] {
+            for min_frontalness in [0.4, 0.5, 0.6] {
+                for still_max_change in [0.05, 0.09, 0.13] {
+                    for max_landmark_jitter in [0.2, 0.3, 0.5] {
+                        let s = CreatorSettings {
+                            max_distance,
+                            min_good_frames,
+                            min_frontalness,
+                            still_max_change,
+                            max_landmark_jitter,
+                            ..defaults.creators.clone()
+                        };
+                        let score = creators_with(0, &s);
+                        grid.push((creator_rank(&score), s));
+                    }
+                }
+            }
+        }
+    }
+    grid.sort_by(|a, b| b.0.cmp(&a.0));
+    let best = grid[0].1.clone();
+    println!("\n## Creators: {} settings tried on the tuning half in {:.1} s", grid.len(), started.elapsed().as_secs_f64());
+    println!(
+        "best there: max_distance {}, min_good_frames {}, min_frontalness {}, still_max_change {}, max_landmark_jitter {}",
+        best.max_distance, best.min_good_frames, best.min_frontalness, best.still_max_change, best.max_landmark_jitter
+    );
+    println!(
+        "defaults:   max_distance {}, min_good_frames {}, min_frontalness {}, still_max_change {}, max_landmark_jitter {}",
+        defaults.creators.max_distance,
+        defaults.creators.min_good_frames,
+        defaults.creators.min_frontalness,
+        defaults.creators.still_max_change,
+        defaults.creators.max_landmark_jitter
+    );
+    header();
+    for (k, (name, _)) in halves.iter().enumerate() {
+        row(&format!("defaults, {name}"), &creators_with(k, &defaults.creators));
+    }
+    for (k, (name, _)) in halves.iter().enumerate() {
+        row(&format!("best on tuning, {name}"), &creators_with(k, &best));
+    }
+
+    // Same ad: the keypoint settings.
+    let started = Instant::now();
+    let mut tried = Vec::new();
+    for screen_points in [150, 300] {
+        for screen_min_inliers in [8, 12] {
+            for reframed_min_share in [0.5, 0.6, 0.7] {
+                for min_pair_inliers in [3, 4, 6] {
+                    let mut s = defaults.clone();
+                    s.similarity.reframed_min_share = reframed_min_share;
+                    s.similarity.keypoints =
+                        KeypointSettings { screen_points, screen_min_inliers, ..s.similarity.keypoints.clone() };
+                    s.similarity.keypoints.verify.min_pair_inliers = min_pair_inliers;
+                    let score = analysed.score(&analysed.group(Some(Half::Tuning), &s), &labels);
+                    tried.push((same_ad_rank(&score), s));
+                }
+            }
+        }
+    }
+    tried.sort_by(|a, b| b.0.cmp(&a.0));
+    let best = tried[0].1.clone();
+    let describe = |s: &PipelineSettings| {
+        let k = &s.similarity.keypoints;
+        format!(
+            "screen_points {}, screen_min_inliers {}, reframed_min_share {}, min_pair_inliers {}",
+            k.screen_points, k.screen_min_inliers, s.similarity.reframed_min_share, k.verify.min_pair_inliers
+        )
+    };
+    println!("\n## Same ad: {} settings tried on the tuning half in {:.1} s", tried.len(), started.elapsed().as_secs_f64());
+    println!("best there: {}", describe(&best));
+    println!("defaults:   {}", describe(&defaults));
+    header();
+    for (name, half) in halves {
+        let started = Instant::now();
+        let g = analysed.group(half, &defaults);
+        let took = started.elapsed().as_secs_f64();
+        row(&format!("defaults, {name} (grouped in {took:.1} s)"), &analysed.score(&g, &labels));
+    }
+    for (name, half) in halves {
+        row(&format!("best on tuning, {name}"), &analysed.score(&analysed.group(half, &best), &labels));
+    }
+}
