@@ -87,6 +87,36 @@ fn same_ad_rank(s: &Scores) -> (bool, i64) {
     (s.same_ad.precision() >= 0.999, (s.same_ad.f1() * 1000.0) as i64)
 }
 
+/// Over the person tracks of `half` that `settings` cluster (by their good detections' mean),
+/// the largest distance between two tracks of one labelled person and the smallest between two
+/// people.
+fn person_distances(
+    analysed: &AnalysedCorpus,
+    labels: &CorpusLabels,
+    half: Half,
+    settings: &CreatorSettings,
+) -> (f32, f32) {
+    let mut points: Vec<(String, Vec<f32>)> = Vec::new();
+    for (sha, facts) in &analysed.facts {
+        let Some(name) = analysed.names.get(sha).filter(|n| Half::of(n) == Some(half)) else { continue };
+        for t in &facts.tracks {
+            let a = ips_core::creators::assess(t, settings, false);
+            let (true, Some(d)) = (a.role.is_person(), a.descriptor) else { continue };
+            if let Some(person) = labels.faces.label_of_track(name, t).and_then(|l| l.person().map(str::to_string)) {
+                points.push((person, d));
+            }
+        }
+    }
+    let (mut same, mut different) = (0f32, f32::MAX);
+    for i in 0..points.len() {
+        for j in i + 1..points.len() {
+            let d = ips_core::faceapi::recognition::distance(&points[i].1, &points[j].1);
+            if points[i].0 == points[j].0 { same = same.max(d) } else { different = different.min(d) }
+        }
+    }
+    (same, different)
+}
+
 fn main() {
     let (store, run, dir) = corpus_run();
     let analysed = AnalysedCorpus::load(&store, run, &dir).expect("facts");
@@ -98,9 +128,18 @@ fn main() {
     let videos: Vec<_> = halves.iter().map(|(_, h)| analysed.group(*h, &defaults)).collect();
     let creators_with = |k: usize, settings: &CreatorSettings| {
         let rules = GroupingRules { similarity: &defaults.similarity, creators: settings, edits: &[] };
-        let g = grouping::regroup_creators(&analysed.ads_in(halves[k].1), &analysed.facts, videos[k].videos.clone(), rules);
+        let g =
+            grouping::regroup_creators(&analysed.ads_in(halves[k].1), &analysed.facts, videos[k].videos.clone(), rules);
         analysed.score(&g, &labels)
     };
+    // The cut itself: the tuning half's person tracks that the other settings let through, how
+    // far apart one person's are at most and different people's at least. The default cut is
+    // the former rounded up to the grid's step: precision first, the rest goes to the question
+    // queue.
+    let (same_max, different_min) = person_distances(&analysed, &labels, Half::Tuning, &defaults.creators);
+    println!(
+        "\ntuning half, clusterable person tracks: one person's at most {same_max:.3} apart, different people's at least {different_min:.3}"
+    );
     let started = Instant::now();
     let mut grid = Vec::new();
     for max_distance in [0.35, 0.4, 0.45, 0.5] {
@@ -125,7 +164,11 @@ fn main() {
     }
     grid.sort_by(|a, b| b.0.cmp(&a.0));
     let best = grid[0].1.clone();
-    println!("\n## Creators: {} settings tried on the tuning half in {:.1} s", grid.len(), started.elapsed().as_secs_f64());
+    println!(
+        "\n## Creators: {} settings tried on the tuning half in {:.1} s",
+        grid.len(),
+        started.elapsed().as_secs_f64()
+    );
     println!(
         "best there: max_distance {}, min_good_frames {}, min_frontalness {}, still_max_change {}, max_landmark_jitter {}",
         best.max_distance, best.min_good_frames, best.min_frontalness, best.still_max_change, best.max_landmark_jitter
@@ -173,7 +216,11 @@ fn main() {
             k.screen_points, k.screen_min_inliers, s.similarity.reframed_min_share, k.verify.min_pair_inliers
         )
     };
-    println!("\n## Same ad: {} settings tried on the tuning half in {:.1} s", tried.len(), started.elapsed().as_secs_f64());
+    println!(
+        "\n## Same ad: {} settings tried on the tuning half in {:.1} s",
+        tried.len(),
+        started.elapsed().as_secs_f64()
+    );
     println!("best there: {}", describe(&best));
     println!("defaults:   {}", describe(&defaults));
     header();

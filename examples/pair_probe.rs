@@ -14,7 +14,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (a, b) = (&analysed.facts[&sha(&args[2])], &analysed.facts[&sha(&args[3])]);
     let n = a.keypoints.len().min(b.keypoints.len());
     for f in 0..n {
-        println!("frame {f}: {} / {} keypoints, content {:?} / {:?}, ratio matches {}", a.keypoints[f].descriptors.len(), b.keypoints[f].descriptors.len(), a.keypoints[f].content, b.keypoints[f].content, ratio_matches(&a.keypoints[f], &b.keypoints[f]).len());
+        println!(
+            "frame {f}: {} / {} keypoints, content {:?} / {:?}, ratio matches {}",
+            a.keypoints[f].descriptors.len(),
+            b.keypoints[f].descriptors.len(),
+            a.keypoints[f].content,
+            b.keypoints[f].content,
+            ratio_matches(&a.keypoints[f], &b.keypoints[f]).len()
+        );
     }
     let pairs: Vec<_> = (0..n).map(|f| (&a.keypoints[f], &b.keypoints[f])).collect();
     let fit = verify_pooled(&pairs, &VerifySettings::default());

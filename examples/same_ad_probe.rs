@@ -16,7 +16,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let analysed = AnalysedCorpus::load(&store, run, &ips_core::testing::corpus_dir().ok_or("no corpus")?)?;
     let labels = ips_core::quality::corpus::CorpusLabels::load()?;
     let shas: Vec<&String> = analysed.facts.keys().collect();
-    let index_of: HashMap<&str, usize> = shas.iter().enumerate().map(|(i, s)| (analysed.names[*s].as_str(), i)).collect();
+    let index_of: HashMap<&str, usize> =
+        shas.iter().enumerate().map(|(i, s)| (analysed.names[*s].as_str(), i)).collect();
     let settings = ips_core::similarity::SimilaritySettings::default();
     let names: Vec<&str> = index_of.keys().copied().collect();
     for a in &names {
@@ -27,7 +28,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (ia, ib) = (index_of[a], index_of[b]);
             let (fa, fb) = (&analysed.facts[shas[ia]], &analysed.facts[shas[ib]]);
             let shared = ips_core::align::align(&fa.fingerprints, &fb.fingerprints, settings.frame_max_distance);
-            let share = shared.map_or(0.0, |s| s.matched as f64 / fa.fingerprints.len().min(fb.fingerprints.len()) as f64);
+            let share =
+                shared.map_or(0.0, |s| s.matched as f64 / fa.fingerprints.len().min(fb.fingerprints.len()) as f64);
             let signals = [fa, fb].map(|f| ips_core::similarity::VideoSignals {
                 frames: &f.fingerprints,
                 keypoints: &f.keypoints,
@@ -36,7 +38,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (verified, _) = ips_core::similarity::keypoint_matches(&signals, &settings.keypoints);
             let screened = verified.values().next().map_or(0, |m| m.len());
             let clusters = ips_core::similarity::cluster(&signals, &settings);
-            let relation = clusters.links.first().map(|l| format!("{:?} with {} frames matched of {}/{}", l.relation, l.frames.len(), fa.fingerprints.len(), fb.fingerprints.len()));
+            let relation = clusters.links.first().map(|l| {
+                format!(
+                    "{:?} with {} frames matched of {}/{}",
+                    l.relation,
+                    l.frames.len(),
+                    fa.fingerprints.len(),
+                    fb.fingerprints.len()
+                )
+            });
             let best = 0i64;
             let pairs: Vec<_> = (0..fa.keypoints.len())
                 .filter_map(|f| {

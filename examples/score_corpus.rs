@@ -16,7 +16,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args().nth(1).ok_or("usage: score_corpus <data dir of a corpus run>")?;
     let corpus = ips_core::testing::corpus_dir().ok_or("the replay corpus is missing")?;
     let store = Store::open(std::path::Path::new(&dir))?;
-    let run = *store.runs_with_status(&[ips_core::store::RunStatus::Succeeded])?.last().ok_or("no finished run in that store")?;
+    let run = *store
+        .runs_with_status(&[ips_core::store::RunStatus::Succeeded])?
+        .last()
+        .ok_or("no finished run in that store")?;
     let analysed = AnalysedCorpus::load(&store, run, &corpus)?;
     let labels = CorpusLabels::load()?;
     let mut settings = ips_core::pipeline::run_settings(&store, run)?.unwrap_or_else(PipelineSettings::default);
@@ -54,7 +57,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let grouping = analysed.group(half, &settings);
         let took = started.elapsed().as_secs_f64();
         let scores = analysed.score(&grouping, &labels);
-        println!("== {name}: {} unique videos, {} creators ({took:.2} s)", scores.unique_videos, grouping.creators.len());
+        println!(
+            "== {name}: {} unique videos, {} creators ({took:.2} s)",
+            scores.unique_videos,
+            grouping.creators.len()
+        );
         if std::env::var_os("IPS_SHOW").is_some() && half.is_none() {
             for v in grouping.videos.iter().filter(|v| v.sha256s.len() > 1) {
                 let files: Vec<&str> = v.sha256s.iter().map(|s| analysed.names[s].as_str()).collect();

@@ -226,12 +226,8 @@ pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: Groupi
         for &m in members {
             video_of_file.insert(files[m], id);
         }
-        let links = clusters
-            .links
-            .iter()
-            .filter(|l| members.contains(&l.a))
-            .map(|l| file_link(l, &files, &clusters))
-            .collect();
+        let links =
+            clusters.links.iter().filter(|l| members.contains(&l.a)).map(|l| file_link(l, &files, &clusters)).collect();
         grouping.videos.push(UniqueVideo {
             id,
             sha256s: members.iter().map(|&m| files[m].to_string()).collect(),
@@ -254,7 +250,11 @@ pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: Groupi
 /// The video clustering made to obey the user's word on which files are one ad: files they
 /// joined are one video; files they separated are split apart (by the weakest links, see
 /// [`creators::enforce`]).
-fn with_ad_links(mut clusters: similarity::Clusters, files: &[&str], links: &corrections::AdLinks) -> similarity::Clusters {
+fn with_ad_links(
+    mut clusters: similarity::Clusters,
+    files: &[&str],
+    links: &corrections::AdLinks,
+) -> similarity::Clusters {
     if links.same.is_empty() && links.different.is_empty() {
         return clusters;
     }
@@ -273,7 +273,7 @@ fn with_ad_links(mut clusters: similarity::Clusters, files: &[&str], links: &cor
             strength.insert((l.a.min(l.b), l.a.max(l.b)), l.frames.len() as f64);
         }
     }
-    let mut together = creators::Components::new(files.len());
+    let mut together = crate::union_find::UnionFind::new(files.len());
     for (&pair, _) in strength.iter().filter(|(p, _)| !cannot.contains(p)) {
         together.join(pair.0, pair.1);
     }
@@ -297,7 +297,7 @@ fn with_ad_links(mut clusters: similarity::Clusters, files: &[&str], links: &cor
     }
     same_video.sort_by_key(|g| g[0]);
     // Hook families: the old ones, joined where the user joined videos.
-    let mut families = creators::Components::new(files.len());
+    let mut families = crate::union_find::UnionFind::new(files.len());
     for family in &clusters.same_body {
         for w in family.windows(2) {
             families.join(w[0], w[1]);
@@ -590,9 +590,11 @@ fn co_occurring(seen: &[Seen<'_>]) -> Vec<(usize, usize)> {
             if seen[i].key.sha256 != seen[j].key.sha256 {
                 continue;
             }
-            let together = seen[i].track.boxes.iter().any(|a| {
-                seen[j].track.boxes.iter().any(|b| (a.time_s - b.time_s).abs() < 0.05)
-            });
+            let together = seen[i]
+                .track
+                .boxes
+                .iter()
+                .any(|a| seen[j].track.boxes.iter().any(|b| (a.time_s - b.time_s).abs() < 0.05));
             if together {
                 out.push((i, j));
             }
@@ -607,8 +609,11 @@ fn cluster_distances(descriptor: &[f32], clusters: &[Vec<usize>], seen: &[Seen<'
         .iter()
         .enumerate()
         .filter_map(|(k, members)| {
-            let d: Vec<f32> =
-                members.iter().filter_map(|&m| seen[m].descriptor.as_deref()).map(|x| distance(descriptor, x)).collect();
+            let d: Vec<f32> = members
+                .iter()
+                .filter_map(|&m| seen[m].descriptor.as_deref())
+                .map(|x| distance(descriptor, x))
+                .collect();
             (!d.is_empty()).then(|| (k, d.iter().sum::<f32>() / d.len() as f32))
         })
         .collect()

@@ -8,7 +8,7 @@ use crate::charts::{self, ChartError, CreatorMean, FacePoint};
 use crate::grouping::{CreatorId, Grouping, VideoId};
 use crate::ingest::AdDetails;
 use crate::pipeline::PipelineError;
-use crate::stats::GroupStats;
+use crate::stats::{GroupStats, shrink};
 use crate::store::{RunId, StatsLevel, Store, StoreError};
 
 /// Creators in the top charts.
@@ -39,6 +39,10 @@ pub struct CreatorSummary {
     pub hidden: bool,
     /// The creator's unique video with the best mean, and that mean.
     pub best_video: Option<(VideoId, f64)>,
+    /// The mean pulled toward the mean of all ads, the more the fewer ads it has (see
+    /// [`crate::stats::shrink`]): what the table ranks by, so two lucky ads do not outrank
+    /// fifty steady ones.
+    pub shrunk_mean: f64,
 }
 
 impl CreatorSummary {
@@ -110,14 +114,24 @@ pub fn load(store: &Store, run: RunId) -> Result<RunData, StoreError> {
                 videos,
                 still: creator.is_some_and(|c| c.still),
                 hidden: creator.is_some_and(|c| c.hidden),
+                shrunk_mean: stats.mean,
                 stats,
             }
         })
         .collect();
+    let groups: Vec<shrink::Group> = creators
+        .iter()
+        .map(|c| shrink::Group { n: c.stats.ads, mean: c.stats.mean, std_dev: c.stats.std_dev })
+        .collect();
+    let ads_total: u32 = groups.iter().map(|g| g.n).sum();
+    let grand_mean = groups.iter().map(|g| g.mean * g.n as f64).sum::<f64>() / ads_total.max(1) as f64;
+    for (c, shrunk) in creators.iter_mut().zip(shrink::shrunk_means(&groups, grand_mean)) {
+        c.shrunk_mean = shrunk;
+    }
     creators.sort_by(|a, b| {
         (a.key.is_none(), a.still)
             .cmp(&(b.key.is_none(), b.still))
-            .then(b.stats.mean.total_cmp(&a.stats.mean))
+            .then(b.shrunk_mean.total_cmp(&a.shrunk_mean))
             .then(a.key.cmp(&b.key))
     });
     let outcomes: HashMap<u32, String> = store

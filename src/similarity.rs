@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use crate::align::{Shared, align_by};
 use crate::fingerprint::FrameHash;
 use crate::keypoints::{FrameFeatures, Transform, VerifySettings, verify_pooled};
+use crate::union_find::UnionFind;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -88,7 +89,13 @@ pub struct KeypointSettings {
 
 impl Default for KeypointSettings {
     fn default() -> Self {
-        Self { enabled: true, screen_frames: 4, screen_points: 150, screen_min_inliers: 12, verify: VerifySettings::default() }
+        Self {
+            enabled: true,
+            screen_frames: 4,
+            screen_points: 150,
+            screen_min_inliers: 12,
+            verify: VerifySettings::default(),
+        }
     }
 }
 
@@ -169,7 +176,11 @@ fn relate_with(
     // dark or text-only ones — so less of it need match.
     let min_share = if verified.is_empty() { settings.same_video_min_share } else { settings.reframed_min_share };
     if share_shorter >= min_share && share_longer >= settings.same_video_min_share_longer {
-        let kind = if shared.matched == a.len() || shared.matched == b.len() { SameKind::Copy } else { SameKind::OtherOverlay };
+        let kind = if shared.matched == a.len() || shared.matched == b.len() {
+            SameKind::Copy
+        } else {
+            SameKind::OtherOverlay
+        };
         return (Relation::SameVideo(kind), Some(shared));
     }
     let shorter = a.len().min(b.len());
@@ -243,10 +254,10 @@ pub fn cluster(videos: &[VideoSignals<'_>], settings: &SimilaritySettings) -> Cl
         }
         match relation {
             Relation::SameVideo(_) => {
-                same_video.union(i, j);
-                same_body.union(i, j);
+                same_video.join(i, j);
+                same_body.join(i, j);
             }
-            Relation::SameBody { .. } => same_body.union(i, j),
+            Relation::SameBody { .. } => same_body.join(i, j),
             Relation::Different => continue,
         }
         let pairs = verified.get(&(i, j)).unwrap_or(&no_matches);
@@ -361,7 +372,8 @@ fn screen(a: &[FrameFeatures], b: &[FrameFeatures], settings: &KeypointSettings)
         descriptors: x.descriptors.iter().take(settings.screen_points).copied().collect(),
         ..x.clone()
     };
-    let frames: Vec<(FrameFeatures, FrameFeatures)> = pairs.iter().map(|&(f, g)| (strongest(&a[f]), strongest(&b[g]))).collect();
+    let frames: Vec<(FrameFeatures, FrameFeatures)> =
+        pairs.iter().map(|&(f, g)| (strongest(&a[f]), strongest(&b[g]))).collect();
     let refs: Vec<(&FrameFeatures, &FrameFeatures)> = frames.iter().map(|(x, y)| (x, y)).collect();
     let screening = VerifySettings { min_pooled_inliers: settings.screen_min_inliers, ..settings.verify };
     let (_, agreeing) = verify_pooled(&refs, &screening)?;
@@ -380,52 +392,6 @@ fn clip_says_same(a: &VideoSignals<'_>, b: &VideoSignals<'_>, settings: &Similar
     match (settings.clip_same_video_min_similarity, a.clip, b.clip) {
         (Some(min), Some(x), Some(y)) if x.len() == y.len() => x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>() >= min,
         _ => false,
-    }
-}
-
-struct UnionFind {
-    parent: Vec<usize>,
-}
-
-impl UnionFind {
-    fn new(n: usize) -> Self {
-        Self { parent: (0..n).collect() }
-    }
-
-    fn find(&mut self, x: usize) -> usize {
-        let mut root = x;
-        while self.parent[root] != root {
-            root = self.parent[root];
-        }
-        let mut x = x;
-        while self.parent[x] != root {
-            let next = self.parent[x];
-            self.parent[x] = root;
-            x = next;
-        }
-        root
-    }
-
-    fn union(&mut self, a: usize, b: usize) {
-        let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            // The smaller index is the root, so groups are named by their first member.
-            self.parent[ra.max(rb)] = ra.min(rb);
-        }
-    }
-
-    fn groups(mut self) -> Vec<Vec<usize>> {
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        let mut index_of_root = std::collections::HashMap::new();
-        for x in 0..self.parent.len() {
-            let root = self.find(x);
-            let g = *index_of_root.entry(root).or_insert_with(|| {
-                groups.push(Vec::new());
-                groups.len() - 1
-            });
-            groups[g].push(x);
-        }
-        groups
     }
 }
 

@@ -10,6 +10,8 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod shrink;
+
 /// One ad as statistics see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdOutcome {

@@ -16,7 +16,7 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The HTML document around the app; the server renders it for every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -65,11 +65,13 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=path!("") view=pages::HomePage />
                     <Route path=path!("/uploads/:sha256") view=pages::UploadPage />
-                    <Route path=path!("/datasets/:id") view=pages::DatasetPage />
-                    <Route path=path!("/runs/:id") view=pages::RunPage />
-                    <Route path=path!("/runs/:id/videos") view=pages::VideosPage />
-                    <Route path=path!("/runs/:id/videos/:video") view=pages::VideoPage />
-                    <Route path=path!("/runs/:id/creators/:creator") view=pages::CreatorPage />
+                    // Data pages render their data into the HTML before it is sent (async SSR): they
+                    // read without scripts, and a missing record answers 404.
+                    <Route path=path!("/datasets/:id") view=pages::DatasetPage ssr=SsrMode::Async />
+                    <Route path=path!("/runs/:id") view=pages::RunPage ssr=SsrMode::Async />
+                    <Route path=path!("/runs/:id/videos") view=pages::VideosPage ssr=SsrMode::Async />
+                    <Route path=path!("/runs/:id/videos/:video") view=pages::VideoPage ssr=SsrMode::Async />
+                    <Route path=path!("/runs/:id/creators/:creator") view=pages::CreatorPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -7,6 +7,10 @@
 
 use std::sync::Arc;
 
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
 use axum::Form;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -19,44 +23,50 @@ pub const COOKIE: &str = "ips_session";
 /// The longest name one may sign in with (characters).
 const MAX_NAME: usize = 60;
 
+type HmacSha256 = Hmac<Sha256>;
+
 /// The configured token, kept as the values a request may prove it with.
 #[derive(Clone)]
 pub struct Access {
-    token_digest: Arc<String>,
-    session_key: Arc<String>,
+    token_digest: Arc<[u8; 32]>,
+    /// The key session cookies are sealed with: derived from the token, never the token.
+    session_key: Arc<[u8; 32]>,
 }
 
 impl Access {
     pub fn new(token: &str) -> Self {
-        let digest = ips_core::hash::sha256_hex(token.as_bytes());
-        // Cookies carry values derived from the token, never the token itself.
-        let session_key = ips_core::hash::sha256_hex(format!("ips-session:{token}").as_bytes());
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let session_key: [u8; 32] = Sha256::digest(format!("ips-session:{token}").as_bytes()).into();
         Self { token_digest: Arc::new(digest), session_key: Arc::new(session_key) }
     }
 
-    /// Compares digests, so the time taken says nothing about how much of a guess was right.
+    /// Compares digests in constant time: the time taken says nothing about a guess.
     fn is_token(&self, candidate: &str) -> bool {
-        ips_core::hash::sha256_hex(candidate.as_bytes()) == *self.token_digest
+        let digest: [u8; 32] = Sha256::digest(candidate.as_bytes()).into();
+        bool::from(digest.ct_eq(&*self.token_digest))
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        HmacSha256::new_from_slice(&*self.session_key).expect("HMAC takes keys of any length")
     }
 
     /// The cookie value for someone signed in as `name` (may be empty): the name in hex, a dot,
-    /// and a digest of it keyed by the token, so nobody without the token can make one.
+    /// and its HMAC-SHA256 keyed by the token, so nobody without the token can make one.
     fn session_for(&self, name: &str) -> String {
-        format!("{}.{}", hex::encode(name), self.seal(name))
+        let mut mac = self.mac();
+        mac.update(name.as_bytes());
+        format!("{}.{}", hex::encode(name), hex::encode(mac.finalize().into_bytes()))
     }
 
-    fn seal(&self, name: &str) -> String {
-        ips_core::hash::sha256_hex(format!("{}:{name}", self.session_key).as_bytes())
-    }
-
-    /// The name a session cookie was issued for, when it is genuine.
+    /// The name a session cookie was issued for, when its seal is genuine (checked in constant
+    /// time by the `hmac` crate).
     fn session_name(&self, value: &str) -> Option<String> {
         let (name_hex, seal) = value.split_once('.')?;
         let name = String::from_utf8(hex::decode(name_hex).ok()?).ok()?;
-        // Compared as digests, for the same reason as the token.
-        let genuine =
-            ips_core::hash::sha256_hex(seal.as_bytes()) == ips_core::hash::sha256_hex(self.seal(&name).as_bytes());
-        genuine.then_some(name)
+        let mut mac = self.mac();
+        mac.update(name.as_bytes());
+        mac.verify_slice(&hex::decode(seal).ok()?).ok()?;
+        Some(name)
     }
 
     /// Who sends these headers: signed in (with the name given, if any) or not.
@@ -193,5 +203,20 @@ mod tests {
         assert!(!access.visitor(&headers(&[(header::COOKIE, &format!("{COOKIE}=zz.{seal}"))])).signed_in);
         let bearer = access.visitor(&headers(&[(header::AUTHORIZATION, "Bearer s3cret")]));
         assert_eq!(bearer.name.as_deref(), Some("token holder"), "scripts are named as such in the log");
+    }
+
+    #[test]
+    fn a_length_extended_or_truncated_seal_is_refused() {
+        let access = Access::new("s3cret");
+        let ana = access.session_for("Ana");
+        let (name, seal) = ana.split_once('.').unwrap();
+        // What a length-extension attack on a plain hash(key ‖ name) would send: more name and
+        // a seal made without the key. HMAC's seal covers the exact name, so neither passes.
+        let extended = format!("{COOKIE}={}{}.{seal}", name, hex::encode("\u{80}\0\0admin"));
+        assert!(!access.visitor(&headers(&[(header::COOKIE, &extended)])).signed_in);
+        for cut in [&seal[..seal.len() - 2], &seal[..32], ""] {
+            assert!(!access.visitor(&headers(&[(header::COOKIE, &format!("{COOKIE}={name}.{cut}"))])).signed_in);
+        }
+        assert_eq!(seal.len(), 64, "a full HMAC-SHA256");
     }
 }

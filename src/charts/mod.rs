@@ -152,13 +152,22 @@ fn span(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// The axis of a chart of means: the means' span, widened by half of it on each side (at least
+/// 0.1), so the dots use the width; an interval longer than that is cut at the edge with an
+/// arrow (one creator with two ads can have an interval of −5 to 7, which would squeeze all the
+/// others into a sliver).
+fn means_axis(means: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = span(means);
+    let pad = ((hi - lo) * 0.5).max(0.1);
+    (lo - pad, hi + pad)
+}
+
 /// Creators by mean performance, best on top, each with its 95 % interval as a whisker: a
 /// short interval is a result to act on, a long one a hint to test more.
 pub fn top_creators(items: &[CreatorMean]) -> Result<String, ChartError> {
     let n = items.len();
     let height = 70 + 26 * n.max(1) as u32;
-    let (lo, hi) =
-        span(items.iter().flat_map(|c| [c.mean, c.ci95.map_or(c.mean, |x| x.0), c.ci95.map_or(c.mean, |x| x.1)]));
+    let (lo, hi) = means_axis(items.iter().map(|c| c.mean));
     let labels: Vec<String> = items.iter().map(|c| clip_label(&c.label)).collect();
     render("top creators", "Top creators by mean performance with 95 % intervals", height, |root| {
         let mut chart = rows_chart(root, (lo, hi), &labels, "mean performance (95 % interval)")?;
@@ -167,9 +176,19 @@ pub fn top_creators(items: &[CreatorMean]) -> Result<String, ChartError> {
             let y = (n - 1 - i) as f64;
             if let Some((low, high)) = c.ci95 {
                 let whisker = ShapeStyle::from(&ACCENT.mix(0.55)).stroke_width(2);
-                chart.draw_series([PathElement::new(vec![(low, y), (high, y)], whisker)]).map_err(err)?;
-                for x in [low, high] {
-                    chart.draw_series([PathElement::new(vec![(x, y - 0.18), (x, y + 0.18)], whisker)]).map_err(err)?;
+                let (from, to) = (low.max(lo), high.min(hi));
+                chart.draw_series([PathElement::new(vec![(from, y), (to, y)], whisker)]).map_err(err)?;
+                // A cap where the interval ends; an arrow where it runs off the axis.
+                for (x, clipped, out) in [(from, low < lo, -1.0), (to, high > hi, 1.0)] {
+                    if clipped {
+                        let tip = (hi - lo) * 0.015 * out;
+                        let arrow = vec![(x - tip, y - 0.2), (x, y), (x - tip, y + 0.2)];
+                        chart.draw_series([PathElement::new(arrow, whisker)]).map_err(err)?;
+                    } else {
+                        chart
+                            .draw_series([PathElement::new(vec![(x, y - 0.18), (x, y + 0.18)], whisker)])
+                            .map_err(err)?;
+                    }
                 }
             }
             chart.draw_series([Circle::new((c.mean, y), 5, ACCENT.filled())]).map_err(err)?;

@@ -18,6 +18,30 @@ fn count(svg: &str, needle: &str) -> usize {
 }
 
 #[test]
+fn the_top_creators_axis_follows_the_means_and_clips_long_intervals() {
+    // Means 1.0–1.5; one creator of two ads has an interval of −5.4 to 6.8.
+    let items = vec![
+        CreatorMean { label: "Steady".into(), mean: 1.5, ci95: Some((1.3, 1.7)), ads: 40 },
+        CreatorMean { label: "Lucky".into(), mean: 1.0, ci95: Some((-5.4, 6.8)), ads: 2 },
+    ];
+    let (lo, hi) = means_axis(items.iter().map(|c| c.mean));
+    assert!(lo > -0.5 && hi < 3.0, "the axis spans the means, not the long interval: {lo}..{hi}");
+    assert!(lo < 1.0 && hi > 1.5);
+    let svg = top_creators(&items).unwrap();
+    // The short interval: a bar and two caps; the long one: a bar and two arrows (3 points each).
+    let whiskers: Vec<&str> =
+        svg.split("<polyline").skip(1).filter(|p| p.contains(r##"stroke="#2F6FDE" stroke-width="2""##)).collect();
+    assert_eq!(whiskers.len(), 6, "{svg}");
+    let arrows = whiskers
+        .iter()
+        .filter(|p| p.split(" points=\"").nth(1).unwrap().split('"').next().unwrap().split_whitespace().count() == 3)
+        .count();
+    assert_eq!(arrows, 2, "both ends of the long interval run off the axis");
+    // Axis labels stay within the means' neighbourhood: no tick label at −5 or 6.
+    assert!(!svg.contains(">-5<") && !svg.contains(">6<"));
+}
+
+#[test]
 fn top_creators_draws_one_dot_per_creator_and_whiskers_for_intervals() {
     let svg = top_creators(&creators()).unwrap();
     assert!(svg.starts_with(r#"<svg class="chart" role="img""#), "{}", &svg[..120]);

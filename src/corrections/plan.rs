@@ -224,7 +224,9 @@ pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanE
                 .iter()
                 .map(|id| grouping.videos.iter().find(|v| v.id == *id).and_then(|v| v.sha256s.first()))
                 .collect::<Option<_>>()
-                .ok_or_else(|| PlanError::Invalid("One of those videos is not in this run (reload the page).".into()))?;
+                .ok_or_else(|| {
+                    PlanError::Invalid("One of those videos is not in this run (reload the page).".into())
+                })?;
             if firsts.len() < 2 {
                 return Err(PlanError::Invalid("Select two or more videos that are the same ad.".into()));
             }
@@ -233,11 +235,9 @@ pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanE
             Ok(Planned { summary: format!("Said videos {} are the same ad", ids.join(", ")), rules })
         }
         EditRequest::NotSameAd { video, files } => {
-            let v = grouping
-                .videos
-                .iter()
-                .find(|v| v.id == *video)
-                .ok_or_else(|| PlanError::Invalid(format!("There is no video #{video} in this run (reload the page).")))?;
+            let v = grouping.videos.iter().find(|v| v.id == *video).ok_or_else(|| {
+                PlanError::Invalid(format!("There is no video #{video} in this run (reload the page)."))
+            })?;
             let (out, kept): (Vec<&String>, Vec<&String>) = v.sha256s.iter().partition(|s| files.contains(s));
             if out.is_empty() || kept.is_empty() {
                 return Err(PlanError::Invalid("Pick some, but not all, of the video's files.".into()));

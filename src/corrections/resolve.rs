@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{Edit, Note, Rule, TrackRef};
-use crate::creators::Components;
+use crate::union_find::UnionFind as Components;
 
 /// Where a track of a rule is in the grouping at hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +99,11 @@ pub fn ad_links(edits: &[Edit]) -> AdLinks {
         };
         let pair = if pair.0 <= pair.1 { pair } else { (pair.1, pair.0) };
         if decided.insert(pair.clone()) {
-            if same { links.same.insert(pair) } else { links.different.insert(pair) };
+            if same {
+                links.same.insert(pair)
+            } else {
+                links.different.insert(pair)
+            };
         }
     }
     links

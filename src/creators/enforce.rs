@@ -12,31 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-/// Union-find over point indices.
-pub struct Components {
-    parent: Vec<usize>,
-}
-
-impl Components {
-    pub fn new(n: usize) -> Self {
-        Self { parent: (0..n).collect() }
-    }
-
-    pub fn root(&mut self, mut i: usize) -> usize {
-        while self.parent[i] != i {
-            self.parent[i] = self.parent[self.parent[i]];
-            i = self.parent[i];
-        }
-        i
-    }
-
-    pub fn join(&mut self, a: usize, b: usize) {
-        let (ra, rb) = (self.root(a), self.root(b));
-        if ra != rb {
-            self.parent[rb.max(ra)] = ra.min(rb);
-        }
-    }
-}
+use crate::union_find::UnionFind as Components;
 
 /// `clusters` (a partition of `0..n`) after the links (pairs given as (low, high)): joined over must-links, split over
 /// cannot-links. `distance(i, j)` decides which side of a split a free point joins (infinite when

@@ -22,7 +22,7 @@ pub mod assess;
 mod enforce;
 
 pub use assess::{Assessment, PrintEvidence, TrackRole, assess};
-pub use enforce::{Components, enforce};
+pub use enforce::enforce;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -35,6 +35,7 @@ use ndarray::{Array2, ArrayView, Dimension};
 use serde::{Deserialize, Serialize};
 
 use crate::faceapi::recognition::distance;
+use crate::union_find::UnionFind;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -204,28 +205,20 @@ fn average_linkage(members: &[usize], records: &Array2<f64>, metric: &Constraine
         }
     }
     let dendrogram = kodama::linkage(&mut condensed, n, kodama::Method::Average);
-    // Union-find over the merges below the cut (average linkage never merges below a merge it
-    // contains, so the merges below the cut form whole subtrees).
-    let mut parent: Vec<usize> = (0..n).collect();
-    fn root(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        i
-    }
+    // The merges below the cut (average linkage never merges below a merge it contains, so
+    // they form whole subtrees), as groups.
+    let mut joined = UnionFind::new(n);
     let mut representative: Vec<usize> = (0..n).collect();
     for step in dendrogram.steps() {
         let (a, b) = (representative[step.cluster1], representative[step.cluster2]);
         if step.dissimilarity <= cut {
-            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
-            parent[rb] = ra;
+            joined.join(a, b);
         }
         representative.push(a);
     }
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     for i in 0..n {
-        let r = root(&mut parent, i);
+        let r = joined.root(i);
         groups.entry(r).or_default().push(members[i]);
     }
     groups.into_values().collect()

@@ -144,10 +144,7 @@ fn triangulate(points: &[[f32; 2]], w: f32, h: f32) -> Result<Vec<[usize; 3]>, o
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i)
     };
-    Ok(list
-        .iter()
-        .filter_map(|t| Some([nearest(t[0], t[1])?, nearest(t[2], t[3])?, nearest(t[4], t[5])?]))
-        .collect())
+    Ok(list.iter().filter_map(|t| Some([nearest(t[0], t[1])?, nearest(t[2], t[3])?, nearest(t[4], t[5])?])).collect())
 }
 
 /// Maps triangle `from` of `src` onto triangle `to` of `dst`.
@@ -179,8 +176,10 @@ fn warp_triangle(src: &Mat, dst: &mut Mat, from: [[f32; 2]; 3], to: [[f32; 2]; 3
         Scalar::default(),
     )?;
     let mut mask = Mat::zeros(r2.height, r2.width, opencv::core::CV_8U)?.to_mat()?;
-    let corners: Vector<Point> =
-        to.iter().map(|p| Point::new((p[0] - r2.x as f32).round() as i32, (p[1] - r2.y as f32).round() as i32)).collect();
+    let corners: Vector<Point> = to
+        .iter()
+        .map(|p| Point::new((p[0] - r2.x as f32).round() as i32, (p[1] - r2.y as f32).round() as i32))
+        .collect();
     imgproc::fill_convex_poly(&mut mask, &corners, Scalar::all(255.0), imgproc::LINE_8, 0)?;
     let mut target = Mat::roi_mut(dst, r2)?;
     patch.copy_to_masked(&mut target, &mask)?;
@@ -193,7 +192,8 @@ mod tests {
 
     #[test]
     fn the_mouth_opens_and_the_eyes_close_while_the_rest_stays() {
-        let face = Landmarks((0..68).map(|i| [100.0 + (i % 17) as f32 * 5.0, 100.0 + (i / 17) as f32 * 20.0]).collect());
+        let face =
+            Landmarks((0..68).map(|i| [100.0 + (i % 17) as f32 * 5.0, 100.0 + (i / 17) as f32 * 20.0]).collect());
         let mut face = face;
         face.0[27] = [140.0, 120.0];
         face.0[8] = [140.0, 200.0];
@@ -206,4 +206,3 @@ mod tests {
         assert_eq!(rest, face);
     }
 }
-

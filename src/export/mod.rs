@@ -103,6 +103,7 @@ pub fn tables(store: &Store, run: RunId) -> Result<Tables, ExportError> {
         "unique_videos" => creators.iter().map(|c| c.videos.len() as u32).collect::<Vec<_>>(),
         "ads" => creators.iter().map(|c| c.stats.ads).collect::<Vec<_>>(),
         "mean" => creators.iter().map(|c| c.stats.mean).collect::<Vec<_>>(),
+        "ranked_mean" => creators.iter().map(|c| c.shrunk_mean).collect::<Vec<_>>(),
         "median" => creators.iter().map(|c| c.stats.median).collect::<Vec<_>>(),
         "std_dev" => creators.iter().map(|c| c.stats.std_dev).collect::<Vec<_>>(),
         "ci95_low" => creators.iter().map(|c| c.stats.ci95.map(|x| x.0)).collect::<Vec<_>>(),
@@ -117,6 +118,9 @@ pub fn tables(store: &Store, run: RunId) -> Result<Tables, ExportError> {
         "still_face" => creators.iter().map(|c| c.key.map(|_| c.still)).collect::<Vec<_>>(),
         "hidden" => creators.iter().map(|c| c.key.map(|_| c.hidden)).collect::<Vec<_>>(),
         "hidden_reason" => creators.iter().map(|c| creator(c.key).and_then(|c| c.hidden_reason.clone())).collect::<Vec<_>>(),
+        "faces" => creators.iter().map(|c| creator(c.key).map(|c| c.members.len() as u32)).collect::<Vec<_>>(),
+        "face_cohesion" => creators.iter().map(|c| creator(c.key).map(|c| c.cohesion)).collect::<Vec<_>>(),
+        "faces_left_out" => creators.iter().map(|c| creator(c.key).map(|c| c.left_out)).collect::<Vec<_>>(),
         "also_in_videos" => creators.iter().map(|c| creator(c.key).map(|c| c.appears_in.iter().map(u32::to_string).collect::<Vec<_>>().join(" "))).collect::<Vec<_>>(),
     )
     .map_err(frame_error)?;

@@ -78,11 +78,16 @@ mod tests {
 
     #[test]
     fn grey_has_no_saturation_and_skin_has_some() {
-        let grey = Mat::new_rows_cols_with_default(20, 20, opencv::core::CV_8UC3, opencv::core::Scalar::all(128.0)).unwrap();
+        let grey =
+            Mat::new_rows_cols_with_default(20, 20, opencv::core::CV_8UC3, opencv::core::Scalar::all(128.0)).unwrap();
         assert_eq!(saturation(&grey).unwrap(), 0.0);
-        let skin =
-            Mat::new_rows_cols_with_default(20, 20, opencv::core::CV_8UC3, opencv::core::Scalar::new(140.0, 170.0, 220.0, 0.0))
-                .unwrap();
+        let skin = Mat::new_rows_cols_with_default(
+            20,
+            20,
+            opencv::core::CV_8UC3,
+            opencv::core::Scalar::new(140.0, 170.0, 220.0, 0.0),
+        )
+        .unwrap();
         assert!(saturation(&skin).unwrap() > 0.3);
     }
 }

@@ -7,9 +7,9 @@
 //! [`quality`]), and marks tracks too small or too brief to be a creator as incidental (a face
 //! printed on a product, a passer-by): kept and shown, but not clustered into creators.
 
+pub mod appearance;
 mod detector;
 mod haar;
-pub mod appearance;
 pub mod motion;
 pub mod quality;
 mod tracks;

@@ -29,10 +29,13 @@ pub fn crop_uniform_borders(frame: &Mat) -> Result<Rect, opencv::Error> {
     let at = |x: i32, y: i32| pixels[(y * w + x) as usize] as i32;
     let border = edge_median(w, h, &at);
     let (max_y, max_x) = ((h as f64 * MAX_CROP) as i32, (w as f64 * MAX_CROP) as i32);
-    let sides = |(near, share): (i32, f64)| {
+    // Rows are judged between the columns `inside` leaves (and columns between its rows), so
+    // the bars beside a picture do not make every row of it look like border.
+    let sides = |(near, share): (i32, f64), [top, bottom, left, right]: [i32; 4]| {
         let close = |x: i32, y: i32| (at(x, y) - border).abs() <= near;
-        let row = |y: i32| (0..w).filter(|&x| close(x, y)).count() as f64 >= share * w as f64;
-        let col = |x: i32| (0..h).filter(|&y| close(x, y)).count() as f64 >= share * h as f64;
+        let (x0, x1, y0, y1) = (left, w - right, top, h - bottom);
+        let row = |y: i32| (x0..x1).filter(|&x| close(x, y)).count() as f64 >= share * (x1 - x0) as f64;
+        let col = |x: i32| (y0..y1).filter(|&y| close(x, y)).count() as f64 >= share * (y1 - y0) as f64;
         let count =
             |limit: i32, is_border: &dyn Fn(i32) -> bool| (0..limit).take_while(|&i| is_border(i)).count() as i32;
         [
@@ -42,9 +45,9 @@ pub fn crop_uniform_borders(frame: &Mat) -> Result<Rect, opencv::Error> {
             count(max_x, &|i| col(w - 1 - i)),
         ]
     };
-    let strict = sides(STRICT);
+    let strict = sides(STRICT, [0; 4]);
     let [top, bottom, left, right] =
-        if strict.iter().filter(|&&n| n > 0).count() >= 2 { sides(LENIENT) } else { strict };
+        if strict.iter().filter(|&&n| n > 0).count() >= 2 { sides(LENIENT, strict) } else { strict };
     Ok(Rect::new(left, top, (w - left - right).max(1), (h - top - bottom).max(1)))
 }
 
@@ -55,4 +58,3 @@ fn edge_median(w: i32, h: i32, at: &dyn Fn(i32, i32) -> i32) -> i32 {
     edge.sort_unstable();
     edge[edge.len() / 2]
 }
-

@@ -60,16 +60,31 @@ fn one_person_in_several_videos_is_one_creator_with_the_best_face() {
     let facts = HashMap::from([
         (
             "aa".to_string(),
-            VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], clip: None, fingerprints: prints(1), ..Default::default() },
+            VideoFacts {
+                tracks: vec![track(0, face(0, 0.0), 0.5, 6)],
+                clip: None,
+                fingerprints: prints(1),
+                ..Default::default()
+            },
         ),
         ("bb".to_string(), VideoFacts { tracks: vec![], clip: None, fingerprints: prints(2), ..Default::default() }),
         (
             "cc".to_string(),
-            VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.4, 6)], clip: None, fingerprints: prints(3), ..Default::default() },
+            VideoFacts {
+                tracks: vec![track(0, face(1, 0.0), 0.4, 6)],
+                clip: None,
+                fingerprints: prints(3),
+                ..Default::default()
+            },
         ),
         (
             "dd".to_string(),
-            VideoFacts { tracks: vec![track(0, face(0, 0.1), 0.8, 6)], clip: None, fingerprints: prints(4), ..Default::default() },
+            VideoFacts {
+                tracks: vec![track(0, face(0, 0.1), 0.8, 6)],
+                clip: None,
+                fingerprints: prints(4),
+                ..Default::default()
+            },
         ),
     ]);
     let g = group(&ads, &facts, rules(&[]));
@@ -105,7 +120,12 @@ fn the_most_present_person_owns_the_video_and_others_appear_in_it() {
         ),
         (
             "solo".to_string(),
-            VideoFacts { tracks: vec![track(0, face(1, 0.05), 0.5, 8)], clip: None, fingerprints: prints(2), ..Default::default() },
+            VideoFacts {
+                tracks: vec![track(0, face(1, 0.05), 0.5, 8)],
+                clip: None,
+                fingerprints: prints(2),
+                ..Default::default()
+            },
         ),
     ]);
     let g = group(&ads, &facts, rules(&[]));
@@ -121,10 +141,18 @@ fn a_face_that_never_changes_is_a_still_creator() {
     let mut print = track(0, face(0, 0.0), 0.5, 6);
     print.descriptor_spread = 0.01;
     let facts = HashMap::from([
-        ("print".to_string(), VideoFacts { tracks: vec![print], clip: None, fingerprints: prints(1), ..Default::default() }),
+        (
+            "print".to_string(),
+            VideoFacts { tracks: vec![print], clip: None, fingerprints: prints(1), ..Default::default() },
+        ),
         (
             "person".to_string(),
-            VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.5, 6)], clip: None, fingerprints: prints(2), ..Default::default() },
+            VideoFacts {
+                tracks: vec![track(0, face(1, 0.0), 0.5, 6)],
+                clip: None,
+                fingerprints: prints(2),
+                ..Default::default()
+            },
         ),
     ]);
     let g = group(&ads, &facts, rules(&[]));
@@ -139,15 +167,30 @@ fn regrouping_creators_alone_gives_what_a_full_grouping_gives() {
     let facts = HashMap::from([
         (
             "aa".to_string(),
-            VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], clip: None, fingerprints: prints(1), ..Default::default() },
+            VideoFacts {
+                tracks: vec![track(0, face(0, 0.0), 0.5, 6)],
+                clip: None,
+                fingerprints: prints(1),
+                ..Default::default()
+            },
         ),
         (
             "bb".to_string(),
-            VideoFacts { tracks: vec![track(0, face(1, 0.0), 0.5, 6)], clip: None, fingerprints: prints(2), ..Default::default() },
+            VideoFacts {
+                tracks: vec![track(0, face(1, 0.0), 0.5, 6)],
+                clip: None,
+                fingerprints: prints(2),
+                ..Default::default()
+            },
         ),
         (
             "cc".to_string(),
-            VideoFacts { tracks: vec![track(0, face(0, 0.1), 0.5, 6)], clip: None, fingerprints: prints(3), ..Default::default() },
+            VideoFacts {
+                tracks: vec![track(0, face(0, 0.1), 0.5, 6)],
+                clip: None,
+                fingerprints: prints(3),
+                ..Default::default()
+            },
         ),
     ]);
     let full = group(&ads, &facts, rules(&[]));
@@ -169,11 +212,21 @@ fn user_constraints_reach_the_clustering() {
     let facts = HashMap::from([
         (
             "aa".to_string(),
-            VideoFacts { tracks: vec![track(0, face(0, 0.0), 0.5, 6)], clip: None, fingerprints: prints(1), ..Default::default() },
+            VideoFacts {
+                tracks: vec![track(0, face(0, 0.0), 0.5, 6)],
+                clip: None,
+                fingerprints: prints(1),
+                ..Default::default()
+            },
         ),
         (
             "bb".to_string(),
-            VideoFacts { tracks: vec![track(0, face(0, 0.05), 0.5, 6)], clip: None, fingerprints: prints(2), ..Default::default() },
+            VideoFacts {
+                tracks: vec![track(0, face(0, 0.05), 0.5, 6)],
+                clip: None,
+                fingerprints: prints(2),
+                ..Default::default()
+            },
         ),
     ]);
     let key = |sha: &str| TrackRef { sha256: sha.into(), track: 0 };
@@ -211,7 +264,12 @@ fn near_duplicate_files_are_one_video_and_haar_faces_stay_per_video() {
     let facts = HashMap::from([
         (
             "original".to_string(),
-            VideoFacts { tracks: vec![track(0, vec![], 0.2, 5)], clip: None, fingerprints: body.clone(), ..Default::default() },
+            VideoFacts {
+                tracks: vec![track(0, vec![], 0.2, 5)],
+                clip: None,
+                fingerprints: body.clone(),
+                ..Default::default()
+            },
         ),
         (
             "reencoded".to_string(),
@@ -233,9 +291,18 @@ fn with_the_clip_threshold_set_alike_embeddings_make_one_video() {
         vec![x / n, y / n, 0.0]
     };
     let facts = HashMap::from([
-        ("original".to_string(), VideoFacts { tracks: vec![], clip: Some(unit(1.0, 0.0)), fingerprints: prints(1), ..Default::default() }),
-        ("zoomed-in".to_string(), VideoFacts { tracks: vec![], clip: Some(unit(1.0, 0.1)), fingerprints: prints(2), ..Default::default() }),
-        ("other".to_string(), VideoFacts { tracks: vec![], clip: Some(unit(0.0, 1.0)), fingerprints: prints(3), ..Default::default() }),
+        (
+            "original".to_string(),
+            VideoFacts { tracks: vec![], clip: Some(unit(1.0, 0.0)), fingerprints: prints(1), ..Default::default() },
+        ),
+        (
+            "zoomed-in".to_string(),
+            VideoFacts { tracks: vec![], clip: Some(unit(1.0, 0.1)), fingerprints: prints(2), ..Default::default() },
+        ),
+        (
+            "other".to_string(),
+            VideoFacts { tracks: vec![], clip: Some(unit(0.0, 1.0)), fingerprints: prints(3), ..Default::default() },
+        ),
     ]);
     assert_eq!(group(&ads, &facts, rules(&[])).videos.len(), 3, "CLIP does not group by default");
     let similarity = SimilaritySettings { clip_same_video_min_similarity: Some(0.99), ..SimilaritySettings::default() };
@@ -276,6 +343,13 @@ fn the_users_word_on_which_files_are_one_ad_holds() {
     assert_eq!((link.a.as_str(), link.b.as_str()), ("original", "other"));
 
     // The newer edit wins: joined, then separated again.
-    let both = [joined[0].clone(), Edit { id: 3, summary: "no".into(), rules: vec![Rule::DifferentAd { a: "original".into(), b: "other".into() }] }];
+    let both = [
+        joined[0].clone(),
+        Edit {
+            id: 3,
+            summary: "no".into(),
+            rules: vec![Rule::DifferentAd { a: "original".into(), b: "other".into() }],
+        },
+    ];
     assert_eq!(group(&ads, &facts, rules(&both)).videos.len(), 2);
 }

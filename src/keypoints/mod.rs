@@ -96,8 +96,9 @@ fn hamming(a: &Descriptor, b: &Descriptor) -> u32 {
     a.chunks_exact(8)
         .zip(b.chunks_exact(8))
         .map(|(x, y)| {
-            (u64::from_le_bytes(x.try_into().unwrap_or_default()) ^ u64::from_le_bytes(y.try_into().unwrap_or_default()))
-                .count_ones()
+            (u64::from_le_bytes(x.try_into().unwrap_or_default())
+                ^ u64::from_le_bytes(y.try_into().unwrap_or_default()))
+            .count_ones()
         })
         .sum()
 }
@@ -190,7 +191,10 @@ pub fn verify(a: &FrameFeatures, b: &FrameFeatures, settings: &VerifySettings) -
 /// pair of frames, sampled a fraction of a second apart, may share too few points), and how
 /// many matches of each pair agree with it (0 for a pair whose agreeing points cover too little
 /// of the picture, as a corner logo's would).
-pub fn verify_pooled(pairs: &[(&FrameFeatures, &FrameFeatures)], settings: &VerifySettings) -> Option<(Transform, Vec<u32>)> {
+pub fn verify_pooled(
+    pairs: &[(&FrameFeatures, &FrameFeatures)],
+    settings: &VerifySettings,
+) -> Option<(Transform, Vec<u32>)> {
     let mut points = Vec::new();
     let mut owner = Vec::new();
     for (k, (a, b)) in pairs.iter().enumerate() {
@@ -229,17 +233,9 @@ fn fit(
     let from: Vector<Point2f> = pairs.iter().map(|(p, _)| Point2f::new(p[0], p[1])).collect();
     let to: Vector<Point2f> = pairs.iter().map(|(_, q)| Point2f::new(q[0], q[1])).collect();
     let mut inlier_mask = Mat::default();
-    let affine = opencv::calib3d::estimate_affine_2d(
-        &from,
-        &to,
-        &mut inlier_mask,
-        opencv::calib3d::RANSAC,
-        4.0,
-        2000,
-        0.99,
-        10,
-    )
-    .ok()?;
+    let affine =
+        opencv::calib3d::estimate_affine_2d(&from, &to, &mut inlier_mask, opencv::calib3d::RANSAC, 4.0, 2000, 0.99, 10)
+            .ok()?;
     if affine.empty() {
         return None;
     }
@@ -327,9 +323,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<FrameFeatures>, DecodeError> {
         let n = head[6] as usize;
         let points = take(8 * n)?
             .chunks_exact(8)
-            .map(|c| {
-                [f32::from_le_bytes([c[0], c[1], c[2], c[3]]), f32::from_le_bytes([c[4], c[5], c[6], c[7]])]
-            })
+            .map(|c| [f32::from_le_bytes([c[0], c[1], c[2], c[3]]), f32::from_le_bytes([c[4], c[5], c[6], c[7]])])
             .collect();
         let descriptors = take(32 * n)?
             .chunks_exact(32)

@@ -15,16 +15,16 @@ use opencv::prelude::*;
 use super::{CancelFlag, Context, PipelineError, PipelineSettings, Stage};
 use crate::clip::{ClipError, ClipImageEncoder};
 use crate::faceapi::FaceModels;
-use crate::human::LivenessModels;
 use crate::faces::{FaceDetector, Tracker};
 use crate::fetch::VideoCache;
 use crate::fingerprint::{crop_uniform_borders, fingerprint_of};
 use crate::frames::{self, FramesError};
+use crate::human::LivenessModels;
 use crate::stills;
 use crate::store::{RunId, VideoAnalysis};
 
 /// What an analysis computes; bumped when that changes, so old analyses are redone.
-const ANALYSIS_VERSION: u32 = 10;
+const ANALYSIS_VERSION: u32 = 11;
 
 /// Identifies the analysis settings, so a change of settings means a new analysis.
 pub(super) fn settings_key(settings: &PipelineSettings) -> String {

@@ -174,9 +174,12 @@ pub fn analysis_key(settings: &PipelineSettings) -> String {
 pub fn run_facts(
     store: &Store,
     run_id: RunId,
-) -> Result<(Vec<crate::grouping::AdVideo>, std::collections::HashMap<String, crate::grouping::VideoFacts>), PipelineError>
-{
-    let settings = run_settings(store, run_id)?.ok_or_else(|| PipelineError::Settings("the run has not started".into()))?;
+) -> Result<
+    (Vec<crate::grouping::AdVideo>, std::collections::HashMap<String, crate::grouping::VideoFacts>),
+    PipelineError,
+> {
+    let settings =
+        run_settings(store, run_id)?.ok_or_else(|| PipelineError::Settings("the run has not started".into()))?;
     group::facts(store, &settings, run_id)
 }
 

@@ -25,7 +25,9 @@ fn test_video(dir: &std::path::Path, name: &str, grey: f64) -> Vec<u8> {
             let models = std::sync::Arc::new(crate::faceapi::FaceModels::load(&crate::testing::models_dir()).unwrap());
             crate::demo::talking_frames(&crate::frames::downscale(&m, 480).unwrap(), models, 30).unwrap()
         })
-        .unwrap_or_else(|| vec![Mat::new_rows_cols_with_default(240, 320, CV_8UC3, Scalar::all(grey.abs())).unwrap(); 30]);
+        .unwrap_or_else(|| {
+            vec![Mat::new_rows_cols_with_default(240, 320, CV_8UC3, Scalar::all(grey.abs())).unwrap(); 30]
+        });
     let path = dir.join(name);
     crate::video_writer::write_mp4(&path, 10.0, &frames).unwrap();
     std::fs::read(path).unwrap()

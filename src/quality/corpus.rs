@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::Half;
+use super::PairScore;
 use super::creators::{self, CreatorScore};
 use super::labels::{FaceLabels, LabelError, file_stem};
 use super::videos::{self, SameAdLabels};
-use super::PairScore;
 use crate::grouping::{self, AdVideo, Grouping, GroupingRules, VideoFacts};
 use crate::pipeline::{PipelineError, PipelineSettings};
 use crate::store::{RunId, Store};
@@ -71,8 +71,7 @@ impl AnalysedCorpus {
         self.ads
             .iter()
             .filter(|ad| {
-                half.is_none()
-                    || ad.sha256.as_ref().and_then(|s| self.names.get(s)).and_then(|n| Half::of(n)) == half
+                half.is_none() || ad.sha256.as_ref().and_then(|s| self.names.get(s)).and_then(|n| Half::of(n)) == half
             })
             .cloned()
             .collect()

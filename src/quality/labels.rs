@@ -234,7 +234,10 @@ boxes = [[1.0, 0.6, 0.6, 0.1, 0.1]]
     /// A track of square boxes `(second, x, y, side)`.
     fn track(boxes: &[(f32, f32, f32, f32)]) -> FaceTrack {
         FaceTrack {
-            boxes: boxes.iter().map(|&(t, x, y, w)| TrackBox { time_s: t, x, y, w, h: w, ..Default::default() }).collect(),
+            boxes: boxes
+                .iter()
+                .map(|&(t, x, y, w)| TrackBox { time_s: t, x, y, w, h: w, ..Default::default() })
+                .collect(),
             ..Default::default()
         }
     }

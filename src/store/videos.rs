@@ -126,27 +126,42 @@ impl Store {
                 },
             )
             .optional()?;
-        row.map(|(info, faces, face_file, face_score, face_time_s, error, fingerprints, stills_file, tracks, clip, keypoints, frames_file)| {
-            let parse_err = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
-            Ok(VideoAnalysis {
-                info: info.map(|i| serde_json::from_str(&i)).transpose().map_err(parse_err)?,
-                faces: faces.map(|f| serde_json::from_str(&f)).transpose().map_err(parse_err)?.unwrap_or_default(),
+        row.map(
+            |(
+                info,
+                faces,
                 face_file,
                 face_score,
                 face_time_s,
                 error,
-                fingerprints: serde_json::from_str(&fingerprints).map_err(parse_err)?,
+                fingerprints,
                 stills_file,
-                tracks: serde_json::from_str(&tracks).map_err(parse_err)?,
-                clip_embedding: clip.map(|c| serde_json::from_str(&c)).transpose().map_err(parse_err)?,
-                keypoints: keypoints
-                    .map(|k| crate::keypoints::decode(&k))
-                    .transpose()
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                    .unwrap_or_default(),
+                tracks,
+                clip,
+                keypoints,
                 frames_file,
-            })
-        })
+            )| {
+                let parse_err = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+                Ok(VideoAnalysis {
+                    info: info.map(|i| serde_json::from_str(&i)).transpose().map_err(parse_err)?,
+                    faces: faces.map(|f| serde_json::from_str(&f)).transpose().map_err(parse_err)?.unwrap_or_default(),
+                    face_file,
+                    face_score,
+                    face_time_s,
+                    error,
+                    fingerprints: serde_json::from_str(&fingerprints).map_err(parse_err)?,
+                    stills_file,
+                    tracks: serde_json::from_str(&tracks).map_err(parse_err)?,
+                    clip_embedding: clip.map(|c| serde_json::from_str(&c)).transpose().map_err(parse_err)?,
+                    keypoints: keypoints
+                        .map(|k| crate::keypoints::decode(&k))
+                        .transpose()
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                        .unwrap_or_default(),
+                    frames_file,
+                })
+            },
+        )
         .transpose()
     }
 

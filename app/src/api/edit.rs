@@ -19,25 +19,66 @@ pub struct FaceKey {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "edit", rename_all = "snake_case")]
 pub enum CreatorEdit {
-    Merge { creators: Vec<u32>, keep: u32 },
-    Split { creator: u32, videos: Vec<u32>, tracks: Vec<FaceKey> },
-    Move { creator: u32, videos: Vec<u32>, tracks: Vec<FaceKey>, to: u32 },
-    Hide { creators: Vec<u32>, reason: String },
-    Show { creators: Vec<u32> },
-    IgnoreFace { track: FaceKey, reason: String },
-    RestoreFace { track: FaceKey },
-    Rename { creator: u32, name: String },
-    SetFace { creator: u32, track: FaceKey },
+    Merge {
+        creators: Vec<u32>,
+        keep: u32,
+    },
+    Split {
+        creator: u32,
+        videos: Vec<u32>,
+        tracks: Vec<FaceKey>,
+    },
+    Move {
+        creator: u32,
+        videos: Vec<u32>,
+        tracks: Vec<FaceKey>,
+        to: u32,
+    },
+    Hide {
+        creators: Vec<u32>,
+        reason: String,
+    },
+    Show {
+        creators: Vec<u32>,
+    },
+    IgnoreFace {
+        track: FaceKey,
+        reason: String,
+    },
+    RestoreFace {
+        track: FaceKey,
+    },
+    Rename {
+        creator: u32,
+        name: String,
+    },
+    SetFace {
+        creator: u32,
+        track: FaceKey,
+    },
     /// A face the machine left out (a print, an unclear face) is a person.
-    CountAsPerson { track: FaceKey },
+    CountAsPerson {
+        track: FaceKey,
+    },
     /// "Same person?" — no.
-    NotSame { a: u32, b: u32 },
+    NotSame {
+        a: u32,
+        b: u32,
+    },
     /// "Same person?" — cannot tell; do not ask again.
-    Unsure { a: u32, b: u32 },
+    Unsure {
+        a: u32,
+        b: u32,
+    },
     /// These unique videos are one ad.
-    SameAd { videos: Vec<u32> },
+    SameAd {
+        videos: Vec<u32>,
+    },
     /// These files (content hashes) of `video` are another ad.
-    NotSameAd { video: u32, files: Vec<String> },
+    NotSameAd {
+        video: u32,
+        files: Vec<String>,
+    },
 }
 
 /// What a write did.

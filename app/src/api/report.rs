@@ -103,6 +103,8 @@ pub struct CreatorRow {
     pub unique_videos: u32,
     pub ads: u32,
     pub mean: f64,
+    /// The mean pulled toward the mean of all ads, the more the fewer ads (what `rank` sorts by).
+    pub shrunk_mean: f64,
     pub median: f64,
     pub std_dev: Option<f64>,
     /// 95 % confidence interval of the mean; None for a single ad.

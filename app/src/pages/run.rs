@@ -89,6 +89,9 @@ fn Report(report: RunReport) -> impl IntoView {
                         view! { <CreatorActions run_id version rows=report.table.rows.clone() selected showing_hidden /> }
                     })}
                     <InfluencerTable run_id table=report.table selected=version.map(|_| selected) />
+                    <p class="muted" id="ranking-note">
+                        "Ranked by the mean pulled toward the mean of all ads, the more the fewer ads a creator has, so two lucky ads do not outrank fifty steady ones (empirical Bayes); the raw mean is beside it."
+                    </p>
                 }.into_any()
             }}
         </section>
@@ -268,6 +271,7 @@ fn InfluencerTable(run_id: i64, table: CreatorTable, selected: Option<RwSignal<V
                         {header("creator", "Creator", false, "")}
                         {header("videos", "Unique videos", true, "")}
                         {header("ads", "Ads", true, "")}
+                        {header("rank", "Ranked mean", true, "The mean pulled toward the mean of all ads, the more the fewer ads the creator has: the table's default order")}
                         {header("mean", "Mean", true, "Mean performance of the creator's ads")}
                         {header("ci", "95 % CI", true, "95 % confidence interval of the mean (Student's t); sorted by its lower end")}
                         {header("median", "Median", true, "")}
@@ -340,6 +344,7 @@ fn CreatorTableRow(run_id: i64, c: CreatorRow, has_spend: bool, selected: Option
             </a></td>
             <td class="num">{c.unique_videos}</td>
             <td class="num ads">{c.ads}</td>
+            <td class="num ranked-mean">{format::perf(c.shrunk_mean)}</td>
             <td class="num mean">{format::perf(c.mean)}</td>
             <td class="num ci">{c.ci95.map(|(low, high)| format!("{} – {}", format::perf(low), format::perf(high))).unwrap_or_else(|| "–".to_string())}</td>
             <td class="num">{format::perf(c.median)}</td>

@@ -19,8 +19,7 @@ pub fn VideoPage() -> impl IntoView {
     let run = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
     let video = move || params.read().get("video").and_then(|s| s.parse::<u32>().ok()).unwrap_or(0);
     let editor = provide_editor(true);
-    let detail =
-        Resource::new(move || (run(), video(), editor.changed.get()), |(run, video, _)| get_video(run, video));
+    let detail = Resource::new(move || (run(), video(), editor.changed.get()), |(run, video, _)| get_video(run, video));
     view! { <Loaded resource=detail title="Video" render=|d: VideoDetail| view! { <Video d /> } /> }
 }
 

@@ -64,7 +64,14 @@ where
     let store = state()?.store;
     match tokio::task::spawn_blocking(move || f(&store)).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(StoreError::NotFound { what, id })) => Err(ServerFnError::new(format!("There is no {what} {id}."))),
+        Ok(Err(StoreError::NotFound { what, id })) => {
+            // A page rendered for something that does not exist answers 404 (the data routes
+            // render before sending, so the status still applies).
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(axum::http::StatusCode::NOT_FOUND);
+            }
+            Err(ServerFnError::new(format!("There is no {what} {id}.")))
+        }
         Ok(Err(e)) => {
             tracing::error!("store error: {e}");
             Err(ServerFnError::new("The server could not read its data; see its log."))

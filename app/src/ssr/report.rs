@@ -68,6 +68,7 @@ fn creator_row(c: &CreatorSummary, grouping: &Grouping) -> CreatorRow {
         unique_videos: c.videos.len() as u32,
         ads: c.stats.ads,
         mean: c.stats.mean,
+        shrunk_mean: c.shrunk_mean,
         median: c.stats.median,
         std_dev: c.stats.std_dev,
         ci95: c.stats.ci95,
@@ -110,7 +111,7 @@ pub fn table(data: &RunData, query: &TableQuery) -> CreatorTable {
                 missing_last(a.stats.spend_weighted_mean).total_cmp(&missing_last(b.stats.spend_weighted_mean))
             }
             "best" => missing_last(a.best_video.map(|v| v.1)).total_cmp(&missing_last(b.best_video.map(|v| v.1))),
-            // The report's own order (people by mean, still faces, no creator).
+            // The report's own order (people by their shrunk mean, still faces, no creator).
             _ => ia.cmp(ib),
         };
         let by = if query.desc { by.reverse() } else { by };
@@ -303,7 +304,15 @@ pub async fn run_videos(run_id: i64) -> Result<VideosReport, ServerFnError> {
         videos.sort_by(|a, b| b.ads.cmp(&a.ads).then(a.video_id.cmp(&b.video_id)));
         let clip_on = data.grouping.videos.iter().any(|v| v.similar.is_some());
         let editable = run.status == ips_core::store::RunStatus::Succeeded;
-        Ok(VideosReport { run_id, dataset_name: dataset.name, hook_families: families, videos, clip_on, version, editable })
+        Ok(VideosReport {
+            run_id,
+            dataset_name: dataset.name,
+            hook_families: families,
+            videos,
+            clip_on,
+            version,
+            editable,
+        })
     })
     .await
 }
@@ -347,7 +356,8 @@ pub async fn creator_detail(run_id: i64, creator: String) -> Result<CreatorDetai
                 else {
                     continue;
                 };
-                let attached = data.grouping.faces.iter().any(|f| &f.track == member && f.attached_to == Some(creator.id));
+                let attached =
+                    data.grouping.faces.iter().any(|f| &f.track == member && f.attached_to == Some(creator.id));
                 let Some(face) = &track.face_file else { continue };
                 faces.push(TrackFace {
                     key: FaceKey { sha256: member.sha256.clone(), track: member.track },
@@ -429,7 +439,9 @@ fn link_view(link: &ips_core::grouping::FileLink, times: &dyn Fn(&str, u32) -> f
     };
     let (kind, what) = match link.kind {
         LinkKind::Copy => ("copy", format!("The same video{how}")),
-        LinkKind::OtherOverlay => ("other_overlay", format!("The same footage with another caption, card or last shot{how}")),
+        LinkKind::OtherOverlay => {
+            ("other_overlay", format!("The same footage with another caption, card or last shot{how}"))
+        }
         LinkKind::SameBody => ("same_body", format!("The same body behind another hook{how}")),
         LinkKind::Clip => ("clip", "Joined by CLIP: their pictures are alike".to_string()),
         LinkKind::User => ("user", "Joined by you: the same ad".to_string()),
@@ -483,7 +495,8 @@ pub async fn video_detail(run_id: i64, video_id: u32) -> Result<VideoDetail, Ser
         for other in data.grouping.videos.iter().filter(|v| v.id != video_id) {
             links.extend(other.links.iter().filter(|l| this.is_some_and(|t| t.sha256s.contains(&l.b))));
         }
-        let settings = ips_core::pipeline::run_settings(store, run_id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let settings =
+            ips_core::pipeline::run_settings(store, run_id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let key = settings.as_ref().map(ips_core::pipeline::analysis_key).unwrap_or_default();
         let mut shas: Vec<String> = this.map(|v| v.sha256s.clone()).unwrap_or_default();
         for l in &links {
@@ -495,16 +508,20 @@ pub async fn video_detail(run_id: i64, video_id: u32) -> Result<VideoDetail, Ser
         }
         let mut url_of: HashMap<String, String> = HashMap::new();
         for outcome in store.row_outcomes(run_id)? {
-            let (Some(sha), Some(ad)) = (outcome.sha256, data.ads.iter().find(|a| a.row == outcome.row)) else { continue };
+            let (Some(sha), Some(ad)) = (outcome.sha256, data.ads.iter().find(|a| a.row == outcome.row)) else {
+                continue;
+            };
             url_of.entry(sha).or_insert_with(|| ad.video_url.clone());
         }
         let mut files = Vec::new();
         let mut times: HashMap<String, Vec<f64>> = HashMap::new();
         for sha in &shas {
             let analysis = store.video_analysis(sha, &key)?;
-            let (width, height) = analysis.as_ref().and_then(|a| a.info.as_ref()).map_or((0, 0), |i| (i.width, i.height));
+            let (width, height) =
+                analysis.as_ref().and_then(|a| a.info.as_ref()).map_or((0, 0), |i| (i.width, i.height));
             let frame_height = ips_core::stills::STILL_HEIGHT as u32;
-            let frame_width = if height > 0 { (width as f64 * frame_height as f64 / height as f64).round() as u32 } else { 0 };
+            let frame_width =
+                if height > 0 { (width as f64 * frame_height as f64 / height as f64).round() as u32 } else { 0 };
             let video = data.grouping.videos.iter().find(|v| v.sha256s.contains(sha)).map_or(0, |v| v.id);
             files.push(crate::api::VideoFile {
                 sha256: sha.clone(),
@@ -514,9 +531,13 @@ pub async fn video_detail(run_id: i64, video_id: u32) -> Result<VideoDetail, Ser
                 frame_width,
                 frame_height,
             });
-            times.insert(sha.clone(), analysis.map(|a| a.fingerprints.iter().map(|f| f.time_s()).collect()).unwrap_or_default());
+            times.insert(
+                sha.clone(),
+                analysis.map(|a| a.fingerprints.iter().map(|f| f.time_s()).collect()).unwrap_or_default(),
+            );
         }
-        let time = |sha: &str, frame: u32| times.get(sha).and_then(|t| t.get(frame as usize)).copied().unwrap_or_default();
+        let time =
+            |sha: &str, frame: u32| times.get(sha).and_then(|t| t.get(frame as usize)).copied().unwrap_or_default();
         let links = links.into_iter().map(|l| link_view(l, &time)).collect();
         Ok(VideoDetail {
             run_id,

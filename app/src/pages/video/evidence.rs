@@ -27,7 +27,14 @@ fn Frame(file: Option<VideoFile>, index: u32, time_s: f64) -> impl IntoView {
 
 /// The links of a video with their evidence.
 #[component]
-pub fn Evidence(run_id: i64, video_id: u32, version: i64, editable: bool, files: Vec<VideoFile>, links: Vec<LinkView>) -> impl IntoView {
+pub fn Evidence(
+    run_id: i64,
+    video_id: u32,
+    version: i64,
+    editable: bool,
+    files: Vec<VideoFile>,
+    links: Vec<LinkView>,
+) -> impl IntoView {
     let editor = use_editor();
     let busy = editor.pending();
     let file = move |sha: &str| files.iter().find(|f| f.sha256 == sha).cloned();
@@ -35,9 +42,12 @@ pub fn Evidence(run_id: i64, video_id: u32, version: i64, editable: bool, files:
         let file = file.clone();
         move |sha: &str| {
             let f = file(sha);
-            let url = f.as_ref().and_then(|f| f.url.clone()).unwrap_or_else(|| format!("file {}", &sha[..8.min(sha.len())]));
+            let url =
+                f.as_ref().and_then(|f| f.url.clone()).unwrap_or_else(|| format!("file {}", &sha[..8.min(sha.len())]));
             match f.map(|f| f.video_id) {
-                Some(v) if v != video_id => view! { <a href=format!("/runs/{run_id}/videos/{v}")>{format!("#{v}")}</a>" "{url}  }.into_any(),
+                Some(v) if v != video_id => {
+                    view! { <a href=format!("/runs/{run_id}/videos/{v}")>{format!("#{v}")}</a>" "{url}  }.into_any()
+                }
                 _ => view! { <span>{url}</span> }.into_any(),
             }
         }
