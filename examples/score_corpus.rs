@@ -5,7 +5,7 @@
 //!
 //! (the directory holds the run's `ips.sqlite3`). For looking at a change by hand; the figures
 //! the README quotes come from `make bench` and the corpus test. Settings can be overridden
-//! for the grouping (not the analysis): `IPS_SET='creators.max_distance=0.35 similarity.keypoints.min_votes=4'`.
+//! for the grouping (not the analysis): `IPS_SET='creators.max_distance=0.35 similarity.keypoints.screen_min_inliers=10'`.
 
 use ips_core::pipeline::PipelineSettings;
 use ips_core::quality::Half;

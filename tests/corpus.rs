@@ -63,6 +63,7 @@ async fn the_corpus_goes_from_rows_to_creators() {
         // For tuning and labelling: the whole store (tracks, descriptors, keypoints) and the
         // face crops, before any assertion can stop the test.
         let keep = std::path::Path::new(&keep);
+        std::fs::create_dir_all(keep).unwrap();
         let _ = std::fs::remove_file(keep.join("ips.sqlite3"));
         store.snapshot_to(&keep.join("ips.sqlite3")).unwrap();
         let faces = keep.join("faces");
