@@ -16,11 +16,12 @@ test('upload a CSV of demo URLs: the run ends and the table shows faces that loa
   const rows = page.locator('#creators tbody tr');
   expect(await rows.count()).toBeGreaterThanOrEqual(5);
 
-  // Sorted by mean performance, best first: people on camera, then still faces (prints), then
+  // Sorted by ranked (shrunk) mean performance, best first: people on camera, then still faces (prints), then
   // the "no creator" row.
   for (const group of [':not(.still)', '.still']) {
-    const means = await page.locator(`#creators tbody tr[data-creator]:not([data-creator=""])${group} td.mean`).allTextContents();
+    const means = await page.locator(`#creators tbody tr[data-creator]:not([data-creator=""])${group} td.ranked-mean`).allTextContents();
     const values = means.map(Number);
+    expect(values.every(Number.isFinite)).toBe(true);
     expect(values).toEqual([...values].sort((a, b) => b - a));
   }
   const order = await page.locator('#creators tbody tr').evaluateAll((rows) =>

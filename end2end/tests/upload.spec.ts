@@ -37,7 +37,7 @@ test('upload a CSV: 3 accepted, 2 problems with row numbers, a run that progress
   await openHydrated(page, page.url());
   // ... with another creator threshold and sampling rate, shown on the run.
   await page.locator('.run-settings-form summary').click();
-  await page.locator('#run-max-distance').fill('0.4');
+  await page.locator('#run-max-distance').fill('0.35');
   await page.locator('#run-fps').fill('2');
   await page.getByRole('button', { name: 'Start a new run' }).click();
   await expect(page.locator('article.run')).toHaveCount(2);
@@ -45,8 +45,8 @@ test('upload a CSV: 3 accepted, 2 problems with row numbers, a run that progress
   await expect(newest).toHaveAttribute('data-status', 'succeeded', { timeout: 60_000 });
   await expect(newest.locator('.events')).toContainText('Stage ingest: started');
   await expect(newest.locator('.events')).toContainText('Finished');
-  await expect(newest.locator('.run-settings')).toHaveText('SSD faces · 2 frames/s · creator distance 0.4');
-  await expect(page.locator('article.run').nth(1).locator('.run-settings')).toContainText('1 frames/s · creator distance 0.45');
+  await expect(newest.locator('.run-settings')).toHaveText('SSD faces · 2 frames/s · creator distance 0.35');
+  await expect(page.locator('article.run').nth(1).locator('.run-settings')).toHaveText('SSD faces · 1 frames/s · creator distance 0.4');
   // The rejected rows download as CSV with their problems.
   const rejected = await (await page.request.get(await page.locator('#download-rejected').getAttribute('href') ?? '')).text();
   expect(rejected.split('\n')[0]).toBe('row,problems,Video URL,Performance,Campaign');

@@ -343,3 +343,6 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<FrameFeatures>, DecodeError> {
     }
     Ok(frames)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,9 @@
 //! What the pages ask the server for: plain data types (compiled for both server and browser)
 //! and the server functions that fill them from the store.
+//!
+//! Every server function names its endpoint. Without a name, Leptos appends a hash of the
+//! crate's directory to the URL, so a browser bundle and a server built from two checkouts
+//! (a shared build cache) call different URLs and every call answers 404.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -85,12 +89,12 @@ impl DatasetReport {
     }
 }
 
-#[server]
+#[server(endpoint = "list_datasets")]
 pub async fn list_datasets() -> Result<Vec<DatasetSummary>, ServerFnError> {
     crate::ssr::with_store(crate::ssr::dataset_summaries).await
 }
 
-#[server]
+#[server(endpoint = "get_dataset_report")]
 pub async fn get_dataset_report(id: i64) -> Result<DatasetReport, ServerFnError> {
     let defaults = crate::ssr::state()?.pipeline;
     crate::ssr::with_store(move |store| crate::ssr::dataset_report(store, id, &defaults)).await
@@ -98,7 +102,7 @@ pub async fn get_dataset_report(id: i64) -> Result<DatasetReport, ServerFnError>
 
 /// Starts a new run of a dataset in the background, with the face detector, sampling rate and
 /// creator threshold given (the form's fields, as text; checked on the server).
-#[server]
+#[server(endpoint = "start_run")]
 pub async fn start_run(
     dataset_id: i64,
     detector: String,
@@ -109,14 +113,14 @@ pub async fn start_run(
 }
 
 /// Asks a queued or running run to stop.
-#[server]
+#[server(endpoint = "cancel_run")]
 pub async fn cancel_run(run_id: i64) -> Result<(), ServerFnError> {
     crate::ssr::state()?.jobs.cancel(run_id);
     Ok(())
 }
 
 /// Continues a cancelled, failed or interrupted run from the stage where it stopped.
-#[server]
+#[server(endpoint = "resume_run")]
 pub async fn resume_run(run_id: i64) -> Result<(), ServerFnError> {
     let state = crate::ssr::state()?;
     let resumable = crate::ssr::with_store(move |store| {

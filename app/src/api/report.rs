@@ -212,7 +212,7 @@ pub struct RunReport {
     pub faces_on_products: Vec<LeftOutFace>,
 }
 
-#[server]
+#[server(endpoint = "get_run_report")]
 pub async fn get_run_report(run_id: i64, query: TableQuery) -> Result<RunReport, ServerFnError> {
     crate::ssr::report::run_report(run_id, query).await
 }
@@ -256,7 +256,7 @@ pub struct VideosReport {
     pub editable: bool,
 }
 
-#[server]
+#[server(endpoint = "get_run_videos")]
 pub async fn get_run_videos(run_id: i64) -> Result<VideosReport, ServerFnError> {
     crate::ssr::report::run_videos(run_id).await
 }
@@ -322,7 +322,7 @@ pub struct CreatorChoice {
     pub hidden: bool,
 }
 
-#[server]
+#[server(endpoint = "get_creator")]
 pub async fn get_creator(run_id: i64, creator: String) -> Result<CreatorDetail, ServerFnError> {
     crate::ssr::report::creator_detail(run_id, creator).await
 }
@@ -384,7 +384,7 @@ pub struct FramePairView {
     pub how: String,
 }
 
-#[server]
+#[server(endpoint = "get_video")]
 pub async fn get_video(run_id: i64, video_id: u32) -> Result<VideoDetail, ServerFnError> {
     crate::ssr::report::video_detail(run_id, video_id).await
 }

@@ -40,7 +40,7 @@ pub const PREVIEW_PROBLEMS: usize = 20;
 
 /// Reads the kept upload `sha256` with the columns in `choices` (field key → header, `-` for
 /// "not in this file"; missing keys are detected).
-#[server]
+#[server(endpoint = "get_upload_preview")]
 pub async fn get_upload_preview(
     sha256: String,
     choices: Vec<(String, String)>,

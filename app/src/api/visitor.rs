@@ -11,7 +11,7 @@ pub struct VisitorView {
     pub name: Option<String>,
 }
 
-#[server]
+#[server(endpoint = "get_visitor")]
 pub async fn get_visitor() -> Result<VisitorView, ServerFnError> {
     let visitor = crate::ssr::visitor();
     Ok(VisitorView { access_required: visitor.access_required, signed_in: visitor.signed_in, name: visitor.name })
