@@ -9,7 +9,7 @@ use crate::grouping::{CreatorId, Grouping, VideoId};
 use crate::ingest::AdDetails;
 use crate::pipeline::PipelineError;
 use crate::stats::{GroupStats, shrink};
-use crate::store::{RunId, StatsLevel, Store, StoreError};
+use crate::store::{LineStatus, RunId, StatsLevel, Store, StoreError};
 
 /// Creators in the top charts.
 pub const TOP_N: usize = 15;
@@ -60,8 +60,7 @@ pub struct Ad {
     pub video_url: String,
     pub performance: f64,
     pub details: AdDetails,
-    /// `downloaded`, `cached`, `failed: …`, or `not processed`.
-    pub status: String,
+    pub status: LineStatus,
     pub video: Option<VideoId>,
     pub creator: Option<CreatorId>,
 }
@@ -134,16 +133,16 @@ pub fn load(store: &Store, run: RunId) -> Result<RunData, StoreError> {
             .then(b.shrunk_mean.total_cmp(&a.shrunk_mean))
             .then(a.key.cmp(&b.key))
     });
-    let outcomes: HashMap<u32, String> = store
+    let mut outcomes: HashMap<u32, LineStatus> = store
         .row_outcomes(run)?
         .into_iter()
-        .map(|o| (o.row, o.detail.map_or_else(|| o.status.clone(), |d| format!("{}: {d}", o.status))))
+        .map(|o| (o.row, LineStatus::Run { status: o.status, detail: o.detail }))
         .collect();
     let ads = store
         .accepted_rows(dataset)?
         .into_iter()
         .map(|row| Ad {
-            status: outcomes.get(&row.row).cloned().unwrap_or_else(|| "not processed".to_string()),
+            status: outcomes.remove(&row.row).unwrap_or(LineStatus::NotProcessed),
             video: grouping.video_of_row.get(&row.row).copied(),
             creator: grouping.creator_of_row(row.row),
             row: row.row,

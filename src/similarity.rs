@@ -4,9 +4,9 @@
 //! Every pair of videos is aligned ([`crate::align`]): two frames match when their fingerprints
 //! are close (re-encodes, captions, trims, mirrored copies), or when their keypoints agree on
 //! one scale-and-shift map ([`crate::keypoints`]: zoomed, re-framed, carded, squeezed copies,
-//! which change every fingerprint). Candidate frame pairs for the keypoint check come from an
-//! index of descriptor words, so no video is compared frame by frame with every other. Two
-//! levels, thresholds in [`SimilaritySettings`]:
+//! which change every fingerprint). Every pair of videos is first screened on a few frames and
+//! their strongest keypoints ([`keypoint_matches`]), so only pairs that pass are compared frame
+//! by frame. Two levels, thresholds in [`SimilaritySettings`]:
 //! 1. **same video** — the shared stretch covers most of the shorter video and a good part of
 //!    the longer one: re-encodes, re-framings, a changed caption or end card, and trimmed copies;
 //! 2. **same body, different hook** — a long shared stretch that both videos reach only after an

@@ -12,7 +12,7 @@ use ips_core::ingest::parse_sheet;
 use ips_core::pipeline::{self, CancelFlag, Context, Outcome, PipelineSettings};
 use ips_core::quality::corpus::{AnalysedCorpus, CorpusLabels, Scores};
 use ips_core::quality::{Half, PairScore};
-use ips_core::store::{NewDataset, StatsLevel, Store};
+use ips_core::store::{NewDataset, RowStatus, StatsLevel, Store};
 use ips_core::testing::{CorpusServer, require_corpus};
 
 fn at_least(score: &PairScore, precision: f64, recall: f64, what: &str) {
@@ -81,7 +81,7 @@ async fn the_corpus_goes_from_rows_to_creators() {
     assert_eq!(rows.len(), 268);
     let outcomes = store.row_outcomes(run).unwrap();
     assert_eq!(outcomes.len(), 268);
-    assert!(outcomes.iter().all(|o| o.status == "downloaded"), "every corpus URL answers");
+    assert!(outcomes.iter().all(|o| o.status == RowStatus::Downloaded), "every corpus URL answers");
     assert_eq!(server.total_hits(), 268, "each URL fetched exactly once");
     let grouping = store.grouping(run).unwrap();
     assert_eq!(grouping.videos.iter().map(|v| v.sha256s.len()).sum::<usize>(), 75, "75 distinct files");

@@ -165,7 +165,7 @@ test('xlsx upload → mapping → run → sorted table → creator → video →
   await offline.close();
 });
 
-test('the report works on a phone-sized screen', async ({ browser, request }) => {
+test('the report works on a phone-sized screen', async ({ browser }) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   // The demo run the server made at start.
@@ -176,5 +176,27 @@ test('the report works on a phone-sized screen', async ({ browser, request }) =>
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: path.join(ARTIFACTS, '16-report-phone.png'), fullPage: true });
   await context.close();
-  expect((await request.get('/api/runs/1')).ok()).toBe(true);
+});
+
+test('the JSON of a run holds what its table shows', async ({ page, request }) => {
+  const response = await request.get('/api/runs/1');
+  expect(response.ok()).toBe(true);
+  const report = await response.json();
+  expect(report.run_id).toBe(1);
+  type Creator = { key: number | null; hidden: boolean; shrunk_mean: number; stats: { ads: number; mean: number } };
+  const creators = (report.creators as Creator[]).filter((c) => !c.hidden);
+  // Every ad with a video is counted once, by one creator row (or the "no creator" row).
+  const withVideo = (report.ads as { video: number | null }[]).filter((a) => a.video !== null).length;
+  expect(creators.reduce((sum, c) => sum + c.stats.ads, 0)).toBe(withVideo);
+
+  // The table lists them in the same order, with the same ads, means and ranked means.
+  await openHydrated(page, '/runs/1');
+  const rows = await page.locator('#creators tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+    ads: tr.querySelector('td.ads')?.textContent,
+    mean: tr.querySelector('td.mean')?.textContent,
+    ranked: tr.querySelector('td.ranked-mean')?.textContent,
+  })));
+  expect(rows).toEqual(creators.map((c) => ({
+    ads: String(c.stats.ads), mean: c.stats.mean.toFixed(3), ranked: c.shrunk_mean.toFixed(3),
+  })));
 });

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { openHydrated, screenshot } from './support';
+import { openHydrated, rerun, screenshot, undoAll } from './support';
 
 // "Same person?" on a re-run of the demo dataset with a tight creator distance (0.2), so the
 // same person's two clips are two creators IPS is unsure about. No keeps the two apart and the
@@ -13,36 +13,6 @@ async function creatorCount(page: Page, run: number): Promise<number> {
   return (report.creators as Creator[]).filter((c) => c.key !== null).length;
 }
 
-/** Re-runs the demo dataset with creator distance 0.2 and opens the new run's report. */
-async function tightRerun(page: Page): Promise<number> {
-  await openHydrated(page, '/runs/1');
-  const datasetHref = (await page.locator('.crumbs a').first().getAttribute('href'))!;
-  await openHydrated(page, datasetHref);
-  await page.locator('.run-settings-form summary').click();
-  await page.locator('#run-max-distance').fill('0.2');
-  await page.getByRole('button', { name: 'Start a new run' }).click();
-  const newest = page.locator('article.run').first();
-  await expect(newest.locator('.run-settings')).toContainText('creator distance 0.2');
-  await expect(newest).toHaveAttribute('data-status', 'succeeded', { timeout: 90_000 });
-  await newest.getByRole('link', { name: 'Open report' }).click();
-  await expect(page).toHaveURL(/\/runs\/\d+$/);
-  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
-  return Number(page.url().split('/').pop());
-}
-
-/** Undoes every edit of the dataset, from the open report, so the server is as it was. */
-async function undoAll(page: Page) {
-  await page.locator('#edit-log summary').click();
-  for (;;) {
-    const undo = page.locator('#undo');
-    if (await undo.isDisabled()) break;
-    const lines = await page.locator('#edit-log li').count();
-    await undo.click();
-    await expect(page.locator('#edit-log li')).toHaveCount(lines + 1);
-    if (!(await page.locator('#edit-log').getAttribute('open'))) await page.locator('#edit-log summary').click();
-  }
-}
-
 test('same person? no keeps two creators apart, yes joins them, both after a re-run', async ({ page }) => {
   test.setTimeout(480_000);
   await openHydrated(page, '/runs/1');
@@ -50,7 +20,7 @@ test('same person? no keeps two creators apart, yes joins them, both after a re-
   const question = page.locator('#same-person .question');
 
   // No: the pair is kept apart and not asked again.
-  let run = await tightRerun(page);
+  let run = await rerun(page, 1, '0.2');
   await expect(question.first()).toBeVisible();
   await screenshot(page, '30-same-person');
   const [a, b] = [await question.first().getAttribute('data-a'), await question.first().getAttribute('data-b')];
@@ -63,7 +33,7 @@ test('same person? no keeps two creators apart, yes joins them, both after a re-
   await expect(pairAsked).toHaveCount(0);
 
   // A re-run keeps the answer: both creators still there, the pair not asked.
-  run = await tightRerun(page);
+  run = await rerun(page, 1, '0.2');
   for (const label of labels) {
     await expect(page.locator('#creators .creator-label', { hasText: new RegExp(`^${label}$`) })).toHaveCount(1);
   }
@@ -74,14 +44,14 @@ test('same person? no keeps two creators apart, yes joins them, both after a re-
   await undoAll(page);
 
   // Yes: the two creators are one, and stay one after a re-run.
-  run = await tightRerun(page);
+  run = await rerun(page, 1, '0.2');
   await expect(question.first()).toBeVisible();
   const before = await creatorCount(page, run);
   expect(before).toBe(apart);
   await page.locator('#same-yes').click();
   await expect(page.locator('#edit-message')).toHaveText(/^Done: Merged .* into .*\.$/);
   await expect.poll(() => creatorCount(page, run)).toBe(before - 1);
-  run = await tightRerun(page);
+  run = await rerun(page, 1, '0.2');
   expect(await creatorCount(page, run)).toBe(before - 1);
 
   // Leave the server as it was.

@@ -31,3 +31,38 @@ export async function uploadAndStart(
   await page.locator('#start-run').click();
   await expect(page).toHaveURL(/\/datasets\/\d+$/);
 }
+
+/** Undoes every edit in force, from the open run report, so the server is as it was. */
+export async function undoAll(page: Page) {
+  await page.locator('#edit-log summary').click();
+  for (;;) {
+    const undo = page.locator('#undo');
+    if (await undo.isDisabled()) break;
+    const lines = await page.locator('#edit-log li').count();
+    await undo.click();
+    await expect(page.locator('#edit-log li')).toHaveCount(lines + 1);
+    if (!(await page.locator('#edit-log').getAttribute('open'))) await page.locator('#edit-log summary').click();
+  }
+}
+
+/** Starts a new run of the dataset of `run` (default settings, or another creator distance)
+ * and opens the new run's report once it ends; returns its id. */
+export async function rerun(page: Page, run: number, maxDistance?: string): Promise<number> {
+  await openHydrated(page, `/runs/${run}`);
+  const datasetHref = (await page.locator('.crumbs a').first().getAttribute('href'))!;
+  await openHydrated(page, datasetHref);
+  if (maxDistance) {
+    await page.locator('.run-settings-form summary').click();
+    await page.locator('#run-max-distance').fill(maxDistance);
+  }
+  const before = await page.locator('article.run').count();
+  await page.getByRole('button', { name: 'Start a new run' }).click();
+  await expect(page.locator('article.run')).toHaveCount(before + 1);
+  const newest = page.locator('article.run').first();
+  if (maxDistance) await expect(newest.locator('.run-settings')).toContainText(`creator distance ${maxDistance}`);
+  await expect(newest).toHaveAttribute('data-status', 'succeeded', { timeout: 90_000 });
+  await newest.getByRole('link', { name: 'Open report' }).click();
+  await expect(page).toHaveURL(/\/runs\/\d+$/);
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  return Number(page.url().split('/').pop());
+}

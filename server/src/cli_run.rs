@@ -63,8 +63,7 @@ pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
         Err(e) => bail!("the run failed: {e}"),
     }
     let written = ips_core::export::write_report(&store, run, &config.data_dir, out)?;
-    let failed =
-        store.row_outcomes(run)?.iter().filter(|o| matches!(o.status.as_str(), "failed" | "unreadable")).count();
+    let failed = store.row_outcomes(run)?.iter().filter(|o| o.status.is_problem()).count();
     println!(
         "{} rows ({} rejected, {} without video), {} unique videos, {} creator rows → {}",
         written.ads,

@@ -59,7 +59,48 @@ async fn ips_run_writes_ads_videos_and_creators() {
         assert!(out.join(face).is_file(), "{face} is in the report folder");
     }
     let videos = std::fs::read_to_string(out.join("videos.csv")).unwrap();
-    assert!(videos.lines().count() > 1);
+    assert!(videos.starts_with("video_id,first_url,urls,sha256,creator_id,creator,hook_family,ads,mean,"), "{videos}");
+
+    // Each video's and each creator's ads and mean are those of the ads.csv lines naming it.
+    let ads = table(&ads);
+    let videos = table(&videos);
+    let creators = table(&creators);
+    let counted = ads.iter().filter(|a| !a["video_id"].is_empty()).count();
+    assert_eq!(counted, 20, "the 20 corpus rows have a video; the rejected and the failed row none");
+    assert_eq!(videos.iter().map(|v| v["ads"].parse::<usize>().unwrap()).sum::<usize>(), counted);
+    for (list, key) in [(&videos, "video_id"), (&creators, "creator_id")] {
+        for line in list.iter().filter(|l| !l[key].is_empty()) {
+            let perfs: Vec<f64> =
+                ads.iter().filter(|a| a[key] == line[key]).map(|a| a["performance"].parse().unwrap()).collect();
+            assert_eq!(line["ads"].parse::<usize>().unwrap(), perfs.len(), "{key} {}", line[key]);
+            let mean = perfs.iter().sum::<f64>() / perfs.len() as f64;
+            assert!((line["mean"].parse::<f64>().unwrap() - mean).abs() < 1e-9, "{key} {}: {line:?}", line[key]);
+        }
+    }
+}
+
+/// A CSV file as one map per line, by column name (fields may be quoted, with `""` inside).
+fn table(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut lines = text.lines().map(fields);
+    let header = lines.next().unwrap();
+    lines.map(|cells| header.iter().cloned().zip(cells).collect()).collect()
+}
+
+fn fields(line: &str) -> Vec<String> {
+    let (mut out, mut cell, mut quoted, mut chars) = (Vec::new(), String::new(), false, line.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut cell)),
+            _ => cell.push(c),
+        }
+    }
+    out.push(cell);
+    out
 }
 
 #[test]

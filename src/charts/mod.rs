@@ -325,18 +325,11 @@ pub fn face_map(points: &[FacePoint], labels: &[String]) -> Result<String, Chart
 
 /// Performance over time: every dated ad as a dot and the weekly mean as a line.
 pub fn over_time(points: &[(chrono::NaiveDate, f64)]) -> Result<String, ChartError> {
-    use chrono::Datelike;
     let first = points.iter().map(|p| p.0).min().unwrap_or_default();
     let day = |d: chrono::NaiveDate| (d - first).num_days() as f64;
     let last = points.iter().map(|p| day(p.0)).fold(0.0, f64::max).max(1.0);
     let (lo, hi) = span(points.iter().map(|p| p.1));
-    let mut weeks: std::collections::BTreeMap<i64, (f64, u32)> = Default::default();
-    for (d, v) in points {
-        let week = (d.num_days_from_ce() as i64 - first.num_days_from_ce() as i64).div_euclid(7);
-        let e = weeks.entry(week).or_default();
-        e.0 += v;
-        e.1 += 1;
-    }
+    let line = weekly_means(points);
     render("over time", "Performance over time, weekly mean", 360, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(14)
@@ -360,12 +353,23 @@ pub fn over_time(points: &[(chrono::NaiveDate, f64)]) -> Result<String, ChartErr
         chart
             .draw_series(points.iter().map(|(d, v)| Circle::new((day(*d), *v), 3, ACCENT.mix(0.35).filled())))
             .map_err(err)?;
-        let line: Vec<(f64, f64)> =
-            weeks.iter().map(|(w, (sum, n))| (*w as f64 * 7.0 + 3.0, sum / *n as f64)).collect();
         chart.draw_series(LineSeries::new(line.clone(), ShapeStyle::from(&ACCENT).stroke_width(2))).map_err(err)?;
         chart.draw_series(line.iter().map(|p| Circle::new(*p, 4, ACCENT.filled()))).map_err(err)?;
         Ok(())
     })
+}
+
+/// The mean of each week (seven days from the first ad's date) that has ads, placed at the
+/// week's middle day, counted from the first date.
+fn weekly_means(points: &[(chrono::NaiveDate, f64)]) -> Vec<(f64, f64)> {
+    let Some(first) = points.iter().map(|p| p.0).min() else { return Vec::new() };
+    let mut weeks: std::collections::BTreeMap<i64, (f64, u32)> = Default::default();
+    for (d, v) in points {
+        let e = weeks.entry((*d - first).num_days().div_euclid(7)).or_default();
+        e.0 += v;
+        e.1 += 1;
+    }
+    weeks.iter().map(|(w, (sum, n))| (*w as f64 * 7.0 + 3.0, sum / *n as f64)).collect()
 }
 
 #[cfg(test)]

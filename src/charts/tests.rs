@@ -114,9 +114,13 @@ fn pca_finds_the_axis_of_largest_variance() {
 #[test]
 fn over_time_draws_weekly_means() {
     let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    let points = vec![(d("2026-03-02"), 1.0), (d("2026-03-03"), 3.0), (d("2026-03-10"), 2.0)];
+    let points = vec![(d("2026-03-10"), 5.0), (d("2026-03-02"), 1.0), (d("2026-03-03"), 3.0), (d("2026-03-23"), 4.0)];
+    // Weeks from the first date (03-02): 1 and 3 in the first, 5 in the second, none in the
+    // third, 4 in the fourth; each mean at its week's middle day.
+    assert_eq!(weekly_means(&points), [(3.0, 2.0), (10.0, 5.0), (24.0, 4.0)]);
+    assert!(weekly_means(&[]).is_empty());
     let svg = over_time(&points).unwrap();
-    // 3 ads + 2 weekly means.
-    assert_eq!(count(&svg, "<circle"), 5);
+    // 4 ads + 3 weekly means.
+    assert_eq!(count(&svg, "<circle"), 7);
     assert!(svg.contains("2026-03-02"));
 }

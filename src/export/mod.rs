@@ -60,7 +60,7 @@ pub fn tables(store: &Store, run: RunId) -> Result<Tables, ExportError> {
         "campaign" => lines.iter().map(|a| detail(a.row).and_then(|d| d.campaign.clone())).collect::<Vec<_>>(),
         "ad_name" => lines.iter().map(|a| detail(a.row).and_then(|d| d.ad_name.clone())).collect::<Vec<_>>(),
         "creator_handle" => lines.iter().map(|a| detail(a.row).and_then(|d| d.creator_handle.clone())).collect::<Vec<_>>(),
-        "status" => lines.iter().map(|a| a.status.clone()).collect::<Vec<_>>(),
+        "status" => lines.iter().map(|a| a.status.to_string()).collect::<Vec<_>>(),
         "video_id" => lines.iter().map(|a| a.video_id).collect::<Vec<_>>(),
         "creator_id" => lines.iter().map(|a| a.creator_id).collect::<Vec<_>>(),
         "creator" => lines.iter().map(|a| label_of(a.creator_id)).collect::<Vec<_>>(),

@@ -100,15 +100,6 @@ impl FetchOutcome {
             FetchOutcome::Failed(_) => None,
         }
     }
-
-    /// The row status word: `downloaded`, `cached` or `failed`.
-    pub fn status(&self) -> &'static str {
-        match self {
-            FetchOutcome::Downloaded(_) => "downloaded",
-            FetchOutcome::Cached(_) => "cached",
-            FetchOutcome::Failed(_) => "failed",
-        }
-    }
 }
 
 /// Why a URL gave no video. Messages are shown to users next to the row.

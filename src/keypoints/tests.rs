@@ -73,7 +73,13 @@ fn the_same_picture_reframed_verifies_and_another_does_not() {
 #[test]
 fn blobs_round_trip_and_refuse_garbage() {
     let frames = vec![
-        FrameFeatures { width: 360, height: 640, content: [0, 10, 360, 600], points: vec![[1.5, 2.5], [3.0, 4.0]], descriptors: vec![[7; 32], [9; 32]] },
+        FrameFeatures {
+            width: 360,
+            height: 640,
+            content: [0, 10, 360, 600],
+            points: vec![[1.5, 2.5], [3.0, 4.0]],
+            descriptors: vec![[7; 32], [9; 32]],
+        },
         FrameFeatures { width: 360, height: 640, content: [0, 0, 360, 640], ..Default::default() },
     ];
     assert_eq!(decode(&encode(&frames)).unwrap(), frames);

@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 
 use super::{CancelFlag, Context, PipelineError, PipelineSettings, Stage};
 use crate::fetch::{FetchOutcome, Fetcher, VideoCache};
-use crate::store::{DatasetId, RowOutcome, RunId};
+use crate::store::{DatasetId, RowOutcome, RowStatus, RunId};
 
 pub(super) fn run(
     ctx: &Context<'_>,
@@ -85,7 +85,7 @@ pub(super) fn run(
             let outcome = &outcomes[row.video_url.as_str()];
             RowOutcome {
                 row: row.row,
-                status: outcome.status().to_string(),
+                status: row_status(outcome),
                 detail: match outcome {
                     FetchOutcome::Failed(e) => Some(e.to_string()),
                     _ => None,
@@ -95,15 +95,24 @@ pub(super) fn run(
         })
         .collect();
     store.set_row_outcomes(run_id, &row_outcomes)?;
-    let count = |status: &str| row_outcomes.iter().filter(|o| o.status == status).count();
+    let count = |status: RowStatus| row_outcomes.iter().filter(|o| o.status == status).count();
     store.add_event(
         run_id,
         &format!(
             "Fetched {total} distinct URLs: {} rows downloaded, {} from cache, {} failed",
-            count("downloaded"),
-            count("cached"),
-            count("failed")
+            count(RowStatus::Downloaded),
+            count(RowStatus::Cached),
+            count(RowStatus::Failed)
         ),
     )?;
     Ok(true)
+}
+
+/// The status of the rows whose URL had this outcome.
+fn row_status(outcome: &FetchOutcome) -> RowStatus {
+    match outcome {
+        FetchOutcome::Downloaded(_) => RowStatus::Downloaded,
+        FetchOutcome::Cached(_) => RowStatus::Cached,
+        FetchOutcome::Failed(_) => RowStatus::Failed,
+    }
 }

@@ -2,13 +2,10 @@
 //! so progress is visible and a cancel is honoured between batches.
 
 use super::{CancelFlag, PipelineError, Stage};
-use crate::store::{DatasetId, RowOutcome, RunId, Store};
+use crate::store::{DatasetId, RowOutcome, RowStatus, RunId, Store};
 
 /// Rows written per transaction (and per progress update).
 const BATCH: usize = 100;
-
-/// Status of a row once the run has taken it in.
-pub const INGESTED: &str = "ingested";
 
 /// Returns `false` when cancelled before the end.
 pub(super) fn run(
@@ -27,7 +24,7 @@ pub(super) fn run(
         }
         let outcomes: Vec<RowOutcome> = batch
             .iter()
-            .map(|r| RowOutcome { row: r.row, status: INGESTED.to_string(), detail: None, sha256: None })
+            .map(|r| RowOutcome { row: r.row, status: RowStatus::Ingested, detail: None, sha256: None })
             .collect();
         store.set_row_outcomes(run_id, &outcomes)?;
         done += batch.len() as u64;

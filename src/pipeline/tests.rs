@@ -177,7 +177,7 @@ async fn a_run_goes_from_rows_to_creator_statistics() {
     assert_eq!(execute_in_background(dir.path(), run).await, Ok(Outcome::Succeeded));
 
     let outcomes = store.row_outcomes(run).unwrap();
-    let statuses: Vec<&str> = outcomes.iter().map(|o| o.status.as_str()).collect();
+    let statuses: Vec<&str> = outcomes.iter().map(|o| o.status.word()).collect();
     assert_eq!(statuses, ["downloaded", "downloaded", "downloaded", "failed", "downloaded"]);
     assert_eq!(outcomes[3].detail.as_deref(), Some("HTTP 404 Not Found"));
     assert_eq!(
@@ -239,7 +239,7 @@ async fn a_resumed_run_downloads_and_decodes_nothing_again() {
     let rerun = store.create_run(dataset).unwrap();
     assert_eq!(execute_in_background(dir.path(), rerun).await, Ok(Outcome::Succeeded));
     assert_eq!(served.hits.load(Ordering::SeqCst), hits_after_first + 1, "only the failed URL is tried again");
-    let statuses: Vec<String> = store.row_outcomes(rerun).unwrap().into_iter().map(|o| o.status).collect();
+    let statuses: Vec<&str> = store.row_outcomes(rerun).unwrap().into_iter().map(|o| o.status.word()).collect();
     assert_eq!(statuses, ["cached", "cached", "cached", "failed", "cached"]);
 }
 

@@ -13,7 +13,7 @@ mod videos;
 
 pub use datasets::{Dataset, DatasetId, NewDataset};
 pub use edits::{EditLogEntry, StaleVersion, StoredEdit, rule_files};
-pub use results::{AdLine, RowOutcome, StatsLevel};
+pub use results::{AdLine, LineStatus, RowOutcome, RowStatus, StatsLevel};
 pub use runs::{Run, RunEvent, RunId, RunStatus};
 pub use videos::VideoAnalysis;
 

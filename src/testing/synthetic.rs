@@ -14,7 +14,7 @@ use crate::ingest::{AdDetails, AdRow, ColumnMapping, ParsedSheet};
 use crate::pipeline::{PipelineSettings, analysis_key, set_run_settings};
 use crate::stats::{self, AdOutcome};
 use crate::store::VideoAnalysis;
-use crate::store::{NewDataset, RowOutcome, RunId, RunStatus, StatsLevel, Store, StoreError};
+use crate::store::{NewDataset, RowOutcome, RowStatus, RunId, RunStatus, StatsLevel, Store, StoreError};
 
 /// `creators` creators, each with `videos_per_creator` unique videos and `ads_per_video` ads
 /// per video; performance and spend vary deterministically. Returns the finished run.
@@ -59,7 +59,12 @@ pub fn synthetic_run(
                     details: AdDetails { spend: Some(spend), ..AdDetails::default() },
                     extra: Vec::new(),
                 });
-                outcomes.push(RowOutcome { row, status: "downloaded".into(), detail: None, sha256: Some(sha.clone()) });
+                outcomes.push(RowOutcome {
+                    row,
+                    status: RowStatus::Downloaded,
+                    detail: None,
+                    sha256: Some(sha.clone()),
+                });
                 video_of_row.insert(row, id);
                 ads.push(AdOutcome { row, performance, spend: Some(spend), video: Some(id), creator: Some(c) });
                 row += 1;

@@ -29,10 +29,36 @@ pub struct ProblemView {
     pub performance: Option<String>,
 }
 
+/// A run's state as the pages show it: the core's `RunStatus`, which the browser build cannot
+/// link, mirrored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunState {
+    Queued,
+    Running,
+    Cancelled,
+    Succeeded,
+    Failed,
+    Interrupted,
+}
+
+impl RunState {
+    /// The word shown on the badge, and in `data-status` for styles and tests.
+    pub fn word(self) -> &'static str {
+        match self {
+            RunState::Queued => "queued",
+            RunState::Running => "running",
+            RunState::Cancelled => "cancelled",
+            RunState::Succeeded => "succeeded",
+            RunState::Failed => "failed",
+            RunState::Interrupted => "interrupted",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunView {
     pub id: i64,
-    pub status: String,
+    pub status: RunState,
     pub stage: Option<String>,
     pub done: u64,
     pub total: u64,

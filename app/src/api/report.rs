@@ -13,34 +13,107 @@ pub const PAGE_SIZE: u32 = 50;
 /// (`?sort=ads&dir=asc&q=ana&min_ads=2&show=all&page=2`) so a view can be shared and reloaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableQuery {
-    /// `rank` (people by mean, then still faces, then no creator), `creator`, `videos`, `ads`,
-    /// `mean`, `ci`, `median`, `spend_mean`, `best`.
-    pub sort: String,
+    pub sort: SortKey,
     pub desc: bool,
     pub q: String,
     pub min_ads: u32,
-    /// `visible`, `hidden` or `all`.
-    pub show: String,
+    pub show: Show,
     /// 1-based.
     pub page: u32,
 }
 
 impl Default for TableQuery {
     fn default() -> Self {
-        TableQuery { sort: "rank".into(), desc: false, q: String::new(), min_ads: 0, show: "visible".into(), page: 1 }
+        TableQuery { sort: SortKey::Rank, desc: false, q: String::new(), min_ads: 0, show: Show::Visible, page: 1 }
     }
 }
 
-pub const SORT_KEYS: [&str; 9] = ["rank", "creator", "videos", "ads", "mean", "ci", "median", "spend_mean", "best"];
+/// What the influencer table is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortKey {
+    /// The report's own order: people by their ranked (shrunk) mean, then still faces, then
+    /// no creator.
+    Rank,
+    Creator,
+    Videos,
+    Ads,
+    Mean,
+    /// By the lower end of the 95 % interval.
+    Ci,
+    Median,
+    SpendMean,
+    Best,
+}
+
+impl SortKey {
+    const ALL: [SortKey; 9] = [
+        SortKey::Rank,
+        SortKey::Creator,
+        SortKey::Videos,
+        SortKey::Ads,
+        SortKey::Mean,
+        SortKey::Ci,
+        SortKey::Median,
+        SortKey::SpendMean,
+        SortKey::Best,
+    ];
+
+    /// Its word in the page's URL.
+    pub fn word(self) -> &'static str {
+        match self {
+            SortKey::Rank => "rank",
+            SortKey::Creator => "creator",
+            SortKey::Videos => "videos",
+            SortKey::Ads => "ads",
+            SortKey::Mean => "mean",
+            SortKey::Ci => "ci",
+            SortKey::Median => "median",
+            SortKey::SpendMean => "spend_mean",
+            SortKey::Best => "best",
+        }
+    }
+
+    fn from_word(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.word() == word)
+    }
+
+    /// Names and the report's order start at the top (A first); numbers start high.
+    fn starts_descending(self) -> bool {
+        !matches!(self, SortKey::Creator | SortKey::Rank)
+    }
+}
+
+/// Which creators the table lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Show {
+    Visible,
+    Hidden,
+    All,
+}
+
+impl Show {
+    /// Its word in the page's URL and the form's select.
+    pub fn word(self) -> &'static str {
+        match self {
+            Show::Visible => "visible",
+            Show::Hidden => "hidden",
+            Show::All => "all",
+        }
+    }
+
+    fn from_word(word: &str) -> Option<Self> {
+        [Show::Visible, Show::Hidden, Show::All].into_iter().find(|s| s.word() == word)
+    }
+}
 
 impl TableQuery {
     /// From URL query parameters; anything unknown or malformed falls back to the default.
     pub fn from_params(get: impl Fn(&str) -> Option<String>) -> Self {
         let default = TableQuery::default();
-        let sort = get("sort").filter(|s| SORT_KEYS.contains(&s.as_str())).unwrap_or(default.sort);
-        let show = get("show").filter(|s| ["visible", "hidden", "all"].contains(&s.as_str())).unwrap_or(default.show);
+        let sort = get("sort").and_then(|s| SortKey::from_word(&s)).unwrap_or(default.sort);
+        let show = get("show").and_then(|s| Show::from_word(&s)).unwrap_or(default.show);
         TableQuery {
-            desc: get("dir").map_or(sort != "rank" && sort != "creator", |d| d == "desc"),
+            desc: get("dir").map_or(sort.starts_descending(), |d| d == "desc"),
             sort,
             q: get("q").map(|q| q.chars().take(200).collect()).unwrap_or_default(),
             min_ads: get("min_ads").and_then(|m| m.parse().ok()).unwrap_or(0),
@@ -51,15 +124,16 @@ impl TableQuery {
 
     /// The link to this view of run `run_id`'s report.
     pub fn href(&self, run_id: i64) -> String {
-        let mut parts = vec![format!("sort={}", self.sort), format!("dir={}", if self.desc { "desc" } else { "asc" })];
+        let mut parts =
+            vec![format!("sort={}", self.sort.word()), format!("dir={}", if self.desc { "desc" } else { "asc" })];
         if !self.q.is_empty() {
             parts.push(format!("q={}", encode(&self.q)));
         }
         if self.min_ads > 0 {
             parts.push(format!("min_ads={}", self.min_ads));
         }
-        if self.show != "visible" {
-            parts.push(format!("show={}", self.show));
+        if self.show != Show::Visible {
+            parts.push(format!("show={}", self.show.word()));
         }
         if self.page > 1 {
             parts.push(format!("page={}", self.page));
@@ -69,9 +143,9 @@ impl TableQuery {
 
     /// The view sorted by `key`: the same key again flips the direction; a new key starts in its
     /// natural direction (numbers high first, names A first). Back to page 1.
-    pub fn sorted_by(&self, key: &str) -> TableQuery {
-        let desc = if self.sort == key { !self.desc } else { key != "creator" && key != "rank" };
-        TableQuery { sort: key.to_string(), desc, page: 1, ..self.clone() }
+    pub fn sorted_by(&self, key: SortKey) -> TableQuery {
+        let desc = if self.sort == key { !self.desc } else { key.starts_descending() };
+        TableQuery { sort: key, desc, page: 1, ..self.clone() }
     }
 
     pub fn at_page(&self, page: u32) -> TableQuery {
@@ -395,14 +469,8 @@ mod tests {
 
     #[test]
     fn query_round_trips_through_its_link() {
-        let query = TableQuery {
-            sort: "ads".into(),
-            desc: false,
-            q: "ana & bo".into(),
-            min_ads: 2,
-            show: "all".into(),
-            page: 3,
-        };
+        let query =
+            TableQuery { sort: SortKey::Ads, desc: false, q: "ana & bo".into(), min_ads: 2, show: Show::All, page: 3 };
         let href = query.href(7);
         assert_eq!(href, "/runs/7?sort=ads&dir=asc&q=ana%20%26%20bo&min_ads=2&show=all&page=3");
         let params: Vec<(String, String)> = href
@@ -434,9 +502,12 @@ mod tests {
     #[test]
     fn sorting_by_the_same_key_flips_and_resets_the_page() {
         let query = TableQuery::default().at_page(4);
-        let by_ads = query.sorted_by("ads");
-        assert_eq!((by_ads.sort.as_str(), by_ads.desc, by_ads.page), ("ads", true, 1));
-        assert!(!by_ads.sorted_by("ads").desc);
-        assert!(!query.sorted_by("creator").desc, "names sort A first");
+        let by_ads = query.sorted_by(SortKey::Ads);
+        assert_eq!((by_ads.sort, by_ads.desc, by_ads.page), (SortKey::Ads, true, 1));
+        assert!(!by_ads.sorted_by(SortKey::Ads).desc);
+        assert!(!query.sorted_by(SortKey::Creator).desc, "names sort A first");
+        for key in SortKey::ALL {
+            assert_eq!(SortKey::from_word(key.word()), Some(key));
+        }
     }
 }

@@ -2,12 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::api::{CancelRun, ResumeRun, RunView};
+use crate::api::{CancelRun, ResumeRun, RunState, RunView};
 use crate::format;
 
 #[component]
-pub fn RunBadge(status: String) -> impl IntoView {
-    view! { <span class=format!("badge status-{status}")>{status.clone()}</span> }
+pub fn RunBadge(status: RunState) -> impl IntoView {
+    let word = status.word();
+    view! { <span class=format!("badge status-{word}")>{word}</span> }
 }
 
 #[component]
@@ -15,10 +16,10 @@ pub fn RunCard(run: RunView, cancel: ServerAction<CancelRun>, resume: ServerActi
     let percent = if run.total == 0 { 0.0 } else { run.done as f64 * 100.0 / run.total as f64 };
     let stage = run.stage.clone().unwrap_or_else(|| "waiting".to_string());
     view! {
-        <article class="run" id=format!("run-{}", run.id) data-status=run.status.clone()>
+        <article class="run" id=format!("run-{}", run.id) data-status=run.status.word()>
             <header class="run-head">
                 <h3>{format!("Run {}", run.id)}</h3>
-                <RunBadge status=run.status.clone() />
+                <RunBadge status=run.status />
                 <a href=format!("/runs/{}", run.id) class="report-link">"Open report"</a>
                 <span class="muted">{format::elapsed(&run)}</span>
             </header>

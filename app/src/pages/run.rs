@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::{ChartsView, CreatorEdit, CreatorRow, CreatorTable, RunReport, TableQuery, get_run_report};
+use crate::api::{
+    ChartsView, CreatorEdit, CreatorRow, CreatorTable, RunReport, RunState, Show, SortKey, TableQuery, get_run_report,
+};
 use crate::components::{
     EditOp, EditsPanel, FacesOnProducts, Loaded, RunBadge, SamePersonQueue, StageList, provide_editor, use_editor,
     use_poll,
@@ -41,7 +43,7 @@ pub fn RunPage() -> impl IntoView {
 fn Report(report: RunReport) -> impl IntoView {
     let run = report.run.clone();
     let run_id = run.id;
-    let finished = run.status == "succeeded";
+    let finished = run.status == RunState::Succeeded;
     let version = report.edits.as_ref().map(|e| e.version);
     view! {
         <Title text=format!("Run {} · {}", run.id, report.dataset_name) />
@@ -49,7 +51,7 @@ fn Report(report: RunReport) -> impl IntoView {
             <p class="crumbs"><a href=format!("/datasets/{}", report.dataset_id)>{report.dataset_name.clone()}</a></p>
             <div class="run-head">
                 <h1>{format!("Run {}", run.id)}</h1>
-                <RunBadge status=run.status.clone() />
+                <RunBadge status=run.status />
                 {report.is_demo.then(|| view! { <span class="tag">"demo data"</span> })}
                 <span class="muted">{format::elapsed(&run)}</span>
             </div>
@@ -85,7 +87,7 @@ fn Report(report: RunReport) -> impl IntoView {
                 view! {
                     <TableControls run_id table=report.table.clone() />
                     {version.map(|version| {
-                        let showing_hidden = report.table.query.show != "visible";
+                        let showing_hidden = report.table.query.show != Show::Visible;
                         view! { <CreatorActions run_id version rows=report.table.rows.clone() selected showing_hidden /> }
                     })}
                     <InfluencerTable run_id table=report.table selected=version.map(|_| selected) />
@@ -154,7 +156,7 @@ fn TableControls(run_id: i64, table: CreatorTable) -> impl IntoView {
     let q = table.query.clone();
     view! {
         <form class="table-controls" method="get" action=format!("/runs/{run_id}") role="search">
-            <input type="hidden" name="sort" value=q.sort.clone() />
+            <input type="hidden" name="sort" value=q.sort.word() />
             <input type="hidden" name="dir" value=if q.desc { "desc" } else { "asc" } />
             <label>
                 "Search "
@@ -167,9 +169,9 @@ fn TableControls(run_id: i64, table: CreatorTable) -> impl IntoView {
             <label>
                 "Show "
                 <select name="show" id="show">
-                    <option value="visible" selected=q.show == "visible">"visible"</option>
-                    <option value="hidden" selected=q.show == "hidden">{format!("hidden ({})", table.hidden)}</option>
-                    <option value="all" selected=q.show == "all">"all"</option>
+                    <option value="visible" selected=q.show == Show::Visible>"visible"</option>
+                    <option value="hidden" selected=q.show == Show::Hidden>{format!("hidden ({})", table.hidden)}</option>
+                    <option value="all" selected=q.show == Show::All>"all"</option>
                 </select>
             </label>
             <button type="submit" class="secondary">"Apply"</button>
@@ -239,7 +241,7 @@ fn CreatorActions(
 #[component]
 fn InfluencerTable(run_id: i64, table: CreatorTable, selected: Option<RwSignal<Vec<u32>>>) -> impl IntoView {
     let q = table.query.clone();
-    let header = move |key: &'static str, label: &'static str, numeric: bool, title: &'static str| {
+    let header = move |key: SortKey, label: &'static str, numeric: bool, title: &'static str| {
         let sorted = q.sort == key;
         let arrow = if !sorted {
             ""
@@ -257,7 +259,7 @@ fn InfluencerTable(run_id: i64, table: CreatorTable, selected: Option<RwSignal<V
         };
         view! {
             <th class:num=numeric aria-sort=aria title=title>
-                <a href=q.sorted_by(key).href(run_id) data-sort=key>{label}{arrow}</a>
+                <a href=q.sorted_by(key).href(run_id) data-sort=key.word()>{label}{arrow}</a>
             </th>
         }
     };
@@ -268,15 +270,15 @@ fn InfluencerTable(run_id: i64, table: CreatorTable, selected: Option<RwSignal<V
                 <thead>
                     <tr>
                         {selected.map(|_| view! { <th><span class="visually-hidden">"Select"</span></th> })}
-                        {header("creator", "Creator", false, "")}
-                        {header("videos", "Unique videos", true, "")}
-                        {header("ads", "Ads", true, "")}
-                        {header("rank", "Ranked mean", true, "The mean pulled toward the mean of all ads, the more the fewer ads the creator has: the table's default order")}
-                        {header("mean", "Mean", true, "Mean performance of the creator's ads")}
-                        {header("ci", "95 % CI", true, "95 % confidence interval of the mean (Student's t); sorted by its lower end")}
-                        {header("median", "Median", true, "")}
-                        {has_spend.then(|| header("spend_mean", "Spend-weighted", true, "Σ performance × spend / Σ spend"))}
-                        {header("best", "Best video", true, "The creator's unique video with the best mean")}
+                        {header(SortKey::Creator, "Creator", false, "")}
+                        {header(SortKey::Videos, "Unique videos", true, "")}
+                        {header(SortKey::Ads, "Ads", true, "")}
+                        {header(SortKey::Rank, "Ranked mean", true, "The mean pulled toward the mean of all ads, the more the fewer ads the creator has: the table's default order")}
+                        {header(SortKey::Mean, "Mean", true, "Mean performance of the creator's ads")}
+                        {header(SortKey::Ci, "95 % CI", true, "95 % confidence interval of the mean (Student's t); sorted by its lower end")}
+                        {header(SortKey::Median, "Median", true, "")}
+                        {has_spend.then(|| header(SortKey::SpendMean, "Spend-weighted", true, "Σ performance × spend / Σ spend"))}
+                        {header(SortKey::Best, "Best video", true, "The creator's unique video with the best mean")}
                     </tr>
                 </thead>
                 <tbody>

@@ -10,7 +10,7 @@ mod evidence;
 use evidence::Evidence;
 
 use crate::api::{VideoDetail, get_video};
-use crate::components::{AdsTable, Loaded, provide_editor};
+use crate::components::{AdsTable, EditMessage, Loaded, provide_editor};
 use crate::format;
 
 #[component]
@@ -70,9 +70,15 @@ fn Video(d: VideoDetail) -> impl IntoView {
                 {v.other_urls.iter().map(|u| view! { <li>{u.clone()}</li> }).collect_view()}
             </ul>
         </section>
-        {(!d.links.is_empty()).then(|| view! {
-            <Evidence run_id video_id=v.video_id version=d.version editable=d.editable files=d.files.clone() links=d.links.clone() />
-        })}
+        {if d.links.is_empty() {
+            // After "Not the same ad" took its last link away, the outcome is still said here.
+            d.editable.then(|| view! { <section class="card edit-outcome"><EditMessage /></section> }).into_any()
+        } else {
+            view! {
+                <Evidence run_id video_id=v.video_id version=d.version editable=d.editable files=d.files.clone() links=d.links.clone() />
+            }
+            .into_any()
+        }}
         {(!d.unclustered.is_empty()).then(|| view! {
             <section class="card" id="unclustered-faces">
                 <h2>{format!("Faces not counted as people ({})", d.unclustered.len())}</h2>

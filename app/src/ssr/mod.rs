@@ -102,7 +102,7 @@ pub fn run_view(store: &Store, run: Run, with_events: bool) -> Result<RunView, S
     let settings = ips_core::pipeline::run_settings(store, run.id).ok().flatten().map(|s| describe_settings(&s));
     Ok(RunView {
         id: run.id,
-        status: run.status.as_str().to_string(),
+        status: run_state(run.status),
         stage: run.stage,
         done: run.done,
         total: run.total,
@@ -132,11 +132,26 @@ fn describe_settings(s: &ips_core::pipeline::PipelineSettings) -> String {
     format!("{detector} · {} frames/s · creator distance {}", s.frames.per_second, s.creators.max_distance)
 }
 
+fn run_state(status: ips_core::store::RunStatus) -> crate::api::RunState {
+    use crate::api::RunState;
+    use ips_core::store::RunStatus;
+    match status {
+        RunStatus::Queued => RunState::Queued,
+        RunStatus::Running => RunState::Running,
+        RunStatus::Cancelled => RunState::Cancelled,
+        RunStatus::Succeeded => RunState::Succeeded,
+        RunStatus::Failed => RunState::Failed,
+        RunStatus::Interrupted => RunState::Interrupted,
+    }
+}
+
 pub fn settings_view(s: &ips_core::pipeline::PipelineSettings) -> RunSettingsView {
     RunSettingsView {
         detector: detector_name(s.faces.detector).to_string(),
         frames_per_second: s.frames.per_second,
-        max_distance: s.creators.max_distance as f64,
+        // Through its shortest decimal: `0.4f32 as f64` is 0.4000000059604645, which the form's
+        // number field (step 0.01) calls invalid, and the browser then refuses to submit.
+        max_distance: s.creators.max_distance.to_string().parse().unwrap_or(f64::from(s.creators.max_distance)),
     }
 }
 
@@ -255,7 +270,7 @@ mod tests {
     use ips_core::faces::DetectorKind;
     use ips_core::pipeline::PipelineSettings;
 
-    use super::settings_from_form;
+    use super::{settings_from_form, settings_view};
 
     #[test]
     fn a_rerun_changes_only_what_the_form_says_and_checks_it() {
@@ -269,5 +284,15 @@ mod tests {
         );
         assert!(settings_from_form(&base, "ssd", "0", "0.45").unwrap_err().starts_with("Frames per second"));
         assert!(settings_from_form(&base, "ssd", "1", "NaN").unwrap_err().starts_with("The creator distance"));
+    }
+
+    #[test]
+    fn the_form_shows_the_creator_distance_as_written() {
+        // The number field (step 0.01) refuses to submit 0.4000000059604645.
+        for written in ["0.4", "0.45", "0.37", "0.2", "0.8"] {
+            let mut s = PipelineSettings::default();
+            s.creators.max_distance = written.parse().unwrap();
+            assert_eq!(settings_view(&s).max_distance.to_string(), written);
+        }
     }
 }

@@ -13,8 +13,8 @@ use leptos::prelude::*;
 use super::{run_view, with_store};
 use crate::api::{
     AdView, ChartsView, Confidence, CreatorChoice, CreatorDetail, CreatorRow, CreatorTable, FaceKey, FramePairView,
-    LeftOutFace, LinkView, PAGE_SIZE, RunReport, SamePersonQuestion, StageView, TableQuery, TrackFace, VideoDetail,
-    VideoRow, VideosReport,
+    LeftOutFace, LinkView, PAGE_SIZE, RunReport, SamePersonQuestion, Show, SortKey, StageView, TableQuery, TrackFace,
+    VideoDetail, VideoRow, VideosReport,
 };
 
 /// A creator whose faces are on average further than this from their centre is worth a look
@@ -89,10 +89,10 @@ pub fn table(data: &RunData, query: &TableQuery) -> CreatorTable {
         .creators
         .iter()
         .enumerate()
-        .filter(|(_, c)| match query.show.as_str() {
-            "hidden" => c.hidden,
-            "all" => true,
-            _ => !c.hidden,
+        .filter(|(_, c)| match query.show {
+            Show::Hidden => c.hidden,
+            Show::All => true,
+            Show::Visible => !c.hidden,
         })
         .filter(|(_, c)| c.stats.ads >= query.min_ads)
         .filter(|(_, c)| needle.is_empty() || c.label.to_lowercase().contains(&needle))
@@ -100,19 +100,21 @@ pub fn table(data: &RunData, query: &TableQuery) -> CreatorTable {
     let missing_last = |v: Option<f64>| v.unwrap_or(f64::NEG_INFINITY);
     rows.sort_by(|(ia, a), (ib, b)| {
         use std::cmp::Ordering;
-        let by: Ordering = match query.sort.as_str() {
-            "creator" => a.label.to_lowercase().cmp(&b.label.to_lowercase()),
-            "videos" => a.videos.len().cmp(&b.videos.len()),
-            "ads" => a.stats.ads.cmp(&b.stats.ads),
-            "mean" => a.stats.mean.total_cmp(&b.stats.mean),
-            "ci" => missing_last(a.stats.ci95.map(|c| c.0)).total_cmp(&missing_last(b.stats.ci95.map(|c| c.0))),
-            "median" => a.stats.median.total_cmp(&b.stats.median),
-            "spend_mean" => {
+        let by: Ordering = match query.sort {
+            SortKey::Creator => a.label.to_lowercase().cmp(&b.label.to_lowercase()),
+            SortKey::Videos => a.videos.len().cmp(&b.videos.len()),
+            SortKey::Ads => a.stats.ads.cmp(&b.stats.ads),
+            SortKey::Mean => a.stats.mean.total_cmp(&b.stats.mean),
+            SortKey::Ci => missing_last(a.stats.ci95.map(|c| c.0)).total_cmp(&missing_last(b.stats.ci95.map(|c| c.0))),
+            SortKey::Median => a.stats.median.total_cmp(&b.stats.median),
+            SortKey::SpendMean => {
                 missing_last(a.stats.spend_weighted_mean).total_cmp(&missing_last(b.stats.spend_weighted_mean))
             }
-            "best" => missing_last(a.best_video.map(|v| v.1)).total_cmp(&missing_last(b.best_video.map(|v| v.1))),
+            SortKey::Best => {
+                missing_last(a.best_video.map(|v| v.1)).total_cmp(&missing_last(b.best_video.map(|v| v.1)))
+            }
             // The report's own order (people by their shrunk mean, still faces, no creator).
-            _ => ia.cmp(ib),
+            SortKey::Rank => ia.cmp(ib),
         };
         let by = if query.desc { by.reverse() } else { by };
         // "No creator on camera" is not a creator: it stays last whatever the sort.
@@ -224,8 +226,7 @@ pub fn build_run_report(store: &Store, run_id: i64, query: &TableQuery) -> Resul
         ips_core::store::RunStatus::Succeeded => Some(super::edit::edits_view(store, run_id, version, &data.grouping)?),
         _ => None,
     };
-    let rows_failed =
-        data.ads.iter().filter(|a| a.status.starts_with("failed") || a.status.starts_with("unreadable")).count() as u32;
+    let rows_failed = data.ads.iter().filter(|a| a.status.is_problem()).count() as u32;
     Ok(RunReport {
         run: run_view(store, run, true)?,
         dataset_id: dataset.id,
@@ -327,7 +328,7 @@ fn ad_view(ad: &report::Ad) -> AdView {
         date: ad.details.date.clone(),
         campaign: ad.details.campaign.clone(),
         ad_name: ad.details.ad_name.clone(),
-        status: ad.status.clone(),
+        status: ad.status.to_string(),
         video_id: ad.video,
     }
 }

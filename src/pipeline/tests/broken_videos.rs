@@ -78,7 +78,7 @@ async fn broken_and_non_faststart_videos_each_end_with_a_precise_row_status() {
     assert_eq!(execute_in_background(dir.path(), run).await, Ok(Outcome::Succeeded), "the run finishes");
 
     let outcomes = store.row_outcomes(run).unwrap();
-    let statuses: Vec<&str> = outcomes.iter().map(|o| o.status.as_str()).collect();
+    let statuses: Vec<&str> = outcomes.iter().map(|o| o.status.word()).collect();
     assert_eq!(statuses, ["downloaded", "downloaded", "unreadable", "unreadable"]);
     for broken in &outcomes[2..] {
         let reason = broken.detail.as_deref().unwrap_or_default();
@@ -93,7 +93,11 @@ async fn broken_and_non_faststart_videos_each_end_with_a_precise_row_status() {
     // Nothing dropped: every row is in the report, the broken ones with their reason.
     let data = report::load(&store, run).unwrap();
     assert_eq!(data.ads.len(), 4);
-    assert!(data.ads.iter().filter(|a| a.status.starts_with("unreadable: ")).count() == 2, "{:?}", data.ads);
+    assert!(
+        data.ads.iter().filter(|a| a.status.to_string().starts_with("unreadable: ")).count() == 2,
+        "{:?}",
+        data.ads
+    );
     let counted: u32 = store.stats(run, StatsLevel::Creator).unwrap().iter().map(|s| s.ads).sum();
     assert_eq!(counted, 4, "every ad is counted in the creators' statistics");
     let events: Vec<String> = store.events(run).unwrap().into_iter().map(|e| e.message).collect();
