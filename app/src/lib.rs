@@ -9,6 +9,7 @@
 pub mod api;
 mod components;
 mod format;
+pub mod model;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -89,7 +89,7 @@ impl Config {
     /// demo is on, the server's own address (it serves the demo clips the demo dataset lists).
     pub fn served_pipeline_settings(&self) -> PipelineSettings {
         let mut pipeline = self.pipeline_settings();
-        let own = crate::demo::loopback_addr(self.addr).ip().to_string();
+        let own = loopback_addr(self.addr).ip().to_string();
         if self.demo && !pipeline.fetch.allow_hosts.contains(&own) {
             pipeline.fetch.allow_hosts.push(own);
         }
@@ -187,4 +187,13 @@ mod tests {
         assert!(err.to_string().contains("IPS_ADDR=nonsense"), "{err}");
         assert!(toml::from_str::<Config>("colour = \"blue\"").is_err(), "unknown keys are refused");
     }
+}
+
+/// The address a local client uses to reach a server bound to `addr` (0.0.0.0 → 127.0.0.1).
+pub(crate) fn loopback_addr(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    addr
 }

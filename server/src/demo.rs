@@ -29,7 +29,7 @@ pub async fn load_if_empty(
         return Ok(None);
     }
     let out = config.data_dir.join(DEMO_DIR);
-    let base_url = format!("http://{}/demo", loopback_addr(config.addr));
+    let base_url = format!("http://{}/demo", crate::config::loopback_addr(config.addr));
     let models_dir = config.models_dir.clone();
     let (dataset, run) = tokio::task::spawn_blocking(move || -> anyhow::Result<(DatasetId, i64)> {
         let clips = demo::make_clips(&photos, &out.join("videos"), &models_dir).context("making the demo clips")?;
@@ -46,13 +46,4 @@ pub async fn load_if_empty(
     jobs.submit(run);
     tracing::info!(dataset, run, "demo dataset loaded");
     Ok(Some(dataset))
-}
-
-/// The address a local client uses to reach a server bound to `addr` (0.0.0.0 → 127.0.0.1).
-pub(crate) fn loopback_addr(addr: std::net::SocketAddr) -> std::net::SocketAddr {
-    let mut addr = addr;
-    if addr.ip().is_unspecified() {
-        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-    }
-    addr
 }

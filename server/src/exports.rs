@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use ips_core::export;
 use ips_core::store::{Store, StoreError};
 
-use crate::web::AppState;
+use crate::state::AppState;
 
 const CSV: &str = "text/csv; charset=utf-8";
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

@@ -11,5 +11,6 @@ pub mod demo;
 pub mod exports;
 pub mod jobs;
 pub mod same_origin;
+pub mod state;
 pub mod upload;
 pub mod web;

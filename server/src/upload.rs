@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use ips_core::ingest::{self, ColumnChoices, Field};
 use ips_core::store::NewDataset;
 
-use crate::web::AppState;
+use crate::state::AppState;
 
 /// Longest dataset name kept from the uploaded file's name.
 const MAX_NAME_CHARS: usize = 200;

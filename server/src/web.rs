@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use ips_app::ssr::ServerState;
@@ -17,27 +17,7 @@ use tower_http::set_header::SetResponseHeader;
 
 use crate::config::Config;
 use crate::jobs::JobRunner;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub server: ServerState,
-    pub max_upload_mib: usize,
-    /// Set when the config has an access token: writes need it.
-    pub access: Option<crate::access::Access>,
-}
-
-impl FromRef<AppState> for Option<crate::access::Access> {
-    fn from_ref(state: &AppState) -> Self {
-        state.access.clone()
-    }
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
+use crate::state::AppState;
 
 /// Leptos options from our config; under `cargo leptos watch` its environment wins for the site
 /// files (it builds them elsewhere) and the reload port.

@@ -1,15 +1,8 @@
-//! Who the page is shown to: whether changes need signing in, and whether this browser has.
+//! Server function saying who the page is shown to.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VisitorView {
-    /// The server has an access token; without signing in, pages are read-only.
-    pub access_required: bool,
-    pub signed_in: bool,
-    pub name: Option<String>,
-}
+use crate::model::*;
 
 #[server(endpoint = "get_visitor")]
 pub async fn get_visitor() -> Result<VisitorView, ServerFnError> {

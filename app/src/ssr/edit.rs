@@ -10,7 +10,7 @@ use ips_core::store::{RunId, Store, StoreError};
 use leptos::prelude::*;
 
 use super::state;
-use crate::api::{CreatorEdit, EditLine, EditResult, EditsView, FaceKey, IgnoredFace};
+use crate::model::{CreatorEdit, EditLine, EditResult, EditsView, FaceKey, IgnoredFace};
 
 fn track(key: FaceKey) -> TrackRef {
     TrackRef { sha256: key.sha256, track: key.track }

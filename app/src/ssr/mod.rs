@@ -1,5 +1,5 @@
 //! Server-side glue for the server functions: the shared state they find in the Leptos context,
-//! and conversions from the core library's types to the page types in [`crate::api`].
+//! and conversions from the core library's types to the page types in [`crate::model`].
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ mod upload;
 
 pub use upload::upload_preview;
 
-use crate::api::{DatasetReport, DatasetSummary, EventView, ProblemView, RunSettingsView, RunView};
+use crate::model::{DatasetReport, DatasetSummary, EventView, ProblemView, RunSettingsView, RunView};
 
 /// Starts and stops runs. Implemented by the server's job runner; the app only asks.
 pub trait JobControl: Send + Sync {
@@ -132,8 +132,8 @@ fn describe_settings(s: &ips_core::pipeline::PipelineSettings) -> String {
     format!("{detector} · {} frames/s · creator distance {}", s.frames.per_second, s.creators.max_distance)
 }
 
-fn run_state(status: ips_core::store::RunStatus) -> crate::api::RunState {
-    use crate::api::RunState;
+fn run_state(status: ips_core::store::RunStatus) -> crate::model::RunState {
+    use crate::model::RunState;
     use ips_core::store::RunStatus;
     match status {
         RunStatus::Queued => RunState::Queued,

@@ -11,7 +11,7 @@ use ips_core::store::{RunId, Store, StoreError};
 use leptos::prelude::*;
 
 use super::{run_view, with_store};
-use crate::api::{
+use crate::model::{
     AdView, ChartsView, Confidence, CreatorChoice, CreatorDetail, CreatorRow, CreatorTable, FaceKey, FramePairView,
     LeftOutFace, LinkView, PAGE_SIZE, RunReport, SamePersonQuestion, Show, SortKey, StageView, TableQuery, TrackFace,
     VideoDetail, VideoRow, VideosReport,
@@ -524,7 +524,7 @@ pub async fn video_detail(run_id: i64, video_id: u32) -> Result<VideoDetail, Ser
             let frame_width =
                 if height > 0 { (width as f64 * frame_height as f64 / height as f64).round() as u32 } else { 0 };
             let video = data.grouping.videos.iter().find(|v| v.sha256s.contains(sha)).map_or(0, |v| v.id);
-            files.push(crate::api::VideoFile {
+            files.push(crate::model::VideoFile {
                 sha256: sha.clone(),
                 video_id: video,
                 url: url_of.get(sha).cloned(),

@@ -3,7 +3,7 @@
 use ips_core::ingest::{self, ColumnChoices, Field};
 use leptos::prelude::*;
 
-use crate::api::{FieldChoice, PREVIEW_PROBLEMS, ProblemView, UploadPreview};
+use crate::model::{FieldChoice, PREVIEW_PROBLEMS, ProblemView, UploadPreview};
 
 /// Rows shown in the preview table.
 const SAMPLE_ROWS: usize = 8;
