@@ -66,7 +66,19 @@ impl Config {
             None => Self::default(),
         };
         config.apply_env(|key| std::env::var(key).ok())?;
+        config.check()?;
         Ok(config)
+    }
+
+    /// The run settings within their ranges (the same the web form enforces), else every
+    /// problem, named as in the file.
+    fn check(&self) -> Result<()> {
+        let problems = self.pipeline.problems();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = problems.iter().map(|p| format!("pipeline.{p}")).collect();
+        anyhow::bail!("the configuration's run settings are out of range: {}", list.join("; "))
     }
 
     fn from_file(path: &Path) -> Result<Self> {
@@ -138,6 +150,15 @@ impl Config {
     }
 }
 
+/// The address a local client uses to reach a server bound to `addr` (0.0.0.0 → 127.0.0.1).
+pub(crate) fn loopback_addr(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    addr
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,13 +208,21 @@ mod tests {
         assert!(err.to_string().contains("IPS_ADDR=nonsense"), "{err}");
         assert!(toml::from_str::<Config>("colour = \"blue\"").is_err(), "unknown keys are refused");
     }
-}
 
-/// The address a local client uses to reach a server bound to `addr` (0.0.0.0 → 127.0.0.1).
-pub(crate) fn loopback_addr(addr: std::net::SocketAddr) -> std::net::SocketAddr {
-    let mut addr = addr;
-    if addr.ip().is_unspecified() {
-        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    #[test]
+    fn run_settings_out_of_range_in_the_file_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ips.toml");
+        let text = "[pipeline.frames]\nper_second = 30.0\n[pipeline.creators]\nmax_distance = 0.05\n";
+        std::fs::write(&file, text).unwrap();
+        let err = Config::load(Some(&file)).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "the configuration's run settings are out of range: \
+             pipeline.frames.per_second must be a number from 0.1 to 5, not 30; \
+             pipeline.creators.max_distance must be a number from 0.2 to 0.8, not 0.05"
+        );
+        std::fs::write(&file, "[pipeline.frames]\nper_second = 2.0\n").unwrap();
+        assert_eq!(Config::load(Some(&file)).unwrap().pipeline.frames.per_second, 2.0);
     }
-    addr
 }

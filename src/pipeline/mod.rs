@@ -12,6 +12,7 @@ mod edit;
 mod fetch;
 mod group;
 mod ingest;
+pub mod limits;
 mod statistics;
 
 pub use cancel::CancelFlag;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use ips_core::pipeline::limits;
 use ips_core::store::{Run, RunId, Store, StoreError, now_ms};
 use leptos::prelude::*;
 
@@ -155,7 +156,8 @@ pub fn settings_view(s: &ips_core::pipeline::PipelineSettings) -> RunSettingsVie
     }
 }
 
-/// The server's settings with the form's changes; each field is checked and named if wrong.
+/// The server's settings with the form's changes; each field is checked (the ranges of
+/// [`ips_core::pipeline::limits`], as for the config file) and named if wrong.
 pub fn settings_from_form(
     base: &ips_core::pipeline::PipelineSettings,
     detector: &str,
@@ -168,19 +170,17 @@ pub fn settings_from_form(
         "haar" => ips_core::faces::DetectorKind::Haar,
         other => return Err(format!("Unknown face detector '{other}': choose ssd or haar.")),
     };
-    settings.frames.per_second = frames_per_second
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|f| (0.1..=5.0).contains(f))
-        .ok_or_else(|| format!("Frames per second must be a number from 0.1 to 5, not '{frames_per_second}'."))?;
-    settings.creators.max_distance = max_distance
-        .trim()
-        .parse::<f32>()
-        .ok()
-        .filter(|d| (0.2..=0.8).contains(d))
-        .ok_or_else(|| format!("The creator distance must be a number from 0.2 to 0.8, not '{max_distance}'."))?;
-    Ok(settings)
+    let said = |e: limits::OutOfRange| format!("{e}.");
+    settings.frames.per_second =
+        limits::parse_in_range("Frames per second", frames_per_second, limits::FRAMES_PER_SECOND).map_err(said)?;
+    settings.creators.max_distance =
+        limits::parse_in_range("The creator distance", max_distance, limits::CREATOR_DISTANCE).map_err(said)? as f32;
+    // A cut above the asking band leaves nothing to ask about (the band is empty, not reversed).
+    settings.creators.ask_max_distance = settings.creators.ask_max_distance.max(settings.creators.max_distance);
+    match settings.problems().into_iter().next() {
+        Some(problem) => Err(said(problem)),
+        None => Ok(settings),
+    }
 }
 
 pub async fn start_run(
@@ -284,6 +284,13 @@ mod tests {
         );
         assert!(settings_from_form(&base, "ssd", "0", "0.45").unwrap_err().starts_with("Frames per second"));
         assert!(settings_from_form(&base, "ssd", "1", "NaN").unwrap_err().starts_with("The creator distance"));
+        assert_eq!(
+            settings_from_form(&base, "ssd", "9", "0.4").unwrap_err(),
+            "Frames per second must be a number from 0.1 to 5, not '9'."
+        );
+        // A cut above the asking band empties the band.
+        let s = settings_from_form(&base, "ssd", "1", "0.7").unwrap();
+        assert_eq!((s.creators.max_distance, s.creators.ask_max_distance), (0.7, 0.7));
     }
 
     #[test]
