@@ -29,14 +29,14 @@ impl PipelineSettings {
         let checks: [(&'static str, f64, (f64, f64)); 13] = [
             ("frames.per_second", self.frames.per_second, FRAMES_PER_SECOND),
             ("frames.max_side", f64::from(self.frames.max_side), (64.0, 4096.0)),
-            ("faces.min_score", wide(self.faces.min_score), share),
-            ("creators.max_distance", wide(c.max_distance), CREATOR_DISTANCE),
+            ("faces.min_score", as_written(self.faces.min_score), share),
+            ("creators.max_distance", as_written(c.max_distance), CREATOR_DISTANCE),
             // Asking only makes sense beyond the cut.
-            ("creators.ask_max_distance", wide(c.ask_max_distance), (wide(c.max_distance), 2.0)),
-            ("creators.min_score", wide(c.min_score), share),
-            ("creators.min_frontalness", wide(c.min_frontalness), share),
-            ("creators.min_face", wide(c.min_face), share),
-            ("similarity.frame_max_distance", wide(s.frame_max_distance), share),
+            ("creators.ask_max_distance", as_written(c.ask_max_distance), (as_written(c.max_distance), 2.0)),
+            ("creators.min_score", as_written(c.min_score), share),
+            ("creators.min_frontalness", as_written(c.min_frontalness), share),
+            ("creators.min_face", as_written(c.min_face), share),
+            ("similarity.frame_max_distance", as_written(s.frame_max_distance), share),
             ("similarity.same_video_min_share", s.same_video_min_share, share),
             ("similarity.same_video_min_share_longer", s.same_video_min_share_longer, share),
             ("similarity.reframed_min_share", s.reframed_min_share, share),
@@ -50,8 +50,9 @@ impl PipelineSettings {
     }
 }
 
-/// An `f32` setting as the number it was written as (0.05, not 0.05000000074505806).
-fn wide(value: f32) -> f64 {
+/// An `f32` setting as the number it was written as (0.05, not 0.05000000074505806): for
+/// messages, and for a form's number field, whose step would call the latter invalid.
+pub fn as_written(value: f32) -> f64 {
     value.to_string().parse().unwrap_or(f64::NAN)
 }
 

@@ -150,9 +150,9 @@ pub fn settings_view(s: &ips_core::pipeline::PipelineSettings) -> RunSettingsVie
     RunSettingsView {
         detector: detector_name(s.faces.detector).to_string(),
         frames_per_second: s.frames.per_second,
-        // Through its shortest decimal: `0.4f32 as f64` is 0.4000000059604645, which the form's
-        // number field (step 0.01) calls invalid, and the browser then refuses to submit.
-        max_distance: s.creators.max_distance.to_string().parse().unwrap_or(f64::from(s.creators.max_distance)),
+        // `0.4f32 as f64` is 0.4000000059604645, which the form's number field (step 0.01) calls
+        // invalid, and the browser then refuses to submit.
+        max_distance: limits::as_written(s.creators.max_distance),
     }
 }
 
