@@ -8,12 +8,14 @@ mod datasets;
 mod edits;
 mod migrations;
 mod results;
+mod row_status;
 mod runs;
 mod videos;
 
 pub use datasets::{Dataset, DatasetId, NewDataset};
 pub use edits::{EditLogEntry, StaleVersion, StoredEdit, rule_files};
-pub use results::{AdLine, LineStatus, RowOutcome, RowStatus, StatsLevel};
+pub use results::{AdLine, RowOutcome, StatsLevel};
+pub use row_status::{LineStatus, RowStatus};
 pub use runs::{Run, RunEvent, RunId, RunStatus};
 pub use videos::VideoAnalysis;
 

@@ -4,9 +4,8 @@
 use std::collections::HashMap;
 
 use rusqlite::params;
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 
-use super::{DatasetId, Result, RunId, Store, StoreError};
+use super::{DatasetId, LineStatus, Result, RowStatus, RunId, Store, StoreError};
 use crate::grouping::{CorrectionsApplied, Creator, Grouping, UniqueVideo};
 use crate::stats::GroupStats;
 
@@ -18,101 +17,6 @@ pub struct RowOutcome {
     /// The reason, for `Failed` and `Unreadable`.
     pub detail: Option<String>,
     pub sha256: Option<String>,
-}
-
-/// Where a row is in a run. Stored (and exported) as its word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RowStatus {
-    /// Read into the run, not fetched yet.
-    Ingested,
-    Downloaded,
-    /// Its URL was fetched before: the cached file is used.
-    Cached,
-    /// The download failed.
-    Failed,
-    /// Downloaded, but no frame could be decoded.
-    Unreadable,
-}
-
-impl RowStatus {
-    const ALL: [RowStatus; 5] =
-        [RowStatus::Ingested, RowStatus::Downloaded, RowStatus::Cached, RowStatus::Failed, RowStatus::Unreadable];
-
-    pub fn word(self) -> &'static str {
-        match self {
-            RowStatus::Ingested => "ingested",
-            RowStatus::Downloaded => "downloaded",
-            RowStatus::Cached => "cached",
-            RowStatus::Failed => "failed",
-            RowStatus::Unreadable => "unreadable",
-        }
-    }
-
-    pub fn from_word(word: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.word() == word)
-    }
-
-    /// The row has no video to count: its download failed or the file could not be read.
-    pub fn is_problem(self) -> bool {
-        matches!(self, RowStatus::Failed | RowStatus::Unreadable)
-    }
-}
-
-impl std::fmt::Display for RowStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.word())
-    }
-}
-
-impl FromSql for RowStatus {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let word = value.as_str()?;
-        RowStatus::from_word(word).ok_or_else(|| FromSqlError::Other(format!("unknown row status {word:?}").into()))
-    }
-}
-
-/// What a run made of one row of the dataset, as the report and the exports say it
-/// (`rejected: …`, `not processed`, `downloaded`, `failed: …`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum LineStatus {
-    /// The upload refused the row, for these problems.
-    Rejected(String),
-    /// The run has not reached the row (yet).
-    NotProcessed,
-    /// Where the run is with the row, and why it failed.
-    Run { status: RowStatus, detail: Option<String> },
-}
-
-impl LineStatus {
-    fn of(status: Option<RowStatus>, detail: Option<String>) -> Self {
-        match status {
-            Some(status) => LineStatus::Run { status, detail },
-            None => LineStatus::NotProcessed,
-        }
-    }
-
-    /// Accepted, but without a video to count: the download failed or the file was unreadable.
-    pub fn is_problem(&self) -> bool {
-        matches!(self, LineStatus::Run { status, .. } if status.is_problem())
-    }
-}
-
-impl std::fmt::Display for LineStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LineStatus::Rejected(problems) => write!(f, "rejected: {problems}"),
-            LineStatus::NotProcessed => f.write_str("not processed"),
-            LineStatus::Run { status, detail: None } => write!(f, "{status}"),
-            LineStatus::Run { status, detail: Some(d) } => write!(f, "{status}: {d}"),
-        }
-    }
-}
-
-/// Written as its text, as the exports show it.
-impl serde::Serialize for LineStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
 }
 
 /// A `run_creators` row before its JSON cells are read.
