@@ -8,6 +8,7 @@ pub mod access;
 pub mod cli_run;
 pub mod config;
 pub mod demo;
+pub mod edit_form;
 pub mod exports;
 pub mod jobs;
 pub mod same_origin;

@@ -74,6 +74,7 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
         .route("/sign-out", post(crate::access::sign_out))
         .route("/upload", post(crate::upload::upload))
         .route("/uploads/{sha256}/start", post(crate::upload::start))
+        .route("/runs/{run}/edit", post(crate::edit_form::submit))
         .route("/runs/{run}/export/{file}", get(crate::exports::export_file))
         .route("/api/runs/{run}", get(crate::exports::run_json))
         .route("/datasets/{dataset}/rejected.csv", get(crate::exports::rejected_rows))

@@ -1,18 +1,17 @@
 //! Editing the creators from a page: one action per page that sends an edit (or undo, redo) with
 //! the run's edit version, a counter the page's data is keyed on (so it reloads after each
 //! write), and the line that says what happened.
+//!
+//! Every control is also a plain form control (`crate::model::edit_form`): before hydration a
+//! click posts the form and the server answers with the page again; once hydrated, the click is
+//! taken over (`prevent_default`) and sent through the action instead.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
-use crate::api::{CreatorEdit, EditResult, EditsView, edit_creators, redo_edit, undo_edit};
+use crate::api::{CreatorEdit, EditOp, EditResult, EditsView, edit_creators, redo_edit, undo_edit};
 use crate::format;
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum EditOp {
-    Edit(CreatorEdit),
-    Undo,
-    Redo,
-}
+use crate::model::edit_form::{FormOp, field};
 
 type EditAction = Action<(i64, i64, EditOp), Result<EditResult, ServerFnError>>;
 
@@ -25,6 +24,9 @@ pub struct Editor {
     /// The server has an access token and this browser has not signed in: nothing can be
     /// changed, so the controls are disabled and say why.
     pub read_only: Signal<bool>,
+    /// The page has hydrated. Before, controls that wait for a selection stay enabled: the
+    /// browser posts the form, and the server says what is missing.
+    pub hydrated: RwSignal<bool>,
 }
 
 impl Editor {
@@ -36,6 +38,13 @@ impl Editor {
     pub fn pending(&self) -> Signal<bool> {
         let (pending, read_only) = (self.action.pending(), self.read_only);
         Signal::derive(move || pending.get() || read_only.get())
+    }
+
+    /// Whether a control should be disabled: `missing` (nothing ticked…) counts only once the
+    /// page has hydrated and tracks the ticks.
+    pub fn disabled(&self, missing: impl Fn() -> bool + Send + Sync + 'static) -> Signal<bool> {
+        let (busy, hydrated) = (self.pending(), self.hydrated);
+        Signal::derive(move || busy.get() || (hydrated.get() && missing()))
     }
 }
 
@@ -63,7 +72,10 @@ pub fn provide_editor(refresh: bool) -> Editor {
     let visitor = Resource::new(|| (), |_| crate::api::get_visitor());
     let read_only =
         Signal::derive(move || visitor.get().and_then(Result::ok).is_some_and(|v| v.access_required && !v.signed_in));
-    let editor = Editor { action, changed, read_only };
+    let hydrated = RwSignal::new(false);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| hydrated.set(true));
+    let editor = Editor { action, changed, read_only, hydrated };
     provide_context(editor);
     editor
 }
@@ -76,6 +88,7 @@ pub fn use_editor() -> Editor {
 #[component]
 pub fn EditMessage() -> impl IntoView {
     let editor = use_editor();
+    let query = leptos_router::hooks::use_query_map();
     move || {
         if editor.read_only.get() {
             return Some(
@@ -87,14 +100,47 @@ pub fn EditMessage() -> impl IntoView {
                 .into_any(),
             );
         }
-        editor.action.value().get().map(|result| match result {
-            Ok(done) => {
-                view! { <p class="notice" role="status" id="edit-message">{format!("Done: {}.", done.summary)}</p> }
-                    .into_any()
+        let result = match editor.action.value().get() {
+            Some(result) => result.map(|done| done.summary).map_err(|e| server_message(&e)),
+            // A posted form's outcome, which the server sent back in the page's address.
+            None => {
+                let query = query.read();
+                match (query.get(field::EDIT_DONE), query.get(field::EDIT_ERROR)) {
+                    (Some(done), _) => Ok(done),
+                    (None, Some(error)) => Err(error),
+                    (None, None) => return None,
+                }
             }
-            Err(e) => view! { <p class="error" role="alert" id="edit-message">{server_message(&e)}</p> }.into_any(),
+        };
+        Some(match result {
+            Ok(summary) => {
+                view! { <p class="notice" role="status" id="edit-message">{format!("Done: {summary}.")}</p> }.into_any()
+            }
+            Err(message) => view! { <p class="error" role="alert" id="edit-message">{message}</p> }.into_any(),
         })
     }
+}
+
+/// The hidden fields of an edit form: the edit version the page was rendered with and the page
+/// to come back to.
+#[component]
+pub fn EditFormFields(version: i64) -> impl IntoView {
+    let location = use_location();
+    let back = move || {
+        let search = location.search.get();
+        let search = search.trim_start_matches('?');
+        let path = location.pathname.get();
+        if search.is_empty() { path } else { format!("{path}?{search}") }
+    };
+    view! {
+        <input type="hidden" name=field::VERSION value=version.to_string() />
+        <input type="hidden" name=field::RETURN value=back />
+    }
+}
+
+/// The form an edit control posts before hydration.
+pub fn edit_form_action(run_id: i64) -> String {
+    crate::model::edit_form::edit_form_action(run_id)
 }
 
 /// A server function error as the user should read it (without the framework's prefix).
@@ -121,13 +167,16 @@ pub fn EditsPanel(run_id: i64, edits: EditsView) -> impl IntoView {
                 "Merge, hide or restore creators from the table; split, move, rename or choose a face on a creator's page. "
                 "Edits are kept as rules about faces, so they hold when the dataset runs again."
             </p>
-            <div class="edit-bar">
+            <form class="edit-bar" method="post" action=edit_form_action(run_id)>
+                <EditFormFields version />
                 <button class="secondary" id="undo" title=undo_title disabled=move || !can_undo || busy.get()
-                    on:click=move |_| editor.send(run_id, version, EditOp::Undo)>"↶ Undo"</button>
+                    type="submit" name=field::OP value=FormOp::Undo.word()
+                    on:click=move |ev| { ev.prevent_default(); editor.send(run_id, version, EditOp::Undo) }>"↶ Undo"</button>
                 <button class="secondary" id="redo" title=redo_title disabled=move || !can_redo || busy.get()
-                    on:click=move |_| editor.send(run_id, version, EditOp::Redo)>"↷ Redo"</button>
+                    type="submit" name=field::OP value=FormOp::Redo.word()
+                    on:click=move |ev| { ev.prevent_default(); editor.send(run_id, version, EditOp::Redo) }>"↷ Redo"</button>
                 <EditMessage />
-            </div>
+            </form>
             {(!edits.notes.is_empty()).then(|| view! {
                 <ul class="notices" id="edit-conflicts">
                     {edits.notes.into_iter().map(|n| view! { <li class="warn">{n}</li> }).collect_view()}

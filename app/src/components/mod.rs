@@ -11,7 +11,8 @@ mod upload;
 mod visitor;
 
 pub use ads::AdsTable;
-pub use edit::{EditMessage, EditOp, EditsPanel, provide_editor, use_editor};
+pub use crate::model::EditOp;
+pub use edit::{EditFormFields, EditMessage, EditsPanel, edit_form_action, provide_editor, use_editor};
 pub use faces::{FacesOnProducts, SamePersonQueue};
 pub use loaded::Loaded;
 pub use poll::use_poll;

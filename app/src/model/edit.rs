@@ -79,6 +79,14 @@ pub enum CreatorEdit {
     },
 }
 
+/// What a page asks for: an edit, or the undo or redo of one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditOp {
+    Edit(CreatorEdit),
+    Undo,
+    Redo,
+}
+
 /// What a write did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EditResult {

@@ -121,6 +121,8 @@ pub struct StageView {
 mod edit;
 pub use edit::*;
 
+pub mod edit_form;
+
 mod report;
 pub use report::*;
 

@@ -9,10 +9,11 @@ use crate::api::{
     ChartsView, CreatorEdit, CreatorRow, CreatorTable, RunReport, RunState, Show, SortKey, TableQuery, get_run_report,
 };
 use crate::components::{
-    EditOp, EditsPanel, FacesOnProducts, Loaded, RunBadge, SamePersonQueue, StageList, provide_editor, use_editor,
-    use_poll,
+    EditFormFields, EditOp, EditsPanel, FacesOnProducts, Loaded, RunBadge, SamePersonQueue, StageList,
+    edit_form_action, provide_editor, use_editor, use_poll,
 };
 use crate::format;
+use crate::model::edit_form::{FormOp, field};
 
 #[component]
 pub fn RunPage() -> impl IntoView {
@@ -180,7 +181,11 @@ fn TableControls(run_id: i64, table: CreatorTable) -> impl IntoView {
     }
 }
 
-/// Merge, hide and restore the creators ticked in the table.
+/// The form the table's tick boxes and the creator actions belong to.
+const CREATOR_FORM: &str = "creator-form";
+
+/// Merge, hide and restore the creators ticked in the table: a form (the tick boxes join it by
+/// its id) that works before hydration and is sent through the page's action after.
 #[component]
 fn CreatorActions(
     run_id: i64,
@@ -191,7 +196,6 @@ fn CreatorActions(
     showing_hidden: bool,
 ) -> impl IntoView {
     let editor = use_editor();
-    let busy = editor.pending();
     let keep = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let label_of =
@@ -202,39 +206,47 @@ fn CreatorActions(
         let creators = selected.get();
         keep.get().parse().ok().filter(|k| creators.contains(k)).or(creators.first().copied())
     };
-    let merge = move |_| {
+    let merge = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
         let creators = selected.get_untracked();
         if let Some(keep) = kept() {
             editor.send(run_id, version, EditOp::Edit(CreatorEdit::Merge { creators, keep }));
         }
     };
-    let hide = move |_| {
+    let hide = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
         let creators = selected.get_untracked();
         editor.send(run_id, version, EditOp::Edit(CreatorEdit::Hide { creators, reason: reason.get_untracked() }));
     };
-    let show = move |_| {
+    let show = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
         let creators = selected.get_untracked();
         editor.send(run_id, version, EditOp::Edit(CreatorEdit::Show { creators }));
     };
     view! {
-        <div class="edit-bar" id="creator-actions" role="toolbar" aria-label="Edit the selected creators">
+        <form class="edit-bar" id=CREATOR_FORM method="post" action=edit_form_action(run_id)
+            role="toolbar" aria-label="Edit the selected creators">
+            <EditFormFields version />
             <span class="muted" id="selected-count">{move || format!("{} selected", count())}</span>
             <label>
                 "Keep name and face of "
-                <select id="merge-keep" on:change=move |ev| keep.set(event_target_value(&ev))>
+                <select id="merge-keep" name=field::KEEP on:change=move |ev| keep.set(event_target_value(&ev))>
                     {move || selected.get().into_iter().map(|id| {
                         let label = label_of(id);
                         view! { <option value=id.to_string() prop:selected=move || kept() == Some(id)>{label}</option> }
                     }).collect_view()}
                 </select>
             </label>
-            <button class="secondary" id="merge" disabled=move || count() < 2 || busy.get() on:click=merge>"Merge"</button>
-            <input type="text" id="hide-reason" placeholder="reason (optional)" maxlength="500" bind:value=reason />
-            <button class="secondary" id="hide" disabled=move || count() == 0 || busy.get() on:click=hide>"Hide"</button>
+            <button class="secondary" id="merge" type="submit" name=field::OP value=FormOp::Merge.word()
+                disabled=editor.disabled(move || count() < 2) on:click=merge>"Merge"</button>
+            <input type="text" id="hide-reason" name=field::REASON placeholder="reason (optional)" maxlength="500" bind:value=reason />
+            <button class="secondary" id="hide" type="submit" name=field::OP value=FormOp::Hide.word()
+                disabled=editor.disabled(move || count() == 0) on:click=hide>"Hide"</button>
             {showing_hidden.then(|| view! {
-                <button class="secondary" id="show-again" disabled=move || count() == 0 || busy.get() on:click=show>"Restore"</button>
+                <button class="secondary" id="show-again" type="submit" name=field::OP value=FormOp::Show.word()
+                    disabled=editor.disabled(move || count() == 0) on:click=show>"Restore"</button>
             })}
-        </div>
+        </form>
     }
 }
 
@@ -305,6 +317,7 @@ fn CreatorTableRow(run_id: i64, c: CreatorRow, has_spend: bool, selected: Option
             };
             view! {
                 <td><input type="checkbox" class="select" aria-label=format!("Select {}", c.label)
+                    form=CREATOR_FORM name=field::CREATORS value=id.to_string()
                     prop:checked=move || selected.read().contains(&id) on:change=toggle /></td>
             }
             .into_any()

@@ -2,6 +2,7 @@
 //! and a run's edit history for the report page.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use ips_core::corrections::{EditRequest, TrackRef};
 use ips_core::grouping::Grouping;
@@ -10,7 +11,7 @@ use ips_core::store::{RunId, Store, StoreError};
 use leptos::prelude::*;
 
 use super::state;
-use crate::model::{CreatorEdit, EditLine, EditResult, EditsView, FaceKey, IgnoredFace};
+use crate::model::{CreatorEdit, EditLine, EditOp, EditResult, EditsView, FaceKey, IgnoredFace};
 
 fn track(key: FaceKey) -> TrackRef {
     TrackRef { sha256: key.sha256, track: key.track }
@@ -84,54 +85,65 @@ fn creator_holding(store: &Store, run: RunId, track: Option<TrackRef>) -> Result
     Ok(store.grouping(run)?.creators.iter().find(|c| c.members.contains(&track)).map(|c| c.id))
 }
 
-/// Runs an edit call on the blocking pool; the user's mistakes come back as they are, store
-/// failures as a short message (details in the log).
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce(&Store) -> Result<T, EditError> + Send + 'static,
-) -> Result<T, ServerFnError> {
-    let store = state()?.store;
-    match tokio::task::spawn_blocking(move || f(&store)).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(EditError::Pipeline(pipeline::PipelineError::Store(StoreError::NotFound { what, id })))) => {
-            Err(ServerFnError::new(format!("There is no {what} {id}.")))
+/// Applies an edit, or undoes or redoes one, as `actor`. Blocks (SQLite); shared by the server
+/// functions and the plain form route.
+pub fn apply(
+    store: &Store,
+    run_id: RunId,
+    version: i64,
+    op: EditOp,
+    actor: Option<&str>,
+) -> Result<EditResult, EditError> {
+    match op {
+        EditOp::Edit(edit) => {
+            let follow = followed_track(&store.grouping(run_id)?, &edit);
+            let done = pipeline::edit_creators(store, run_id, version, &request(edit), actor)?;
+            Ok(EditResult {
+                summary: done.summary,
+                version: done.version,
+                creator: creator_holding(store, run_id, follow)?,
+            })
         }
-        Ok(Err(EditError::Pipeline(e))) => {
-            tracing::error!("edit failed: {e}");
-            Err(ServerFnError::new("The server could not apply the edit; see its log."))
-        }
-        Ok(Err(e)) => Err(ServerFnError::new(e.to_string())),
-        Err(e) => {
-            tracing::error!("edit task failed: {e}");
-            Err(ServerFnError::new("The server failed while applying the edit; see its log."))
+        EditOp::Undo | EditOp::Redo => {
+            let done = if op == EditOp::Undo {
+                pipeline::undo(store, run_id, version, actor)?
+            } else {
+                pipeline::redo(store, run_id, version, actor)?
+            };
+            Ok(EditResult { summary: done.summary, version: done.version, creator: None })
         }
     }
 }
 
-pub async fn edit(run_id: i64, version: i64, edit: CreatorEdit) -> Result<EditResult, ServerFnError> {
-    let actor = super::visitor().name;
-    blocking(move |store| {
-        let follow = followed_track(&store.grouping(run_id)?, &edit);
-        let done = pipeline::edit_creators(store, run_id, version, &request(edit), actor.as_deref())?;
-        Ok(EditResult {
-            summary: done.summary,
-            version: done.version,
-            creator: creator_holding(store, run_id, follow)?,
-        })
-    })
-    .await
+/// [`apply`] on the blocking pool. The user's mistakes come back as they are, store failures
+/// as a short sentence (details in the log).
+pub async fn apply_blocking(
+    store: Arc<Store>,
+    run_id: RunId,
+    version: i64,
+    op: EditOp,
+    actor: Option<String>,
+) -> Result<EditResult, String> {
+    match tokio::task::spawn_blocking(move || apply(&store, run_id, version, op, actor.as_deref())).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(EditError::Pipeline(pipeline::PipelineError::Store(StoreError::NotFound { what, id })))) => {
+            Err(format!("There is no {what} {id}."))
+        }
+        Ok(Err(EditError::Pipeline(e))) => {
+            tracing::error!("edit failed: {e}");
+            Err("The server could not apply the edit; see its log.".into())
+        }
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => {
+            tracing::error!("edit task failed: {e}");
+            Err("The server failed while applying the edit; see its log.".into())
+        }
+    }
 }
 
-pub async fn undo_or_redo(run_id: i64, version: i64, undo: bool) -> Result<EditResult, ServerFnError> {
-    let actor = super::visitor().name;
-    blocking(move |store| {
-        let done = if undo {
-            pipeline::undo(store, run_id, version, actor.as_deref())?
-        } else {
-            pipeline::redo(store, run_id, version, actor.as_deref())?
-        };
-        Ok(EditResult { summary: done.summary, version: done.version, creator: None })
-    })
-    .await
+/// The server functions' way in: the page's edit as the visitor of this request.
+pub async fn send(run_id: i64, version: i64, op: EditOp) -> Result<EditResult, ServerFnError> {
+    apply_blocking(state()?.store, run_id, version, op, super::visitor().name).await.map_err(ServerFnError::new)
 }
 
 /// The run's corrections for the report page; `version` is the one read before the page's data.

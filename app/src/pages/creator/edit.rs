@@ -4,7 +4,11 @@
 use leptos::prelude::*;
 
 use crate::api::{CreatorChoice, CreatorEdit, FaceKey, TrackFace};
-use crate::components::{EditMessage, EditOp, use_editor};
+use crate::components::{EditFormFields, EditMessage, EditOp, edit_form_action, use_editor};
+use crate::model::edit_form::{FormOp, field, track_value};
+
+/// The form the page's tick boxes belong to: split, or move to another creator.
+const PICK_FORM: &str = "pick-form";
 
 /// The videos and faces ticked on the page.
 #[derive(Clone, Copy)]
@@ -63,62 +67,87 @@ pub fn CreatorEditor(editing: Editing, others: Vec<CreatorChoice>, selection: Se
             .cloned()
             .collect::<Vec<_>>()
     };
+    let creator_field = move || view! { <input type="hidden" name=field::CREATOR value=creator.to_string() /> };
     view! {
         <div class="edit-panel" id="creator-edit">
-            <form class="edit-bar" on:submit=move |ev| {
-                ev.prevent_default();
-                send(CreatorEdit::Rename { creator, name: name.get_untracked() });
-            }>
-                <label>"Name " <input type="text" id="rename" maxlength="120" bind:value=name /></label>
-                <button class="secondary" type="submit" id="rename-save" disabled=move || busy.get()>"Rename"</button>
+            <form class="edit-bar" method="post" action=edit_form_action(run_id)>
+                <EditFormFields version />
+                {creator_field()}
+                <label>"Name " <input type="text" id="rename" name=field::NAME maxlength="120" bind:value=name /></label>
+                <button class="secondary" type="submit" id="rename-save" name=field::OP value=FormOp::Rename.word()
+                    disabled=move || busy.get() on:click=move |ev| {
+                        ev.prevent_default();
+                        send(CreatorEdit::Rename { creator, name: name.get_untracked() });
+                    }>"Rename"</button>
             </form>
-            <div class="edit-bar">
-                <input type="text" id="edit-reason" placeholder="reason (optional)" maxlength="500" bind:value=reason />
+            <form class="edit-bar" method="post" action=edit_form_action(run_id)>
+                <EditFormFields version />
+                {creator_field()}
+                <input type="text" id="edit-reason" name=field::REASON placeholder="reason (optional)" maxlength="500" bind:value=reason />
                 {if hidden {
-                    view! { <button class="secondary" id="restore-creator" disabled=move || busy.get()
-                        on:click=move |_| send(CreatorEdit::Show { creators: vec![creator] })>"Restore"</button> }.into_any()
+                    view! { <button class="secondary" id="restore-creator" type="submit" name=field::OP value=FormOp::Show.word()
+                        disabled=move || busy.get() on:click=move |ev| {
+                            ev.prevent_default();
+                            send(CreatorEdit::Show { creators: vec![creator] });
+                        }>"Restore"</button> }.into_any()
                 } else {
-                    view! { <button class="secondary" id="hide-creator" disabled=move || busy.get()
-                        on:click=move |_| send(CreatorEdit::Hide { creators: vec![creator], reason: reason.get_untracked() })>"Hide"</button> }.into_any()
+                    view! { <button class="secondary" id="hide-creator" type="submit" name=field::OP value=FormOp::Hide.word()
+                        disabled=move || busy.get() on:click=move |ev| {
+                            ev.prevent_default();
+                            send(CreatorEdit::Hide { creators: vec![creator], reason: reason.get_untracked() });
+                        }>"Hide"</button> }.into_any()
                 }}
-            </div>
-            <div class="edit-bar" role="toolbar" aria-label="Split or move the ticked videos and faces">
-                <span class="muted" id="picked-count">
-                    {move || format!("{} videos, {} faces ticked", selection.videos.read().len(), selection.tracks.read().len())}
-                </span>
-                <button class="secondary" id="split" disabled=move || nothing_picked() || busy.get() on:click=move |_| {
-                    let (videos, tracks) = picked();
-                    send(CreatorEdit::Split { creator, videos, tracks });
-                }>"Split into a new creator"</button>
-            </div>
-            <fieldset class="move-to">
-                <legend>"Move the ticked videos and faces to"</legend>
-                <input type="search" id="move-search" placeholder="search creators by name" bind:value=search />
-                <div class="creator-picker" id="move-targets">
-                    {move || matching().into_iter().map(|c| {
-                        let id = c.id;
-                        view! {
-                            <label class="creator-choice" class:chosen=move || target.get() == Some(id)>
-                                <input type="radio" name="move-target" value=id.to_string()
-                                    prop:checked=move || target.get() == Some(id) on:change=move |_| target.set(Some(id)) />
-                                {c.face_url.map(|url| view! { <img class="face" src=url alt="" width="40" height="40" loading="lazy" /> })}
-                                <span>{c.label}</span>
-                                {c.hidden.then(|| view! { <span class="badge">"hidden"</span> })}
-                            </label>
-                        }
-                    }).collect_view()}
+            </form>
+            // The tick boxes of the page's videos and faces belong to this form (by its id).
+            <form id=PICK_FORM method="post" action=edit_form_action(run_id)>
+                <EditFormFields version />
+                {creator_field()}
+                <div class="edit-bar" role="toolbar" aria-label="Split or move the ticked videos and faces">
+                    <span class="muted" id="picked-count">
+                        {move || format!("{} videos, {} faces ticked", selection.videos.read().len(), selection.tracks.read().len())}
+                    </span>
+                    <button class="secondary" id="split" type="submit" name=field::OP value=FormOp::Split.word()
+                        disabled=editor.disabled(nothing_picked) on:click=move |ev| {
+                            ev.prevent_default();
+                            let (videos, tracks) = picked();
+                            send(CreatorEdit::Split { creator, videos, tracks });
+                        }>"Split into a new creator"</button>
                 </div>
-                <button class="secondary" id="move" disabled=move || nothing_picked() || target.get().is_none() || busy.get()
-                    on:click=move |_| {
-                        let (videos, tracks) = picked();
-                        if let Some(to) = target.get_untracked() {
-                            send(CreatorEdit::Move { creator, videos, tracks, to });
-                        }
-                    }>"Move"</button>
-            </fieldset>
+                <fieldset class="move-to">
+                    <legend>"Move the ticked videos and faces to"</legend>
+                    // Filters the list in the browser; Enter must not post the form.
+                    <input type="search" id="move-search" placeholder="search creators by name" bind:value=search
+                        on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default() } />
+                    <div class="creator-picker" id="move-targets">
+                        {move || matching().into_iter().map(|c| {
+                            let id = c.id;
+                            view! {
+                                <label class="creator-choice" class:chosen=move || target.get() == Some(id)>
+                                    <input type="radio" name=field::TO value=id.to_string()
+                                        prop:checked=move || target.get() == Some(id) on:change=move |_| target.set(Some(id)) />
+                                    {c.face_url.map(|url| view! { <img class="face" src=url alt="" width="40" height="40" loading="lazy" /> })}
+                                    <span>{c.label}</span>
+                                    {c.hidden.then(|| view! { <span class="badge">"hidden"</span> })}
+                                </label>
+                            }
+                        }).collect_view()}
+                    </div>
+                    <button class="secondary" id="move" type="submit" name=field::OP value=FormOp::Move.word()
+                        disabled=editor.disabled(move || nothing_picked() || target.get().is_none())
+                        on:click=move |ev| {
+                            ev.prevent_default();
+                            let (videos, tracks) = picked();
+                            if let Some(to) = target.get_untracked() {
+                                send(CreatorEdit::Move { creator, videos, tracks, to });
+                            }
+                        }>"Move"</button>
+                </fieldset>
+            </form>
             <EditMessage />
         </div>
     }
+    // Type erasure: the page's view type is otherwise too deep for the compiler.
+    .into_any()
 }
 
 /// A face track's tick box and its own edits (use as the face, leave out).
@@ -132,6 +161,7 @@ pub fn FaceControls(editing: Editing, face: TrackFace, selection: Selection) -> 
     view! {
         <div class="face-tools">
             <label><input type="checkbox" class="pick-face" aria-label="Tick this face"
+                form=PICK_FORM name=field::TRACKS value=track_value(&face.key)
                 prop:checked=move || selection.tracks.read().contains(&for_check)
                 on:change=move |_| selection.tracks.update(|t| toggle(t, for_tick.clone())) />" tick"</label>
             {if face.is_face {
@@ -154,6 +184,7 @@ pub fn VideoPick(video_id: u32, selection: Selection) -> impl IntoView {
     view! {
         <label class="pick-video">
             <input type="checkbox" aria-label=format!("Tick video #{video_id}")
+                form=PICK_FORM name=field::VIDEOS value=video_id.to_string()
                 prop:checked=move || selection.videos.read().contains(&video_id)
                 on:change=move |_| selection.videos.update(|v| toggle(v, video_id)) />
             " tick"
