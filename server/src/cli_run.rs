@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use ips_core::pipeline::{self, CancelFlag, Context, Outcome};
-use ips_core::store::{NewDataset, Store};
+use ips_core::pipeline::{self, CancelFlag, Context, Outcome, runs};
+use ips_core::store::Store;
 
 use crate::config::Config;
 
@@ -15,20 +15,19 @@ use crate::config::Config;
 /// cannot be read, a stage that broke), not when some rows did.
 pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
     let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
-    let sheet = ips_core::ingest::parse_sheet(&bytes).with_context(|| format!("in {}", input.display()))?;
+    let store = Store::open(&config.data_dir)?;
+    let name = input.file_name().map_or_else(|| "input.csv".to_string(), |n| n.to_string_lossy().to_string());
+    let file = runs::Import { name: &name, bytes: &bytes, columns: &Default::default(), is_demo: false };
+    let imported = runs::import(&store, &file).with_context(|| format!("in {}", input.display()))?;
+    let sheet = imported.sheet;
     for rejected in &sheet.rejected {
         for p in &rejected.problems {
             eprintln!("row {} ({}): {}", p.row, p.field, p.message);
         }
     }
-    let store = Store::open(&config.data_dir)?;
-    let name = input.file_name().map_or_else(|| "input.csv".to_string(), |n| n.to_string_lossy().to_string());
-    let sha256 = ips_core::hash::sha256_hex(&bytes);
-    let dataset = store.insert_dataset(
-        &NewDataset { name: &name, sha256: &sha256, size_bytes: bytes.len() as u64, is_demo: false },
-        &sheet,
-    )?;
-    let run = store.create_run(dataset)?;
+    let Some(run) = imported.run else {
+        bail!("no row of {} can be analysed (every row was rejected; see above)", input.display());
+    };
 
     let bar = ProgressBar::new(0);
     bar.set_style(

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use ips_app::ssr::JobControl;
 use ips_core::demo;
-use ips_core::store::{DatasetId, NewDataset, Store};
+use ips_core::pipeline::runs;
+use ips_core::store::{DatasetId, Store};
 
 use crate::config::Config;
 
@@ -35,12 +36,14 @@ pub async fn load_if_empty(
         let clips = demo::make_clips(&photos, &out.join("videos"), &models_dir).context("making the demo clips")?;
         let csv = demo::demo_csv(&clips, &base_url);
         std::fs::write(out.join("demo.csv"), &csv).context("writing demo.csv")?;
-        let sheet = ips_core::ingest::parse_sheet(csv.as_bytes())?;
-        let sha256 = ips_core::hash::sha256_hex(csv.as_bytes());
-        let new =
-            NewDataset { name: "Demo: sample creators", sha256: &sha256, size_bytes: csv.len() as u64, is_demo: true };
-        let dataset = store.insert_dataset(&new, &sheet)?;
-        Ok((dataset, store.create_run(dataset)?))
+        let file = runs::Import {
+            name: "Demo: sample creators",
+            bytes: csv.as_bytes(),
+            columns: &Default::default(),
+            is_demo: true,
+        };
+        let imported = runs::import(&store, &file)?;
+        Ok((imported.dataset, imported.run.context("the demo sheet has no usable row")?))
     })
     .await??;
     jobs.submit(run);

@@ -52,7 +52,7 @@ impl JobRunner {
             return Ok(Vec::new());
         }
         for &run in &interrupted {
-            self.store.set_run_status(run, RunStatus::Queued, None)?;
+            ips_core::pipeline::runs::resume(&self.store, run)?;
         }
         let queued = self.store.runs_with_status(&[RunStatus::Queued])?;
         for &run in &queued {
@@ -111,14 +111,8 @@ impl JobControl for JobRunner {
             let _ = self.store.add_event(run, "Cancel requested");
             return;
         }
-        match self.store.run(run) {
-            Ok(r) if r.status == RunStatus::Queued => {
-                if let Err(e) = self.store.set_run_status(run, RunStatus::Cancelled, None) {
-                    tracing::error!(run, "cannot cancel queued run: {e}");
-                }
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(run, "cancel of unknown run: {e}"),
+        if let Err(e) = ips_core::pipeline::runs::cancel_queued(&self.store, run) {
+            tracing::warn!(run, "cannot cancel run: {e}");
         }
     }
 }

@@ -11,7 +11,7 @@ use axum::Form;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use ips_core::ingest::{self, ColumnChoices, Field};
-use ips_core::store::NewDataset;
+use ips_core::pipeline::runs;
 
 use crate::state::AppState;
 
@@ -112,20 +112,20 @@ pub async fn start(
     let store = state.server.store.clone();
     let path = ips_core::pipeline::uploads_dir(&state.server.data_dir).join(&sha256);
     let name_for_store = if name.is_empty() { "upload".to_string() } else { name.clone() };
-    let sha = sha256.clone();
     let stored = tokio::task::spawn_blocking(move || -> Result<(i64, Option<i64>), String> {
         let bytes =
             std::fs::read(&path).map_err(|_| "This upload is no longer on the server; upload the file again.")?;
-        let sheet = ingest::parse_with(&bytes, &choices).map_err(|e| e.to_string())?;
-        let new = NewDataset { name: &name_for_store, sha256: &sha, size_bytes: bytes.len() as u64, is_demo: false };
-        let internal = |e: ips_core::store::StoreError| {
-            tracing::error!("storing upload: {e}");
-            "The server could not store the file; see its log.".to_string()
-        };
-        let dataset = store.insert_dataset(&new, &sheet).map_err(internal)?;
-        let run = if sheet.accepted.is_empty() { None } else { Some(store.create_run(dataset).map_err(internal)?) };
-        tracing::info!(dataset, accepted = sheet.accepted.len(), rejected = sheet.rejected.len(), "upload stored");
-        Ok((dataset, run))
+        let file = runs::Import { name: &name_for_store, bytes: &bytes, columns: &choices, is_demo: false };
+        let imported = runs::import(&store, &file).map_err(|e| match e {
+            runs::RunServiceError::Store(e) => {
+                tracing::error!("storing upload: {e}");
+                "The server could not store the file; see its log.".to_string()
+            }
+            other => other.to_string(),
+        })?;
+        let (accepted, rejected) = (imported.sheet.accepted.len(), imported.sheet.rejected.len());
+        tracing::info!(dataset = imported.dataset, accepted, rejected, "upload stored");
+        Ok((imported.dataset, imported.run))
     })
     .await;
     match stored {

@@ -13,6 +13,7 @@ mod fetch;
 mod group;
 mod ingest;
 pub mod limits;
+pub mod runs;
 mod statistics;
 
 pub use cancel::CancelFlag;

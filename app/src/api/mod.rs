@@ -43,20 +43,7 @@ pub async fn cancel_run(run_id: i64) -> Result<(), ServerFnError> {
 /// Continues a cancelled, failed or interrupted run from the stage where it stopped.
 #[server(endpoint = "resume_run")]
 pub async fn resume_run(run_id: i64) -> Result<(), ServerFnError> {
-    let state = crate::ssr::state()?;
-    let resumable = crate::ssr::with_store(move |store| {
-        let run = store.run(run_id)?;
-        if run.status.is_resumable() {
-            store.set_run_status(run_id, ips_core::store::RunStatus::Queued, None)?;
-        }
-        Ok(run.status.is_resumable())
-    })
-    .await?;
-    if !resumable {
-        return Err(ServerFnError::new("This run cannot be resumed: it is not stopped."));
-    }
-    state.jobs.submit(run_id);
-    Ok(())
+    crate::ssr::resume_run(run_id).await
 }
 
 mod edit;

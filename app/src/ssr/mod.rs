@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use ips_core::pipeline::limits;
+use ips_core::pipeline::runs::{self, RunServiceError};
 use ips_core::store::{Run, RunId, Store, StoreError, now_ms};
 use leptos::prelude::*;
 
@@ -177,10 +178,8 @@ pub fn settings_from_form(
         limits::parse_in_range("The creator distance", max_distance, limits::CREATOR_DISTANCE).map_err(said)? as f32;
     // A cut above the asking band leaves nothing to ask about (the band is empty, not reversed).
     settings.creators.ask_max_distance = settings.creators.ask_max_distance.max(settings.creators.max_distance);
-    match settings.problems().into_iter().next() {
-        Some(problem) => Err(said(problem)),
-        None => Ok(settings),
-    }
+    runs::check_settings(&settings).map_err(|e| e.to_string())?;
+    Ok(settings)
 }
 
 pub async fn start_run(
@@ -192,15 +191,38 @@ pub async fn start_run(
     let state = state()?;
     let settings = settings_from_form(&state.pipeline, &detector, &frames_per_second, &max_distance)
         .map_err(ServerFnError::new)?;
-    let run = with_store(move |store| {
-        store.dataset(dataset_id)?;
-        let run = store.create_run(dataset_id)?;
-        ips_core::pipeline::set_run_settings(store, run, &settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(run)
-    })
-    .await?;
+    let store = state.store.clone();
+    let run = tokio::task::spawn_blocking(move || runs::start_run(&store, dataset_id, &settings))
+        .await
+        .map_err(|e| ServerFnError::new(format!("The server failed while starting the run ({e}).")))?
+        .map_err(|e| run_service_error(e, "start the run"))?;
     state.jobs.submit(run);
     Ok(run)
+}
+
+/// A run service error as the page should say it: the user's mistakes as they are, a missing
+/// dataset or run by name, store failures as a short sentence (details in the log).
+fn run_service_error(e: RunServiceError, doing: &str) -> ServerFnError {
+    match e {
+        RunServiceError::Store(StoreError::NotFound { what, id }) => ServerFnError::new(format!("There is no {what} {id}.")),
+        RunServiceError::Store(e) => {
+            tracing::error!("could not {doing}: {e}");
+            ServerFnError::new(format!("The server could not {doing}; see its log."))
+        }
+        other => ServerFnError::new(other.to_string()),
+    }
+}
+
+/// Queues a stopped run again (it continues where it stopped) and hands it to the runner.
+pub async fn resume_run(run_id: i64) -> Result<(), ServerFnError> {
+    let state = state()?;
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || runs::resume(&store, run_id))
+        .await
+        .map_err(|e| ServerFnError::new(format!("The server failed while resuming the run ({e}).")))?
+        .map_err(|e| run_service_error(e, "resume the run"))?;
+    state.jobs.submit(run_id);
+    Ok(())
 }
 
 pub fn dataset_summaries(store: &Store) -> Result<Vec<DatasetSummary>, StoreError> {
