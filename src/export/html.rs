@@ -1,11 +1,12 @@
 //! The standalone HTML report: one file that opens anywhere, offline, with every face, stills
 //! strip and chart inlined (images as data: URIs, charts as SVG). What the prototype's HTML
-//! export was, with faces, intervals and charts.
+//! export was, with faces, intervals and charts. Written with maud: the markup is checked when
+//! it compiles, and every value put into it is escaped unless marked as trusted markup.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use base64::Engine as _;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::ExportError;
 use crate::report::{self, CreatorSummary, RunData, is_web_url};
@@ -17,21 +18,6 @@ h1{margin:0 0 4px}table{border-collapse:collapse;width:100%}th,td{padding:6px 8p
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}img.face{width:56px;height:56px;object-fit:cover;border-radius:8px}\
 img.stills{max-width:420px;width:100%;height:auto;border-radius:4px}.muted{color:#667}.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}\
 svg.chart{width:100%;height:auto}.tag{font-size:12px;background:#eef;border-radius:4px;padding:1px 6px;margin-left:6px}";
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn perf(value: f64) -> String {
     if value.is_finite() { format!("{value:.3}") } else { "–".to_string() }
@@ -50,131 +36,135 @@ pub fn html_report(store: &Store, run: RunId, data_dir: &Path) -> Result<String,
     let faces_dir = crate::pipeline::faces_dir(data_dir);
     let stills_dir = crate::pipeline::stills_dir(data_dir);
     let title = format!("{} · run {run}", dataset.name);
-
-    let mut html = String::new();
-    let _ = write!(
-        html,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>{STYLE}</style></head><body><main>",
-        escape(&title)
-    );
     let people = data.creators.iter().filter(|c| c.key.is_some() && !c.hidden).count();
-    let _ = write!(
-        html,
-        "<section><h1>{}</h1><p class=\"muted\">Influencer Performance System report · run {run} · {} ads · {} unique videos · {people} creators on camera</p></section>",
-        escape(&dataset.name),
-        data.ads.len(),
-        data.grouping.videos.len(),
-    );
-    html.push_str("<section><h2>Charts</h2><div class=\"charts\">");
-    for svg in [
+    let charts = [
         Some(&charts.top_creators),
         Some(&charts.distribution),
         Some(&charts.mean_vs_ads),
         charts.face_map.as_ref(),
         charts.over_time.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        // The charts are SVG made by plotters, which escapes every text it draws.
-        let _ = write!(html, "<figure>{svg}</figure>");
-    }
-    html.push_str("</div></section>");
-    creators_table(&mut html, &data, &faces_dir);
-    videos_table(&mut html, &data, store, &stills_dir);
-    html.push_str("</main></body></html>");
-    Ok(html)
+    ];
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body { main {
+                section {
+                    h1 { (dataset.name) }
+                    p.muted {
+                        "Influencer Performance System report · run " (run) " · " (data.ads.len()) " ads · "
+                        (data.grouping.videos.len()) " unique videos · " (people) " creators on camera"
+                    }
+                }
+                section {
+                    h2 { "Charts" }
+                    div.charts {
+                        // plotters' SVG, made by this program; it escapes every text it draws.
+                        @for svg in charts.into_iter().flatten() { figure { (PreEscaped(svg)) } }
+                    }
+                }
+                (creators_table(&data, &faces_dir))
+                (videos_table(&data, store, &stills_dir))
+            } }
+        }
+    };
+    Ok(page.into_string())
 }
 
-fn creators_table(html: &mut String, data: &RunData, faces_dir: &Path) {
+fn creators_table(data: &RunData, faces_dir: &Path) -> Markup {
     let has_spend = data.creators.iter().any(|c| c.stats.spend_weighted_mean.is_some());
-    html.push_str(
-        "<section><h2>Creators</h2><table id=\"creators\"><thead><tr><th>Creator</th><th class=\"num\">Unique videos</th>\
-         <th class=\"num\">Ads</th><th class=\"num\">Mean</th><th class=\"num\">95 % CI</th><th class=\"num\">Median</th>",
-    );
-    if has_spend {
-        html.push_str("<th class=\"num\">Spend-weighted mean</th>");
+    html! {
+        section {
+            h2 { "Creators" }
+            p.muted { "Ranked by the mean pulled toward the mean of all ads, the more the fewer ads a creator has (empirical Bayes); the raw mean is beside it." }
+            table #creators {
+                thead { tr {
+                    th { "Creator" } th.num { "Unique videos" } th.num { "Ads" } th.num { "Ranked mean" }
+                    th.num { "Mean" } th.num { "95 % CI" } th.num { "Median" }
+                    @if has_spend { th.num { "Spend-weighted mean" } }
+                    th { "Best video" }
+                } }
+                tbody {
+                    @for c in data.creators.iter().filter(|c| !c.hidden) { (creator_row(c, has_spend, faces_dir)) }
+                }
+            }
+        }
     }
-    html.push_str("<th>Best video</th></tr></thead><tbody>");
-    for c in data.creators.iter().filter(|c| !c.hidden) {
-        creator_row(html, c, has_spend, faces_dir);
-    }
-    html.push_str("</tbody></table></section>");
 }
 
-fn creator_row(html: &mut String, c: &CreatorSummary, has_spend: bool, faces_dir: &Path) {
+fn creator_row(c: &CreatorSummary, has_spend: bool, faces_dir: &Path) -> Markup {
     let face = c.face_file.as_ref().and_then(|f| inline_jpeg(&faces_dir.join(f)));
-    let face = face.map_or_else(String::new, |src| {
-        format!("<img class=\"face\" src=\"{src}\" alt=\"Face of {}\" width=\"56\" height=\"56\"> ", escape(&c.label))
-    });
     let ci = c.stats.ci95.map_or_else(|| "–".to_string(), |(lo, hi)| format!("{} – {}", perf(lo), perf(hi)));
-    let still = if c.still { "<span class=\"tag\">still face</span>" } else { "" };
-    let _ = write!(
-        html,
-        "<tr><td>{face}{}{still}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{ci}</td><td class=\"num\">{}</td>",
-        escape(&c.label),
-        c.videos.len(),
-        c.stats.ads,
-        perf(c.stats.mean),
-        perf(c.stats.median),
-    );
-    if has_spend {
-        let _ = write!(
-            html,
-            "<td class=\"num\">{}</td>",
-            c.stats.spend_weighted_mean.map_or_else(|| "–".to_string(), perf)
-        );
-    }
     let best = c.best_video.map_or_else(|| "–".to_string(), |(v, mean)| format!("#{v} ({})", perf(mean)));
-    let _ = write!(html, "<td>{best}</td></tr>");
+    html! {
+        tr {
+            td {
+                @if let Some(src) = face {
+                    img.face src=(src) alt={ "Face of " (c.label) } width="56" height="56";
+                    " "
+                }
+                (c.label)
+                @if c.still { span.tag { "still face" } }
+            }
+            td.num { (c.videos.len()) }
+            td.num { (c.stats.ads) }
+            td.num { (perf(c.shrunk_mean)) }
+            td.num { (perf(c.stats.mean)) }
+            td.num { (ci) }
+            td.num { (perf(c.stats.median)) }
+            @if has_spend { td.num { (c.stats.spend_weighted_mean.map_or_else(|| "–".to_string(), perf)) } }
+            td { (best) }
+        }
+    }
 }
 
-fn videos_table(html: &mut String, data: &RunData, store: &Store, stills_dir: &Path) {
-    html.push_str(
-        "<section><h2>Unique videos</h2><table id=\"videos\"><thead><tr><th>Video</th><th>Stills</th><th>Creator</th>\
-         <th class=\"num\">Ads</th><th class=\"num\">Mean</th><th>URLs</th></tr></thead><tbody>",
-    );
-    let mut videos: Vec<_> = data.grouping.videos.iter().collect();
+fn videos_table(data: &RunData, store: &Store, stills_dir: &Path) -> Markup {
+    let mut videos: Vec<_> = data.grouping.videos.iter().filter(|v| data.video_stats.contains_key(&v.id)).collect();
     videos.sort_by_key(|v| std::cmp::Reverse(data.video_stats.get(&v.id).map_or(0, |s| s.ads)));
-    for video in videos {
-        let Some(stats) = data.video_stats.get(&video.id) else { continue };
-        let stills = video
-            .sha256s
-            .iter()
-            .find_map(|sha| store.stills_file(sha).ok().flatten())
-            .and_then(|f| inline_jpeg(&stills_dir.join(f)))
-            .map_or_else(String::new, |src| {
-                format!("<img class=\"stills\" src=\"{src}\" alt=\"Stills of video {}\">", video.id)
-            });
-        let creator = video
-            .creator
-            .and_then(|id| data.grouping.creators.iter().find(|c| c.id == id))
-            .map_or_else(|| report::NO_CREATOR_LABEL.to_string(), |c| c.label.clone());
-        let urls: String = data
-            .urls
-            .get(&video.id)
-            .map(|list| {
-                list.iter()
-                    .map(|u| {
-                        if is_web_url(u) {
-                            format!("<a href=\"{0}\" rel=\"noopener noreferrer nofollow\">{0}</a>", escape(u))
-                        } else {
-                            escape(u)
+    html! {
+        section {
+            h2 { "Unique videos" }
+            table #videos {
+                thead { tr {
+                    th { "Video" } th { "Stills" } th { "Creator" } th.num { "Ads" } th.num { "Mean" } th { "URLs" }
+                } }
+                tbody {
+                    @for video in videos {
+                        @let stats = &data.video_stats[&video.id];
+                        @let stills = video
+                            .sha256s
+                            .iter()
+                            .find_map(|sha| store.stills_file(sha).ok().flatten())
+                            .and_then(|f| inline_jpeg(&stills_dir.join(f)));
+                        @let creator = video
+                            .creator
+                            .and_then(|id| data.grouping.creators.iter().find(|c| c.id == id))
+                            .map_or(report::NO_CREATOR_LABEL, |c| c.label.as_str());
+                        tr {
+                            td { "#" (video.id) }
+                            td { @if let Some(src) = stills { img.stills src=(src) alt={ "Stills of video " (video.id) }; } }
+                            td { (creator) }
+                            td.num { (stats.ads) }
+                            td.num { (perf(stats.mean)) }
+                            td {
+                                @for (i, url) in data.urls.get(&video.id).into_iter().flatten().enumerate() {
+                                    @if i > 0 { br; }
+                                    // Only http(s) addresses become links: never `javascript:` or `data:`.
+                                    @if is_web_url(url) { a href=(url) rel="noopener noreferrer nofollow" { (url) } } @else { (url) }
+                                }
+                            }
                         }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("<br>")
-            })
-            .unwrap_or_default();
-        let _ = write!(
-            html,
-            "<tr><td>#{}</td><td>{stills}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{urls}</td></tr>",
-            video.id,
-            escape(&creator),
-            stats.ads,
-            perf(stats.mean),
-        );
+                    }
+                }
+            }
+        }
     }
-    html.push_str("</tbody></table></section>");
 }
+
+#[cfg(test)]
+mod tests;
