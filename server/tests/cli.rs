@@ -119,3 +119,27 @@ fn ips_run_fails_on_an_unreadable_file() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("The file is empty."), "{stderr}");
 }
+
+/// A file whose every row is refused: each row's problems are printed, nothing is analysed, and
+/// the exit status says the run did not happen.
+#[test]
+fn ips_run_stops_with_the_problems_when_every_row_is_rejected() {
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("bad.csv");
+    std::fs::write(&input, "video_url,roas\nhttps://a.example/1.mp4,abc\n,2\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ips"))
+        .arg("--data-dir")
+        .arg(work.path().join("data"))
+        .arg("run")
+        .arg(&input)
+        .arg("--out")
+        .arg(work.path().join("report"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("row 2 (roas): not a number: 'abc'"), "{stderr}");
+    assert!(stderr.contains("row 3 (video_url): missing video URL"), "{stderr}");
+    assert!(stderr.contains("no row of") && stderr.contains("bad.csv can be analysed"), "{stderr}");
+    assert!(!work.path().join("report").exists(), "no report for a run that did not happen");
+}

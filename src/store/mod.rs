@@ -12,6 +12,9 @@ mod row_status;
 mod runs;
 mod videos;
 
+#[cfg(test)]
+mod contract;
+
 pub use datasets::{Dataset, DatasetId, NewDataset};
 pub use edits::{EditLogEntry, StaleVersion, StoredEdit, rule_files};
 pub use results::{AdLine, RowOutcome, StatsLevel};
