@@ -52,6 +52,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(&path, serde_json::to_string(&out)?)?;
         println!("wrote {} tracks to {path}", out.len());
     }
+    if let Ok(pairs) = std::env::var("IPS_PAIRS") {
+        // `IPS_PAIRS='c18:c72 c67:c74'`: how each pair fares, alone, with these settings.
+        let sha_of = |name: &str| analysed.names.iter().find(|(_, n)| n.as_str() == name).map(|(s, _)| s.clone());
+        for pair in pairs.split_whitespace() {
+            let (a, b) = pair.split_once(':').ok_or("IPS_PAIRS: a:b pairs")?;
+            let (Some(sa), Some(sb)) = (sha_of(a), sha_of(b)) else { return Err(format!("no file {pair}").into()) };
+            let signals: Vec<_> = [&sa, &sb]
+                .iter()
+                .map(|s| ips_core::similarity::VideoSignals {
+                    frames: &analysed.facts[*s].fingerprints,
+                    keypoints: &analysed.facts[*s].keypoints,
+                    clip: None,
+                })
+                .collect();
+            let (verified, checks) = ips_core::similarity::keypoint_matches(&signals, &settings.similarity.keypoints);
+            let matched = verified.values().map(|m| m.len()).sum::<usize>();
+            let clusters = ips_core::similarity::cluster(&signals, &settings.similarity);
+            let relation = clusters.links.first().map(|l| format!("{:?}", l.relation)).unwrap_or("different".into());
+            println!(
+                "{pair}: {} and {} frames; keypoint frame pairs checked {}, matched {matched}; {relation}",
+                signals[0].frames.len(),
+                signals[1].frames.len(),
+                checks.0
+            );
+        }
+        return Ok(());
+    }
     for (name, half) in [("whole", None), ("tuning half", Some(Half::Tuning)), ("held-out half", Some(Half::HeldOut))] {
         let started = std::time::Instant::now();
         let grouping = analysed.group(half, &settings);

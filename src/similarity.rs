@@ -49,6 +49,9 @@ pub struct SimilaritySettings {
     pub body_min_share: f64,
     /// A shared stretch starting after this many frames means something was put in front.
     pub hook_min_frames: usize,
+    /// Both openings at least this long: two hooks on one body even when the rest would make
+    /// them the same video (shorter unmatched openings are often the same frames unmatched).
+    pub hook_over_copy_min_frames: usize,
     /// With CLIP on: two files whose video embeddings have at least this cosine similarity are
     /// the same video whatever their fingerprints say. `None` (the default): CLIP does not group.
     pub clip_same_video_min_similarity: Option<f32>,
@@ -66,6 +69,7 @@ impl Default for SimilaritySettings {
             body_min_frames: 4,
             body_min_share: 0.5,
             hook_min_frames: 1,
+            hook_over_copy_min_frames: 4,
             clip_same_video_min_similarity: None,
             keypoints: KeypointSettings::default(),
         }
@@ -84,6 +88,9 @@ pub struct KeypointSettings {
     pub screen_points: usize,
     /// … passing with this many matches agreeing on one map.
     pub screen_min_inliers: u32,
+    /// Keypoints this close (pixels) to the edge of a frame's content are left out: a card's
+    /// window edge is the same in every ad made on the template; 0: kept.
+    pub edge_margin: f32,
     pub verify: VerifySettings,
 }
 
@@ -92,8 +99,9 @@ impl Default for KeypointSettings {
         Self {
             enabled: true,
             screen_frames: 4,
-            screen_points: 150,
+            screen_points: 300,
             screen_min_inliers: 12,
+            edge_margin: 6.0,
             verify: VerifySettings::default(),
         }
     }
@@ -172,6 +180,15 @@ fn relate_with(
     let Some(shared) = align_by(a.len(), b.len(), matches) else { return (Relation::Different, None) };
     let (share_a, share_b) = (shared.share_of_a(a.len()), shared.share_of_b(b.len()));
     let (share_shorter, share_longer) = if a.len() <= b.len() { (share_a, share_b) } else { (share_b, share_a) };
+    let shorter = a.len().min(b.len());
+    let long_enough =
+        shared.matched >= settings.body_min_frames && shared.matched as f64 >= settings.body_min_share * shorter as f64;
+    // Each opens with long frames of its own before the shared body: two hooks on one body, not
+    // one ad, however much of the rest is shared.
+    let opening = shared.a_start.min(shared.b_start);
+    if long_enough && opening >= settings.hook_min_frames.max(settings.hook_over_copy_min_frames) {
+        return (Relation::SameBody { hook_a: shared.a_start, hook_b: shared.b_start }, Some(shared));
+    }
     // A re-framed copy (its keypoints agree on one map) has frames no check can match — plain,
     // dark or text-only ones — so less of it need match.
     let min_share = if verified.is_empty() { settings.same_video_min_share } else { settings.reframed_min_share };
@@ -183,11 +200,7 @@ fn relate_with(
         };
         return (Relation::SameVideo(kind), Some(shared));
     }
-    let shorter = a.len().min(b.len());
-    let long_enough =
-        shared.matched >= settings.body_min_frames && shared.matched as f64 >= settings.body_min_share * shorter as f64;
-    let own_openings = shared.a_start >= settings.hook_min_frames && shared.b_start >= settings.hook_min_frames;
-    if long_enough && own_openings {
+    if long_enough && opening >= settings.hook_min_frames {
         (Relation::SameBody { hook_a: shared.a_start, hook_b: shared.b_start }, Some(shared))
     } else {
         (Relation::Different, None)
@@ -309,10 +322,12 @@ pub type Verified = HashMap<(usize, usize), HashMap<(usize, usize), Transform>>;
 pub fn keypoint_matches(videos: &[VideoSignals<'_>], settings: &KeypointSettings) -> (Verified, (usize, usize)) {
     let n = videos.len();
     let pairs: Vec<(usize, usize)> = (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect();
+    let footage: Vec<Vec<FrameFeatures>> =
+        videos.par_iter().map(|v| footage_points(v.keypoints, settings)).collect();
     let results: Vec<((usize, usize), usize, Vec<((usize, usize), Transform)>)> = pairs
         .par_iter()
         .filter_map(|&(a, b)| {
-            let (fa, fb) = (videos[a].keypoints, videos[b].keypoints);
+            let (fa, fb) = (&footage[a][..], &footage[b][..]);
             let offsets = screen(fa, fb, settings)?;
             let along: Vec<(usize, usize)> = offsets
                 .iter()
@@ -346,6 +361,12 @@ pub fn keypoint_matches(videos: &[VideoSignals<'_>], settings: &KeypointSettings
         }
     }
     (verified, (checked, passed))
+}
+
+/// The keypoints of a video that say something about its footage: away from its content's
+/// edges (a template's window).
+fn footage_points(frames: &[FrameFeatures], settings: &KeypointSettings) -> Vec<FrameFeatures> {
+    crate::keypoints::away_from_edges(frames, settings.edge_margin)
 }
 
 /// The screening of two videos' keypoints: `screen_frames` frames of `a` spread over it, each
@@ -426,6 +447,21 @@ mod tests {
         let clusters = cluster(&videos, &settings);
         assert_eq!(clusters.same_video, vec![vec![0, 1], vec![2], vec![3]]);
         assert_eq!(clusters.same_body, vec![vec![0, 1, 2], vec![3]]);
+    }
+
+    #[test]
+    fn long_openings_of_their_own_make_hook_variants_even_when_the_rest_is_shared() {
+        let body: Vec<u64> = (100..116).collect();
+        let with = |opening: &[u64]| video(&[opening, body.as_slice()].concat());
+        let settings = SimilaritySettings::default();
+        // 16 of 20 frames shared (0.8 of each): the same video by share, but each opens with 4
+        // seconds of its own: two hooks on one body.
+        let (a, b) = (with(&[1, 2, 3, 4]), with(&[51, 52, 53, 54]));
+        assert_eq!(relate(&a, &b, &settings), Relation::SameBody { hook_a: 4, hook_b: 4 });
+        // Openings of 3 unmatched frames are more often the same shots unmatched (a zoomed copy):
+        // the share decides, as before.
+        let (c, d) = (with(&[1, 2, 3]), with(&[51, 52, 53]));
+        assert_eq!(relate(&c, &d, &settings), Relation::SameVideo(SameKind::OtherOverlay));
     }
 
     /// A unit vector at `angle` radians from the first axis, in the plane of the first two.

@@ -344,5 +344,8 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<FrameFeatures>, DecodeError> {
     Ok(frames)
 }
 
+mod edges;
+pub use edges::away_from_edges;
+
 #[cfg(test)]
 mod tests;
