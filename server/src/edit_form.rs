@@ -34,7 +34,7 @@ pub async fn submit(
         Ok(done) => follow_creator(run_id, &posted.back_to, done.creator),
         Err(_) => posted.back_to.clone(),
     };
-    Redirect::to(&with_outcome(&back, outcome.as_ref().map(|d| d.summary.as_str()).map_err(String::as_str)))
+    Redirect::to(&with_outcome(&back, outcome.as_ref().map(|d| d.summary.as_str()).map_err(|r| r.message.as_str())))
         .into_response()
 }
 

@@ -115,35 +115,85 @@ pub fn apply(
     }
 }
 
-/// [`apply`] on the blocking pool. The user's mistakes come back as they are, store failures
-/// as a short sentence (details in the log).
+/// Why an edit was not applied: the sentence for the user and the HTTP status that says so.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub status: axum::http::StatusCode,
+    pub message: String,
+}
+
+impl Refusal {
+    /// The user's mistakes come back as they are (a stale page as a conflict), store failures
+    /// as a short sentence (details in the log).
+    fn of(e: EditError) -> Self {
+        use axum::http::StatusCode;
+        let (status, message) = match e {
+            EditError::Pipeline(pipeline::PipelineError::Store(StoreError::NotFound { what, id })) => {
+                (StatusCode::NOT_FOUND, format!("There is no {what} {id}."))
+            }
+            EditError::Pipeline(e) => {
+                tracing::error!("edit failed: {e}");
+                (StatusCode::INTERNAL_SERVER_ERROR, "The server could not apply the edit; see its log.".into())
+            }
+            e @ EditError::Stale { .. } => (StatusCode::CONFLICT, e.to_string()),
+            e => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        };
+        Refusal { status, message }
+    }
+}
+
+/// [`apply`] on the blocking pool.
 pub async fn apply_blocking(
     store: Arc<Store>,
     run_id: RunId,
     version: i64,
     op: EditOp,
     actor: Option<String>,
-) -> Result<EditResult, String> {
+) -> Result<EditResult, Refusal> {
     match tokio::task::spawn_blocking(move || apply(&store, run_id, version, op, actor.as_deref())).await {
-        Ok(Ok(done)) => Ok(done),
-        Ok(Err(EditError::Pipeline(pipeline::PipelineError::Store(StoreError::NotFound { what, id })))) => {
-            Err(format!("There is no {what} {id}."))
-        }
-        Ok(Err(EditError::Pipeline(e))) => {
-            tracing::error!("edit failed: {e}");
-            Err("The server could not apply the edit; see its log.".into())
-        }
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(done) => done.map_err(Refusal::of),
         Err(e) => {
             tracing::error!("edit task failed: {e}");
-            Err("The server failed while applying the edit; see its log.".into())
+            Err(Refusal {
+                status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                message: "The server failed while applying the edit; see its log.".into(),
+            })
         }
     }
 }
 
-/// The server functions' way in: the page's edit as the visitor of this request.
+/// The server functions' way in: the page's edit as the visitor of this request; a refusal
+/// answers with its status (409 for a page older than the run's edits).
 pub async fn send(run_id: i64, version: i64, op: EditOp) -> Result<EditResult, ServerFnError> {
-    apply_blocking(state()?.store, run_id, version, op, super::visitor().name).await.map_err(ServerFnError::new)
+    apply_blocking(state()?.store, run_id, version, op, super::visitor().name).await.map_err(|refusal| {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(refusal.status);
+        }
+        ServerFnError::new(refusal.message)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use ips_core::pipeline::{EditError, PipelineError};
+    use ips_core::store::StoreError;
+
+    use super::Refusal;
+
+    #[test]
+    fn a_refusal_says_why_with_its_status() {
+        let stale = Refusal::of(EditError::Stale { current: 3 });
+        assert_eq!(stale.status, StatusCode::CONFLICT);
+        assert!(stale.message.starts_with("The creators of this run changed since you loaded the page"));
+        let nothing = Refusal::of(EditError::NothingToUndo);
+        assert_eq!((nothing.status, nothing.message.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "There is nothing to undo in this run."));
+        let missing = Refusal::of(EditError::Pipeline(PipelineError::Store(StoreError::NotFound { what: "run", id: 9 })));
+        assert_eq!((missing.status, missing.message.as_str()), (StatusCode::NOT_FOUND, "There is no run 9."));
+        let broken = Refusal::of(EditError::Pipeline(PipelineError::Io("disk".into())));
+        assert_eq!(broken.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(broken.message, "The server could not apply the edit; see its log.", "no internals shown");
+    }
 }
 
 /// The run's corrections for the report page; `version` is the one read before the page's data.
