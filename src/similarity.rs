@@ -322,8 +322,7 @@ pub type Verified = HashMap<(usize, usize), HashMap<(usize, usize), Transform>>;
 pub fn keypoint_matches(videos: &[VideoSignals<'_>], settings: &KeypointSettings) -> (Verified, (usize, usize)) {
     let n = videos.len();
     let pairs: Vec<(usize, usize)> = (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect();
-    let footage: Vec<Vec<FrameFeatures>> =
-        videos.par_iter().map(|v| footage_points(v.keypoints, settings)).collect();
+    let footage: Vec<Vec<FrameFeatures>> = videos.par_iter().map(|v| footage_points(v.keypoints, settings)).collect();
     let results: Vec<((usize, usize), usize, Vec<((usize, usize), Transform)>)> = pairs
         .par_iter()
         .filter_map(|&(a, b)| {

@@ -244,7 +244,6 @@ pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: Groupi
     grouping
 }
 
-
 /// The creators of a grouping made again with `videos` (its unique videos) kept: an edit changes
 /// who is who, never which files are one video, so it skips the pairwise video comparison.
 pub fn regroup_creators(
@@ -283,7 +282,6 @@ fn files_in_order(ads: &[AdVideo]) -> Vec<&str> {
     }
     files
 }
-
 
 mod people;
 mod videos;

@@ -48,7 +48,8 @@ pub struct Imported {
 pub fn import(store: &Store, file: &Import<'_>) -> Result<Imported, RunServiceError> {
     let sheet = ingest::parse_with(file.bytes, file.columns)?;
     let sha256 = crate::hash::sha256_hex(file.bytes);
-    let new = NewDataset { name: file.name, sha256: &sha256, size_bytes: file.bytes.len() as u64, is_demo: file.is_demo };
+    let new =
+        NewDataset { name: file.name, sha256: &sha256, size_bytes: file.bytes.len() as u64, is_demo: file.is_demo };
     let dataset = store.insert_dataset(&new, &sheet)?;
     let run = if sheet.accepted.is_empty() { None } else { Some(store.create_run(dataset)?) };
     Ok(Imported { dataset, run, sheet })

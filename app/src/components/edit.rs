@@ -138,10 +138,8 @@ pub fn EditFormFields(version: i64) -> impl IntoView {
     }
 }
 
-/// The form an edit control posts before hydration.
-pub fn edit_form_action(run_id: i64) -> String {
-    crate::model::edit_form::edit_form_action(run_id)
-}
+/// Where an edit control's form posts before hydration.
+pub use crate::model::edit_form::edit_form_action;
 
 /// A server function error as the user should read it (without the framework's prefix).
 pub fn server_message(e: &ServerFnError) -> String {

@@ -10,8 +10,8 @@ mod stages;
 mod upload;
 mod visitor;
 
-pub use ads::AdsTable;
 pub use crate::model::EditOp;
+pub use ads::AdsTable;
 pub use edit::{EditFormFields, EditMessage, EditsPanel, edit_form_action, provide_editor, use_editor};
 pub use faces::{FacesOnProducts, SamePersonQueue};
 pub use loaded::Loaded;

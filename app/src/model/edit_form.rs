@@ -104,13 +104,17 @@ pub fn parse(run_id: i64, fields: &[(String, String)]) -> Result<PostedEdit, Str
         text.parse().map_err(|_| format!("`{name}` must be a creator number, not {text:?}."))
     };
     let numbers = |name: &str| -> Result<Vec<u32>, String> {
-        all(name).into_iter().map(|v| v.parse().map_err(|_| format!("`{name}` must be whole numbers, not {v:?}."))).collect()
+        all(name)
+            .into_iter()
+            .map(|v| v.parse().map_err(|_| format!("`{name}` must be whole numbers, not {v:?}.")))
+            .collect()
     };
     let tracks = || -> Result<Vec<FaceKey>, String> {
         all(field::TRACKS)
             .into_iter()
             .map(|v| {
-                let (sha256, track) = v.rsplit_once(':').ok_or_else(|| format!("`tracks` value {v:?} is not <file>:<track>."))?;
+                let (sha256, track) =
+                    v.rsplit_once(':').ok_or_else(|| format!("`tracks` value {v:?} is not <file>:<track>."))?;
                 let track = track.parse().map_err(|_| format!("`tracks` value {v:?} has no track number."))?;
                 Ok(FaceKey { sha256: sha256.to_string(), track })
             })
@@ -144,7 +148,9 @@ pub fn parse(run_id: i64, fields: &[(String, String)]) -> Result<PostedEdit, Str
                 EditOp::Edit(CreatorEdit::Show { creators })
             }
         }
-        FormOp::Rename => EditOp::Edit(CreatorEdit::Rename { creator: number(field::CREATOR)?, name: text(field::NAME) }),
+        FormOp::Rename => {
+            EditOp::Edit(CreatorEdit::Rename { creator: number(field::CREATOR)?, name: text(field::NAME) })
+        }
         FormOp::Split | FormOp::Move => {
             let (creator, videos, tracks) = (number(field::CREATOR)?, numbers(field::VIDEOS)?, tracks()?);
             if videos.is_empty() && tracks.is_empty() {
@@ -179,9 +185,14 @@ fn back_to(run_id: i64, given: Option<&str>) -> String {
     if !(ours && safe) {
         return run_page;
     }
-    let kept: Vec<&str> =
-        query.split('&').filter(|p| !p.is_empty() && !p.starts_with(&format!("{}=", field::EDIT_DONE))
-            && !p.starts_with(&format!("{}=", field::EDIT_ERROR))).collect();
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| {
+            !p.is_empty()
+                && !p.starts_with(&format!("{}=", field::EDIT_DONE))
+                && !p.starts_with(&format!("{}=", field::EDIT_ERROR))
+        })
+        .collect();
     if kept.is_empty() { path.to_string() } else { format!("{path}?{}", kept.join("&")) }
 }
 

@@ -187,8 +187,12 @@ mod tests {
         assert_eq!(stale.status, StatusCode::CONFLICT);
         assert!(stale.message.starts_with("The creators of this run changed since you loaded the page"));
         let nothing = Refusal::of(EditError::NothingToUndo);
-        assert_eq!((nothing.status, nothing.message.as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "There is nothing to undo in this run."));
-        let missing = Refusal::of(EditError::Pipeline(PipelineError::Store(StoreError::NotFound { what: "run", id: 9 })));
+        assert_eq!(
+            (nothing.status, nothing.message.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "There is nothing to undo in this run.")
+        );
+        let missing =
+            Refusal::of(EditError::Pipeline(PipelineError::Store(StoreError::NotFound { what: "run", id: 9 })));
         assert_eq!((missing.status, missing.message.as_str()), (StatusCode::NOT_FOUND, "There is no run 9."));
         let broken = Refusal::of(EditError::Pipeline(PipelineError::Io("disk".into())));
         assert_eq!(broken.status, StatusCode::INTERNAL_SERVER_ERROR);

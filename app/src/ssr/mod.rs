@@ -204,7 +204,9 @@ pub async fn start_run(
 /// dataset or run by name, store failures as a short sentence (details in the log).
 fn run_service_error(e: RunServiceError, doing: &str) -> ServerFnError {
     match e {
-        RunServiceError::Store(StoreError::NotFound { what, id }) => ServerFnError::new(format!("There is no {what} {id}.")),
+        RunServiceError::Store(StoreError::NotFound { what, id }) => {
+            ServerFnError::new(format!("There is no {what} {id}."))
+        }
         RunServiceError::Store(e) => {
             tracing::error!("could not {doing}: {e}");
             ServerFnError::new(format!("The server could not {doing}; see its log."))

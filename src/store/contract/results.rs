@@ -10,7 +10,9 @@ fn outcome(row: u32, status: RowStatus, sha: Option<&str>) -> RowOutcome {
 fn row_outcomes_are_upserted_and_every_row_has_a_line() {
     let store = fresh();
     let (dataset, run) = dataset_with_run(&store, 3);
-    store.set_row_outcomes(run, &[outcome(2, RowStatus::Ingested, None), outcome(3, RowStatus::Ingested, None)]).unwrap();
+    store
+        .set_row_outcomes(run, &[outcome(2, RowStatus::Ingested, None), outcome(3, RowStatus::Ingested, None)])
+        .unwrap();
     let failed = RowOutcome { detail: Some("HTTP 404 Not Found".into()), ..outcome(3, RowStatus::Failed, None) };
     store.set_row_outcomes(run, &[outcome(2, RowStatus::Downloaded, Some("aa")), failed.clone()]).unwrap();
     assert_eq!(store.row_outcomes(run).unwrap(), vec![outcome(2, RowStatus::Downloaded, Some("aa")), failed]);

@@ -8,7 +8,10 @@ fn a_new_run_is_queued_with_an_event_and_listed_newest_first() {
     let second = store.create_run(dataset).unwrap();
 
     let run = store.run(first).unwrap();
-    assert_eq!((run.dataset_id, run.status, run.stage.clone(), run.done, run.total), (dataset, RunStatus::Queued, None, 0, 0));
+    assert_eq!(
+        (run.dataset_id, run.status, run.stage.clone(), run.done, run.total),
+        (dataset, RunStatus::Queued, None, 0, 0)
+    );
     assert_eq!((run.started_at_ms, run.finished_at_ms, run.error), (None, None, None));
     assert_eq!(store.events(first).unwrap().iter().map(|e| e.message.as_str()).collect::<Vec<_>>(), vec!["Queued"]);
     let listed: Vec<_> = store.runs_for_dataset(dataset).unwrap().iter().map(|r| r.id).collect();
@@ -36,7 +39,10 @@ fn status_changes_stamp_times_and_say_why_in_the_events() {
     let events: Vec<_> = store.events(run).unwrap().into_iter().map(|e| e.message).collect();
     assert_eq!(events, ["Queued", "Started", "Failed: disk full", "Queued to resume", "Started"]);
 
-    assert!(matches!(store.set_run_status(99, RunStatus::Running, None), Err(StoreError::NotFound { what: "run", id: 99 })));
+    assert!(matches!(
+        store.set_run_status(99, RunStatus::Running, None),
+        Err(StoreError::NotFound { what: "run", id: 99 })
+    ));
     assert!(matches!(store.run(99), Err(StoreError::NotFound { what: "run", id: 99 })));
 }
 

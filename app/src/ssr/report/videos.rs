@@ -59,7 +59,6 @@ pub async fn run_videos(run_id: i64) -> Result<VideosReport, ServerFnError> {
     .await
 }
 
-
 /// How a frame map reads: "zoomed in 1.4×", "shrunk to 75 % (a card or bars)", "squeezed".
 fn describe_map(t: &ips_core::keypoints::Transform) -> String {
     let (sx, sy) = (t.scale_x, t.scale_y);
