@@ -20,7 +20,6 @@ use ips_core::ingest::parse_sheet;
 use ips_core::pipeline::{self, CancelFlag, Context, PipelineSettings};
 use ips_core::quality::corpus::{AnalysedCorpus, CorpusLabels, Scores};
 use ips_core::quality::{Half, PairScore};
-use ips_core::similarity::KeypointSettings;
 use ips_core::store::{NewDataset, RunStatus, Store};
 use ips_core::testing::{CorpusServer, require_corpus};
 
@@ -193,14 +192,15 @@ fn main() {
     let started = Instant::now();
     let mut tried = Vec::new();
     for screen_points in [150, 300] {
-        for screen_min_inliers in [8, 12] {
-            for reframed_min_share in [0.5, 0.6, 0.7] {
-                for min_pair_inliers in [3, 4, 6] {
+        for min_pair_inliers in [3, 4, 6] {
+            for guided_radius in [0.0, 6.0, 10.0, 14.0] {
+                for guided_max_hamming in [64, 80, 96] {
                     let mut s = defaults.clone();
-                    s.similarity.reframed_min_share = reframed_min_share;
-                    s.similarity.keypoints =
-                        KeypointSettings { screen_points, screen_min_inliers, ..s.similarity.keypoints.clone() };
-                    s.similarity.keypoints.verify.min_pair_inliers = min_pair_inliers;
+                    s.similarity.keypoints.screen_points = screen_points;
+                    let verify = &mut s.similarity.keypoints.verify;
+                    verify.min_pair_inliers = min_pair_inliers;
+                    verify.guided_radius = guided_radius;
+                    verify.guided_max_hamming = guided_max_hamming;
                     let score = analysed.score(&analysed.group(Some(Half::Tuning), &s), &labels);
                     tried.push((same_ad_rank(&score), s));
                 }
@@ -212,8 +212,8 @@ fn main() {
     let describe = |s: &PipelineSettings| {
         let k = &s.similarity.keypoints;
         format!(
-            "screen_points {}, screen_min_inliers {}, reframed_min_share {}, min_pair_inliers {}",
-            k.screen_points, k.screen_min_inliers, s.similarity.reframed_min_share, k.verify.min_pair_inliers
+            "screen_points {}, min_pair_inliers {}, guided_radius {}, guided_max_hamming {}",
+            k.screen_points, k.verify.min_pair_inliers, k.verify.guided_radius, k.verify.guided_max_hamming
         )
     };
     println!(

@@ -70,6 +70,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let matched = verified.values().map(|m| m.len()).sum::<usize>();
             let clusters = ips_core::similarity::cluster(&signals, &settings.similarity);
             let relation = clusters.links.first().map(|l| format!("{:?}", l.relation)).unwrap_or("different".into());
+            if std::env::var_os("IPS_SHOW").is_some() {
+                let mut found: Vec<_> = verified.values().flat_map(|m| m.iter()).collect();
+                found.sort_by_key(|(k, _)| **k);
+                for ((f, g), t) in found {
+                    println!(
+                        "  {f}->{g}: scale {:.2} x {:.2}, shift {:.0},{:.0}, {} agree",
+                        t.scale_x, t.scale_y, t.shift_x, t.shift_y, t.inliers
+                    );
+                }
+                let (fa, fb) = (signals[0].frames, signals[1].frames);
+                let row = |f: usize| {
+                    (0..fb.len()).map(|g| format!("{:>3}", (fa[f].distance(&fb[g]) * 100.0) as u32)).collect::<String>()
+                };
+                for f in 0..fa.len() {
+                    println!("  fp {f:>2}:{}", row(f));
+                }
+            }
             println!(
                 "{pair}: {} and {} frames; keypoint frame pairs checked {}, matched {matched}; {relation}",
                 signals[0].frames.len(),

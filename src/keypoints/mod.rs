@@ -139,6 +139,14 @@ pub struct Transform {
     pub inliers: u32,
 }
 
+impl Transform {
+    /// How much the map resizes the picture along its more resized axis, as a factor ≥ 1
+    /// (shrinking by half and doubling both give 2).
+    pub fn rescale(&self) -> f32 {
+        [self.scale_x, self.scale_y].iter().map(|s| s.max(1.0 / s)).fold(1.0, f32::max)
+    }
+}
+
 /// What it takes for two frames to be the same picture.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -160,6 +168,16 @@ pub struct VerifySettings {
     pub min_scale: f32,
     pub max_scale: f32,
     pub max_squeeze: f32,
+    /// With the pooled map found, each frame pair's keypoints are also looked for where the
+    /// map sends them (see [`guided`]), within this many pixels; 0: off.
+    pub guided_radius: f32,
+    /// … and matched there within this Hamming distance (of 256 bits) …
+    pub guided_max_hamming: u32,
+    /// … when the map resizes one axis by at least this factor (either way). Resampling is what
+    /// changes ORB's descriptors and defeats the plain matching; a map near the identity
+    /// leaves them as they were, and looking again there would only match the same
+    /// background in two different shots of one shoot.
+    pub guided_min_rescale: f32,
 }
 
 impl Default for VerifySettings {
@@ -174,6 +192,9 @@ impl Default for VerifySettings {
             min_scale: 0.3,
             max_scale: 3.0,
             max_squeeze: 2.2,
+            guided_radius: 10.0,
+            guided_max_hamming: 80,
+            guided_min_rescale: 1.15,
         }
     }
 }
@@ -200,21 +221,30 @@ pub fn verify_pooled(
     for (k, (a, b)) in pairs.iter().enumerate() {
         for (i, j) in ratio_matches(a, b) {
             points.push((a.points[i], b.points[j]));
-            owner.push(k);
+            owner.push((k, i));
         }
     }
     let (a, b) = pairs.first()?;
     // Pooled over frames a fraction of a second apart, many matches are wrong: half the share.
     let needs = (settings.min_pooled_inliers, settings.min_inlier_share / 2.0);
     let (transform, inliers) = fit(&points, (a.content_area(), b.content_area()), settings, needs)?;
-    let mut agreeing: Vec<Vec<[f32; 2]>> = vec![Vec::new(); pairs.len()];
+    let mut agreeing: Vec<std::collections::BTreeSet<usize>> = vec![Default::default(); pairs.len()];
     for k in inliers {
-        agreeing[owner[k]].push(points[k].0);
+        agreeing[owner[k].0].insert(owner[k].1);
+    }
+    if settings.guided_radius > 0.0 && transform.rescale() >= settings.guided_min_rescale {
+        let guide = guided::Guide { radius: settings.guided_radius, max_hamming: settings.guided_max_hamming };
+        for (found, (a, b)) in agreeing.iter_mut().zip(pairs) {
+            found.extend(guided::guided_matches(a, b, &transform, guide));
+        }
     }
     let per_pair = agreeing
         .iter()
         .zip(pairs)
-        .map(|(p, (a, _))| if cover(p, a.content_area()) >= settings.min_pair_cover { p.len() as u32 } else { 0 })
+        .map(|(found, (a, _))| {
+            let points: Vec<[f32; 2]> = found.iter().map(|&i| a.points[i]).collect();
+            if cover(&points, a.content_area()) >= settings.min_pair_cover { points.len() as u32 } else { 0 }
+        })
         .collect();
     Some((transform, per_pair))
 }
@@ -345,6 +375,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<FrameFeatures>, DecodeError> {
 }
 
 mod edges;
+mod guided;
 pub use edges::away_from_edges;
 
 #[cfg(test)]

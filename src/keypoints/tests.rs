@@ -86,3 +86,43 @@ fn blobs_round_trip_and_refuse_garbage() {
     assert!(decode(&encode(&frames)[..20]).is_err());
     assert!(decode(b"xx").is_err());
 }
+
+/// The frame squeezed to `share` of its width between blurred copies of itself.
+fn squeezed_to(f: &Mat, share: f64) -> Mat {
+    let (w, h) = (f.cols(), f.rows());
+    let mut out = Mat::default();
+    imgproc::gaussian_blur_def(f, &mut out, Size::new(51, 51), 20.0).unwrap();
+    let band = resized(f, (w as f64 * share) as i32, h);
+    band.copy_to(&mut Mat::roi_mut(&mut out, Rect::new((w - band.cols()) / 2, 0, band.cols(), h)).unwrap()).unwrap();
+    out
+}
+
+#[test]
+fn guided_matching_finds_more_of_a_hard_squeeze_and_stays_off_near_the_identity() {
+    let (Some(original), Some(other)) = (frame("sample1.jpg"), frame("sample4.jpg")) else { return };
+    let base = features(&original);
+    let copy = features(&squeezed_to(&original, 0.6));
+    let plain = VerifySettings { guided_radius: 0.0, ..VerifySettings::default() };
+    let guided = VerifySettings::default();
+    let (t, without) = verify_pooled(&[(&base, &copy)], &plain).expect("the squeeze is found by the plain matching");
+    let (_, with) = verify_pooled(&[(&base, &copy)], &guided).unwrap();
+    assert!((t.scale_x - 0.6).abs() < 0.05 && (t.scale_y - 1.0).abs() < 0.05, "{t:?}");
+    assert!(with[0] >= without[0] * 3 / 2, "guided {} against plain {}", with[0], without[0]);
+    // The same picture unscaled: the plain matching already finds what there is.
+    let same = features(&original);
+    let (t, without) = verify_pooled(&[(&base, &same)], &plain).unwrap();
+    let (_, with) = verify_pooled(&[(&base, &same)], &guided).unwrap();
+    assert!(t.rescale() < guided.guided_min_rescale, "{t:?}");
+    assert_eq!(with, without);
+    // Another photo finds no map to guide anything by.
+    assert_eq!(verify_pooled(&[(&base, &features(&other))], &guided), None);
+}
+
+#[test]
+fn rescale_is_the_larger_factor_either_way() {
+    let t = |scale_x, scale_y| Transform { scale_x, scale_y, shift_x: 0.0, shift_y: 0.0, inliers: 0 };
+    assert_eq!(t(1.0, 1.0).rescale(), 1.0);
+    assert_eq!(t(0.5, 1.0).rescale(), 2.0);
+    assert_eq!(t(1.0, 1.6).rescale(), 1.6);
+    assert_eq!(t(0.8, 1.5).rescale(), 1.5);
+}
