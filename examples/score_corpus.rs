@@ -114,7 +114,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for c in &grouping.creators {
                 let members: Vec<String> =
                     c.members.iter().map(|m| format!("{}T{}", analysed.names[&m.sha256], m.track)).collect();
-                println!("  {} ({:.2}): {}", c.label, c.cohesion, members.join(" "));
+                println!("  #{} {} ({:.2}): {}", c.id, c.label, c.cohesion, members.join(" "));
             }
             for q in &grouping.questions {
                 println!("  same person? {} / {} ({:.2})", q.a, q.b, q.distance);

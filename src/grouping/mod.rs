@@ -283,6 +283,7 @@ fn files_in_order(ads: &[AdVideo]) -> Vec<&str> {
     files
 }
 
+mod footage;
 mod people;
 mod videos;
 

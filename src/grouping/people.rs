@@ -57,10 +57,21 @@ pub(super) fn assign_creators<'a>(
     let resolved = corrections::resolve(rules.edits, seen.len(), &lookup);
     grouping.corrections.notes = resolved.notes.clone();
 
+    // The same face in the same footage (files of one unique video) is one person, unless the
+    // user split them.
+    let placed: Vec<footage::Placed<'_>> = seen
+        .iter()
+        .enumerate()
+        .map(|(item, s)| footage::Placed { item, sha256: s.key.sha256.as_str(), track: s.track })
+        .collect();
+    let mut must = resolved.must.clone();
+    must.extend(
+        footage::same_face_pairs(&grouping.videos, &placed, fact).into_iter().filter(|p| !resolved.cannot.contains(p)),
+    );
     // Two faces in one frame are two people, unless the user says otherwise.
     let mut cannot = resolved.cannot.clone();
     for (i, j) in co_occurring(&seen) {
-        if !resolved.must.contains(&(i, j)) {
+        if !must.contains(&(i, j)) {
             cannot.insert((i, j));
         }
     }
@@ -73,7 +84,7 @@ pub(super) fn assign_creators<'a>(
     let pairs = |set: &std::collections::HashSet<(usize, usize)>| -> Vec<(TrackRef, TrackRef)> {
         set.iter().map(|&(a, b)| (seen[a].key.clone(), seen[b].key.clone())).collect()
     };
-    let constraints = Constraints { must_link: pairs(&resolved.must), cannot_link: pairs(&cannot) };
+    let constraints = Constraints { must_link: pairs(&must), cannot_link: pairs(&cannot) };
     let mut clusters: Vec<Vec<usize>> = creators::cluster(&points, &constraints, settings)
         .into_iter()
         .map(|c| c.into_iter().map(|p| described[p]).collect())
@@ -91,7 +102,7 @@ pub(super) fn assign_creators<'a>(
         (Some(x), Some(y)) => f64::from(distance(x, y)),
         _ => f64::INFINITY,
     };
-    let mut clusters = creators::enforce(seen.len(), clusters, &resolved.must, &cannot, &descriptor_distance);
+    let mut clusters = creators::enforce(seen.len(), clusters, &must, &cannot, &descriptor_distance);
 
     // An unclear track with one good detection joins the creator that detection is
     // unambiguously closest to (a track with none is too generic a face to place: such faces sit

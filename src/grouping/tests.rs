@@ -353,3 +353,69 @@ fn the_users_word_on_which_files_are_one_ad_holds() {
     ];
     assert_eq!(group(&ads, &facts, rules(&both)).videos.len(), 2);
 }
+
+#[test]
+fn the_same_face_in_the_same_footage_is_one_creator_unless_the_user_splits_it() {
+    let body: Vec<FrameHash> = (0..6)
+        .map(|k| FrameHash {
+            time_ds: k * 10,
+            phash: (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            blocks: vec![],
+            colour: [50; 3],
+            phash_mirrored: 0,
+        })
+        .collect();
+    // The copy's descriptor drifted as far as another person's (a zoom or squeeze does that).
+    let placed = |index: u32, p: usize, x: f32| {
+        let mut t = track(index, face(p, 0.0), 0.5, 6);
+        t.boxes = (0..6)
+            .map(|k| crate::faces::TrackBox {
+                time_s: k as f32,
+                x,
+                y: 0.3,
+                w: 0.2,
+                h: 0.1,
+                face_height: 0.3,
+                score: 0.9,
+                frontalness: 0.9,
+                descriptor: face(p, 0.0),
+                ..Default::default()
+            })
+            .collect();
+        t
+    };
+    let ads = [ad(2, Some("original")), ad(3, Some("copy"))];
+    // The original holds a second person (2) on the right; the copy's face is at `x_in_copy`.
+    let facts = |x_in_copy: f32| {
+        HashMap::from([
+            (
+                "original".to_string(),
+                VideoFacts {
+                    tracks: vec![placed(0, 0, 0.4), placed(1, 2, 0.75)],
+                    fingerprints: body.clone(),
+                    ..Default::default()
+                },
+            ),
+            (
+                "copy".to_string(),
+                VideoFacts { tracks: vec![placed(0, 1, x_in_copy)], fingerprints: body.clone(), ..Default::default() },
+            ),
+        ])
+    };
+    let g = group(&ads, &facts(0.4), rules(&[]));
+    assert_eq!(g.videos.len(), 1);
+    assert_eq!(g.creators.len(), 2, "one face at the same moment and place, and the other: {:?}", g.creators);
+    let original_face = TrackRef { sha256: "original".into(), track: 0 };
+    let copy_face = TrackRef { sha256: "copy".into(), track: 0 };
+    assert!(g.creators.iter().any(|c| c.members.contains(&original_face) && c.members.contains(&copy_face)));
+    // Elsewhere in the frame, with two faces in the original, the descriptors decide: three people.
+    assert_eq!(group(&ads, &facts(0.05), rules(&[])).creators.len(), 3);
+    // The user's split wins over the footage.
+    let key = |sha: &str| TrackRef { sha256: sha.into(), track: 0 };
+    let apart = [Edit {
+        id: 1,
+        summary: "split".into(),
+        rules: vec![corrections::Rule::Different { a: key("original"), b: key("copy") }],
+    }];
+    assert_eq!(group(&ads, &facts(0.4), rules(&apart)).creators.len(), 3);
+}
