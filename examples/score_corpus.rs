@@ -79,6 +79,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         t.scale_x, t.scale_y, t.shift_x, t.shift_y, t.inliers
                     );
                 }
+                for (name, v) in [(a, &signals[0]), (b, &signals[1])] {
+                    let rects: Vec<String> =
+                        v.keypoints.iter().map(|k| format!("{:?}:{}", k.content, k.points.len())).collect();
+                    println!("  {name} content: {}", rects.join(" "));
+                }
+                let (ka, kb) = (signals[0].keypoints, signals[1].keypoints);
+                let loose = ips_core::keypoints::VerifySettings {
+                    min_inliers: 4,
+                    min_inlier_share: 0.0,
+                    min_cover: 0.0,
+                    ..settings.similarity.keypoints.verify
+                };
+                for f in (0..ka.len().min(kb.len())).step_by(3) {
+                    let matches = ips_core::keypoints::ratio_matches(&ka[f], &kb[f]).len();
+                    let t = ips_core::keypoints::verify(&ka[f], &kb[f], &loose);
+                    println!("  frame {f}: {matches} ratio matches, loose fit {t:?}");
+                }
                 let (fa, fb) = (signals[0].frames, signals[1].frames);
                 let row = |f: usize| {
                     (0..fb.len()).map(|g| format!("{:>3}", (fa[f].distance(&fb[g]) * 100.0) as u32)).collect::<String>()
