@@ -1,10 +1,10 @@
 //! The few layers face-api's networks are made of, on one image at a time, channels last
 //! (TF's NHWC with N = 1) so TF.js weights and its `same` padding carry over unchanged.
 //!
-//! Convolutions are an im2col copy plus one candle matmul (where the time goes); depthwise
-//! convolutions, pooling and resizing are plain loops, cheap next to the matmuls.
-
-use candle_core::{Device, Tensor};
+//! Convolutions are an im2col copy (none for 1 × 1) plus one matrix product by the `gemm`
+//! crate (the kernels candle's CPU matmul uses), straight on the maps' buffers: going through
+//! candle tensors copied every input and output once more, and copying and zeroing memory
+//! were a sixth of a corpus run's CPU samples. Depthwise convolutions, pooling and resizing are plain loops.
 
 use super::ModelError;
 use super::weights::WeightMap;
@@ -89,8 +89,8 @@ pub struct Conv {
     k: (usize, usize),
     cin: usize,
     cout: usize,
-    /// `(kh·kw·cin) × cout`: TF's filter layout is already the im2col row order.
-    weight: Tensor,
+    /// `(kh·kw·cin) × cout`, row-major: TF's filter layout is already the im2col row order.
+    weight: Vec<f32>,
     bias: Option<Vec<f32>>,
 }
 
@@ -105,7 +105,7 @@ impl Conv {
                 actual: shape,
             });
         };
-        let weight = weights.tensor(filters, &shape)?.reshape((kh * kw * cin, cout))?;
+        let weight = weights.values(filters, &shape)?.to_vec();
         let bias = bias.map(|name| weights.values(name, &[cout]).map(<[f32]>::to_vec)).transpose()?;
         Ok(Self { k: (kh, kw), cin, cout, weight, bias })
     }
@@ -119,22 +119,71 @@ impl Conv {
         let (kh, kw) = self.k;
         let (oh, pad_top) = window(x.h, kh, stride, padding);
         let (ow, pad_left) = window(x.w, kw, stride, padding);
-        let rows = if kh == 1 && kw == 1 && stride == 1 {
-            Tensor::from_slice(&x.data, (x.h * x.w, x.c), &Device::Cpu)?
+        let cols;
+        let rows: &[f32] = if kh == 1 && kw == 1 && stride == 1 {
+            &x.data
         } else {
-            Tensor::from_vec(
-                im2col(x, (kh, kw), stride, (oh, ow), (pad_top, pad_left)),
-                (oh * ow, kh * kw * x.c),
-                &Device::Cpu,
-            )?
+            cols = im2col(x, (kh, kw), stride, (oh, ow), (pad_top, pad_left));
+            &cols
         };
-        let mut data = rows.matmul(&self.weight)?.flatten_all()?.to_vec1::<f32>()?;
-        if let Some(bias) = &self.bias {
-            for px in data.chunks_exact_mut(self.cout) {
-                px.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
-            }
+        let (m, k, n) = (oh * ow, kh * kw * x.c, self.cout);
+        // The output starts as the bias of every pixel, and the product is added to it.
+        let mut data = match &self.bias {
+            Some(bias) => bias.repeat(m),
+            None => vec![0.0; m * n],
+        };
+        assert!(rows.len() == m * k && self.weight.len() == k * n, "convolution operand sizes");
+        // SAFETY: `data` is m × n, `rows` m × k and `weight` k × n, all row-major and contiguous
+        // (column stride 1, row stride the row length), as the assertion and `Map::new` check.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                data.as_mut_ptr(),
+                1,
+                n as isize,
+                true,
+                rows.as_ptr(),
+                1,
+                k as isize,
+                self.weight.as_ptr(),
+                1,
+                n as isize,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                parallelism(),
+            );
         }
         Ok(Map::new(oh, ow, self.cout, data))
+    }
+}
+
+thread_local! {
+    /// Set on threads whose products should not spread over rayon's threads.
+    static OWN_THREAD_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// From now on, the convolutions this thread runs use it alone. For workers that
+/// already fill the cores one image each (the analyse stage's): a product split over rayon's
+/// threads there waits for the other workers' products; the corpus run took 202.9 s that way
+/// against 174.2 s with every product on its own worker's thread (README, Speed).
+pub fn products_on_this_thread_only() {
+    OWN_THREAD_ONLY.with(|own| own.set(true));
+}
+
+/// Threads for one matrix product: rayon's, as candle's CPU matmul does, unless this thread
+/// keeps its products to itself.
+fn parallelism() -> gemm::Parallelism {
+    if OWN_THREAD_ONLY.with(std::cell::Cell::get) {
+        return gemm::Parallelism::None;
+    }
+    match rayon::current_num_threads() {
+        0 | 1 => gemm::Parallelism::None,
+        n => gemm::Parallelism::Rayon(n),
     }
 }
 
@@ -331,6 +380,68 @@ mod tests {
         let x = Map::new(1, 2, 1, vec![0.0, 10.0]);
         // out x = 0, 0.5, 1.0, 1.5 in source coordinates; the last clamps to the right pixel.
         assert_eq!(resize_bilinear(&x, 1, 4).data, vec![0.0, 5.0, 10.0, 10.0]);
+    }
+
+    /// The convolution summed out by hand, TF's layout and padding.
+    fn direct_conv(conv: &Conv, x: &Map, stride: usize, padding: Padding) -> Vec<f32> {
+        let (kh, kw) = conv.k;
+        let (oh, pt) = window(x.h, kh, stride, padding);
+        let (ow, pl) = window(x.w, kw, stride, padding);
+        let mut out = Vec::new();
+        for oy in 0..oh {
+            for ox in 0..ow {
+                for o in 0..conv.cout {
+                    let mut sum = conv.bias.as_ref().map_or(0.0, |b| b[o]);
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            let (iy, ix) =
+                                ((oy * stride + ky) as isize - pt as isize, (ox * stride + kx) as isize - pl as isize);
+                            if iy < 0 || ix < 0 || iy as usize >= x.h || ix as usize >= x.w {
+                                continue;
+                            }
+                            for i in 0..conv.cin {
+                                let w = conv.weight[((ky * kw + kx) * conv.cin + i) * conv.cout + o];
+                                sum += w * x.at(iy as usize, ix as usize)[i];
+                            }
+                        }
+                    }
+                    out.push(sum);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn convolutions_equal_the_sum_by_hand_on_any_thread_setting() {
+        let values = |n: usize, seed: f32| (0..n).map(|i| ((i as f32 * 0.37 + seed).sin() * 2.0)).collect::<Vec<f32>>();
+        let x = Map::new(7, 5, 3, values(7 * 5 * 3, 0.1));
+        let cases =
+            [((3, 3), 2, Padding::Same, true), ((1, 1), 1, Padding::Valid, true), ((3, 3), 1, Padding::Valid, false)];
+        for ((kh, kw), stride, padding, with_bias) in cases {
+            let conv = Conv {
+                k: (kh, kw),
+                cin: 3,
+                cout: 4,
+                weight: values(kh * kw * 3 * 4, 0.7),
+                bias: with_bias.then(|| values(4, 1.3)),
+            };
+            let expected = direct_conv(&conv, &x, stride, padding);
+            let shared = conv.forward(&x, stride, padding).unwrap().data;
+            let own = std::thread::scope(|s| {
+                s.spawn(|| {
+                    products_on_this_thread_only();
+                    conv.forward(&x, stride, padding).unwrap().data
+                })
+                .join()
+                .unwrap()
+            });
+            for got in [&shared, &own] {
+                assert_eq!(got.len(), expected.len());
+                let worst = got.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+                assert!(worst < 1e-4, "{kh}x{kw} stride {stride}: off by {worst}");
+            }
+        }
     }
 
     #[test]

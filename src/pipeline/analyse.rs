@@ -84,12 +84,18 @@ pub(super) fn run(
     // Set when a worker fails, so the others stop after their current video.
     let stop = CancelFlag::new();
     let first_error: Mutex<Option<PipelineError>> = Mutex::new(None);
+    let workers = settings.workers().min(todo.len().max(1));
+    // As many workers as cores: each keeps its face nets' products to its own thread.
+    let own_thread_products = workers >= rayon::current_num_threads();
     std::thread::scope(|scope| {
-        for _ in 0..settings.workers().min(todo.len().max(1)) {
+        for _ in 0..workers {
             scope.spawn(|| {
                 let work = || -> Result<(), PipelineError> {
                     if todo.is_empty() {
                         return Ok(());
+                    }
+                    if own_thread_products {
+                        crate::faceapi::nn::products_on_this_thread_only();
                     }
                     let mut detector = FaceDetector::new(&settings.faces, models.clone(), liveness.clone())?;
                     loop {
