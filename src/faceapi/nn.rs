@@ -414,7 +414,7 @@ mod tests {
 
     #[test]
     fn convolutions_equal_the_sum_by_hand_on_any_thread_setting() {
-        let values = |n: usize, seed: f32| (0..n).map(|i| ((i as f32 * 0.37 + seed).sin() * 2.0)).collect::<Vec<f32>>();
+        let values = |n: usize, seed: f32| (0..n).map(|i| (i as f32 * 0.37 + seed).sin() * 2.0).collect::<Vec<f32>>();
         let x = Map::new(7, 5, 3, values(7 * 5 * 3, 0.1));
         let cases =
             [((3, 3), 2, Padding::Same, true), ((1, 1), 1, Padding::Valid, true), ((3, 3), 1, Padding::Valid, false)];
