@@ -445,6 +445,39 @@ mod tests {
     }
 
     #[test]
+    fn depthwise_convolutions_equal_the_sum_by_hand() {
+        let values = |n: usize, seed: f32| (0..n).map(|i| (i as f32 * 0.53 + seed).cos()).collect::<Vec<f32>>();
+        let x = Map::new(6, 7, 5, values(6 * 7 * 5, 0.2));
+        for (stride, padding) in [(1, Padding::Same), (2, Padding::Same), (1, Padding::Valid), (2, Padding::Valid)] {
+            let conv = Depthwise { k: 3, c: 5, weight: values(3 * 3 * 5, 0.9) };
+            let got = conv.forward(&x, stride, padding);
+            let (oh, pt) = window(x.h, 3, stride, padding);
+            let (ow, pl) = window(x.w, 3, stride, padding);
+            assert_eq!((got.h, got.w, got.c), (oh, ow, 5));
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for ch in 0..5 {
+                        let mut sum = 0.0;
+                        for ky in 0..3 {
+                            for kx in 0..3 {
+                                let (iy, ix) = (
+                                    (oy * stride + ky) as isize - pt as isize,
+                                    (ox * stride + kx) as isize - pl as isize,
+                                );
+                                if iy >= 0 && ix >= 0 && (iy as usize) < x.h && (ix as usize) < x.w {
+                                    sum += conv.weight[(ky * 3 + kx) * 5 + ch] * x.at(iy as usize, ix as usize)[ch];
+                                }
+                            }
+                        }
+                        let v = got.at(oy, ox)[ch];
+                        assert!((v - sum).abs() < 1e-5, "stride {stride} at {oy},{ox},{ch}: {v} vs {sum}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn average_pool_divides_by_the_window() {
         let x = Map::new(2, 2, 1, vec![1.0, 2.0, 3.0, 6.0]);
         assert_eq!(pool(&x, Pool::Average, 2, 2).data, vec![3.0]);
