@@ -1,8 +1,9 @@
 //! The same face in the same footage: two files of one unique video show the same frames, so a
-//! face at the same moment and the same place (through the map that joined the files) is the
-//! same person, whatever the descriptors say. A zoomed or squeezed re-post changes the face's
-//! pixels enough that its descriptor can drift past the creator cut (c27 and its 1.4× copy c39
-//! were two table rows for one woman); the footage says what the faces cannot.
+//! face at the same moment and the same place (through the map that joined the files), or the
+//! only face of each file at that moment, is the same person, whatever the descriptors say. A
+//! zoomed or squeezed re-post changes the face's pixels enough that its descriptor can drift
+//! past the creator cut (c27 and its re-framed copy c39 were two table rows for one woman); the
+//! footage says what the faces cannot.
 
 use super::{FileLink, LinkKind, UniqueVideo, VideoFacts};
 use crate::faces::{FaceTrack, TrackBox};
