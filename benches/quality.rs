@@ -191,18 +191,21 @@ fn main() {
     // Same ad: the keypoint settings.
     let started = Instant::now();
     let mut tried = Vec::new();
-    for screen_points in [150, 300] {
-        for min_pair_inliers in [3, 4, 6] {
-            for guided_radius in [0.0, 6.0, 10.0, 14.0] {
-                for guided_max_hamming in [64, 80, 96] {
-                    let mut s = defaults.clone();
-                    s.similarity.keypoints.screen_points = screen_points;
-                    let verify = &mut s.similarity.keypoints.verify;
-                    verify.min_pair_inliers = min_pair_inliers;
-                    verify.guided_radius = guided_radius;
-                    verify.guided_max_hamming = guided_max_hamming;
-                    let score = analysed.score(&analysed.group(Some(Half::Tuning), &s), &labels);
-                    tried.push((same_ad_rank(&score), s));
+    for squeezed in [false, true] {
+        for screen_points in [150, 300] {
+            for min_pair_inliers in [3, 4, 6] {
+                for guided_radius in [0.0, 6.0, 10.0, 14.0] {
+                    for guided_max_hamming in [64, 80, 96] {
+                        let mut s = defaults.clone();
+                        s.similarity.keypoints.squeezed = squeezed;
+                        s.similarity.keypoints.screen_points = screen_points;
+                        let verify = &mut s.similarity.keypoints.verify;
+                        verify.min_pair_inliers = min_pair_inliers;
+                        verify.guided_radius = guided_radius;
+                        verify.guided_max_hamming = guided_max_hamming;
+                        let score = analysed.score(&analysed.group(Some(Half::Tuning), &s), &labels);
+                        tried.push((same_ad_rank(&score), s));
+                    }
                 }
             }
         }
@@ -212,8 +215,8 @@ fn main() {
     let describe = |s: &PipelineSettings| {
         let k = &s.similarity.keypoints;
         format!(
-            "screen_points {}, min_pair_inliers {}, guided_radius {}, guided_max_hamming {}",
-            k.screen_points, k.verify.min_pair_inliers, k.verify.guided_radius, k.verify.guided_max_hamming
+            "squeezed {}, screen_points {}, min_pair_inliers {}, guided_radius {}, guided_max_hamming {}",
+            k.squeezed, k.screen_points, k.verify.min_pair_inliers, k.verify.guided_radius, k.verify.guided_max_hamming
         )
     };
     println!(

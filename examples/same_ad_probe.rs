@@ -32,7 +32,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 shared.map_or(0.0, |s| s.matched as f64 / fa.fingerprints.len().min(fb.fingerprints.len()) as f64);
             let signals = [fa, fb].map(|f| ips_core::similarity::VideoSignals {
                 frames: &f.fingerprints,
-                keypoints: &f.keypoints,
+                keypoints: &f.keypoints.plain,
+                squeezed: &f.keypoints.squeezed,
                 clip: None,
             });
             let (verified, _) = ips_core::similarity::keypoint_matches(&signals, &settings.keypoints);
@@ -48,10 +49,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
             });
             let best = 0i64;
-            let pairs: Vec<_> = (0..fa.keypoints.len())
+            let pairs: Vec<_> = (0..fa.keypoints.plain.len())
                 .filter_map(|f| {
                     let g = f as i64 + best;
-                    (g >= 0 && (g as usize) < fb.keypoints.len()).then(|| (&fa.keypoints[f], &fb.keypoints[g as usize]))
+                    (g >= 0 && (g as usize) < fb.keypoints.plain.len())
+                        .then(|| (&fa.keypoints.plain[f], &fb.keypoints.plain[g as usize]))
                 })
                 .collect();
             let pooled = verify_pooled(&pairs, &VerifySettings::default());

@@ -62,7 +62,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .iter()
                 .map(|s| ips_core::similarity::VideoSignals {
                     frames: &analysed.facts[*s].fingerprints,
-                    keypoints: &analysed.facts[*s].keypoints,
+                    keypoints: &analysed.facts[*s].keypoints.plain,
+                    squeezed: &analysed.facts[*s].keypoints.squeezed,
                     clip: None,
                 })
                 .collect();
@@ -84,17 +85,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         v.keypoints.iter().map(|k| format!("{:?}:{}", k.content, k.points.len())).collect();
                     println!("  {name} content: {}", rects.join(" "));
                 }
-                let (ka, kb) = (signals[0].keypoints, signals[1].keypoints);
                 let loose = ips_core::keypoints::VerifySettings {
                     min_inliers: 4,
                     min_inlier_share: 0.0,
                     min_cover: 0.0,
                     ..settings.similarity.keypoints.verify
                 };
-                for f in (0..ka.len().min(kb.len())).step_by(3) {
-                    let matches = ips_core::keypoints::ratio_matches(&ka[f], &kb[f]).len();
-                    let t = ips_core::keypoints::verify(&ka[f], &kb[f], &loose);
-                    println!("  frame {f}: {matches} ratio matches, loose fit {t:?}");
+                let (s0, s1) = (&signals[0], &signals[1]);
+                for (view, ka, kb) in [
+                    ("plain", s0.keypoints, s1.keypoints),
+                    ("a squeezed", s0.squeezed, s1.keypoints),
+                    ("b squeezed", s0.keypoints, s1.squeezed),
+                ] {
+                    for f in (0..ka.len().min(kb.len())).step_by(3) {
+                        let matches = ips_core::keypoints::ratio_matches(&ka[f], &kb[f]).len();
+                        let t = ips_core::keypoints::verify(&ka[f], &kb[f], &loose);
+                        println!("  {view}, frame {f}: {matches} ratio matches, loose fit {t:?}");
+                    }
                 }
                 let (fa, fb) = (signals[0].frames, signals[1].frames);
                 let row = |f: usize| {

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::align::{Shared, align_by};
 use crate::fingerprint::FrameHash;
-use crate::keypoints::{FrameFeatures, Transform, VerifySettings, verify_pooled};
+use crate::keypoints::{FrameFeatures, Transform, VerifySettings, verify_pooled, verify_pooled_maps};
 use crate::union_find::UnionFind;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +91,12 @@ pub struct KeypointSettings {
     /// Keypoints this close (pixels) to the edge of a frame's content are left out: a card's
     /// window edge is the same in every ad made on the template; 0: kept.
     pub edge_margin: f32,
+    /// When the plain keypoints find no map, each video's squeezed keypoints are tried against
+    /// the other's plain ones (a picture stretched along one axis; see
+    /// [`crate::keypoints::SQUEEZE`]).
+    pub squeezed: bool,
+    /// At most this many maps per pair of videos (one for each part re-framed its own way).
+    pub max_maps: usize,
     pub verify: VerifySettings,
 }
 
@@ -102,6 +108,8 @@ impl Default for KeypointSettings {
             screen_points: 300,
             screen_min_inliers: 12,
             edge_margin: 6.0,
+            squeezed: true,
+            max_maps: 3,
             verify: VerifySettings::default(),
         }
     }
@@ -211,8 +219,11 @@ fn relate_with(
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VideoSignals<'a> {
     pub frames: &'a [FrameHash],
-    /// Each sampled frame's keypoints (empty: matched by fingerprint only).
+    /// Each sampled frame's keypoints (empty: matched by fingerprint only) …
     pub keypoints: &'a [FrameFeatures],
+    /// … and those found with the frame squeezed vertically (see [`crate::keypoints::SQUEEZE`];
+    /// empty: not tried).
+    pub squeezed: &'a [FrameFeatures],
     /// The file's CLIP embedding (unit length), when CLIP is on.
     pub clip: Option<&'a [f32]>,
 }
@@ -311,6 +322,9 @@ fn frame_pair(
 /// (frame of a, frame of b) → map from a's frame onto b's.
 pub type Verified = HashMap<(usize, usize), HashMap<(usize, usize), Transform>>;
 
+/// Frame pairs of two videos (frame of a, frame of b) that agree with a keypoint map, with it.
+type AgreeingFrames = Vec<((usize, usize), Transform)>;
+
 /// The frame pairs of `videos` whose keypoints agree, and how many frame pairs were compared
 /// and passed. Two steps (see [`crate::keypoints`]):
 /// 1. **screening**, every pair of videos: a few frames of each at the same place in time (the
@@ -319,35 +333,32 @@ pub type Verified = HashMap<(usize, usize), HashMap<(usize, usize), Transform>>;
 /// 2. for a pair that passes, every frame pair along the offsets in time the screening matched
 ///    (±1) is pooled into one fit with all keypoints; frame pairs with enough matches agreeing
 ///    with it are the same picture.
+///
+/// Both steps run on the plain keypoints of both videos first; when they find nothing, on one
+/// video's squeezed keypoints against the other's plain ones, each way round (a picture
+/// stretched along one axis, see [`crate::keypoints::SQUEEZE`]).
 pub fn keypoint_matches(videos: &[VideoSignals<'_>], settings: &KeypointSettings) -> (Verified, (usize, usize)) {
     let n = videos.len();
     let pairs: Vec<(usize, usize)> = (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect();
-    let footage: Vec<Vec<FrameFeatures>> = videos.par_iter().map(|v| footage_points(v.keypoints, settings)).collect();
-    let results: Vec<((usize, usize), usize, Vec<((usize, usize), Transform)>)> = pairs
+    let footage: Vec<[Vec<FrameFeatures>; 2]> = videos
+        .par_iter()
+        .map(|v| [footage_points(v.keypoints, settings), footage_points(v.squeezed, settings)])
+        .collect();
+    let views: &[(usize, usize)] = if settings.squeezed { &[(0, 0), (1, 0), (0, 1)] } else { &[(0, 0)] };
+    let results: Vec<((usize, usize), usize, AgreeingFrames)> = pairs
         .par_iter()
         .filter_map(|&(a, b)| {
-            let (fa, fb) = (&footage[a][..], &footage[b][..]);
-            let offsets = screen(fa, fb, settings)?;
-            let along: Vec<(usize, usize)> = offsets
-                .iter()
-                .flat_map(|d| (d - 1..=d + 1).collect::<Vec<_>>())
-                .collect::<std::collections::BTreeSet<i64>>()
-                .into_iter()
-                .flat_map(|d| (0..fa.len()).map(move |f| (f, f as i64 + d)))
-                .filter(|&(_, g)| g >= 0 && (g as usize) < fb.len())
-                .map(|(f, g)| (f, g as usize))
-                .collect();
-            let frames: Vec<(&FrameFeatures, &FrameFeatures)> = along.iter().map(|&(f, g)| (&fa[f], &fb[g])).collect();
-            let found = match verify_pooled(&frames, &settings.verify) {
-                Some((transform, agreeing)) => along
-                    .iter()
-                    .zip(agreeing)
-                    .filter(|(_, k)| *k >= settings.verify.min_pair_inliers)
-                    .map(|(&fg, k)| (fg, Transform { inliers: k, ..transform }))
-                    .collect(),
-                None => Vec::new(),
-            };
-            Some(((a, b), along.len(), found))
+            let mut compared = 0;
+            for &(view_a, view_b) in views {
+                let (fa, fb) = (&footage[a][view_a][..], &footage[b][view_b][..]);
+                if let Some((along, found)) = verify_along_screened(fa, fb, settings) {
+                    compared += along;
+                    if !found.is_empty() {
+                        return Some(((a, b), compared, found));
+                    }
+                }
+            }
+            (compared > 0).then_some(((a, b), compared, Vec::new()))
         })
         .collect();
     let mut verified: Verified = HashMap::new();
@@ -360,6 +371,40 @@ pub fn keypoint_matches(videos: &[VideoSignals<'_>], settings: &KeypointSettings
         }
     }
     (verified, (checked, passed))
+}
+
+/// Screening and, when it passes, the pooled fit of one pair of videos' keypoints (one view of
+/// each): how many frame pairs were compared, and those that agree with the map (frame of a,
+/// frame of b) with it. None when the screening finds no map.
+fn verify_along_screened(
+    fa: &[FrameFeatures],
+    fb: &[FrameFeatures],
+    settings: &KeypointSettings,
+) -> Option<(usize, AgreeingFrames)> {
+    let offsets = screen(fa, fb, settings)?;
+    let along: Vec<(usize, usize)> = offsets
+        .iter()
+        .flat_map(|d| (d - 1..=d + 1).collect::<Vec<_>>())
+        .collect::<std::collections::BTreeSet<i64>>()
+        .into_iter()
+        .flat_map(|d| (0..fa.len()).map(move |f| (f, f as i64 + d)))
+        .filter(|&(_, g)| g >= 0 && (g as usize) < fb.len())
+        .map(|(f, g)| (f, g as usize))
+        .collect();
+    // A re-post may be re-framed differently from one part to the next (zoomed in from the 8th
+    // second, a slow zoom): each frame pair takes the map most of its matches agree with.
+    let frames: Vec<(&FrameFeatures, &FrameFeatures)> = along.iter().map(|&(f, g)| (&fa[f], &fb[g])).collect();
+    let maps = verify_pooled_maps(&frames, &settings.verify, settings.max_maps.max(1));
+    let found = along
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &fg)| {
+            let (transform, agreeing) = maps.iter().map(|(t, per_pair)| (t, per_pair[k])).max_by_key(|(_, n)| *n)?;
+            (agreeing >= settings.verify.min_pair_inliers)
+                .then_some((fg, Transform { inliers: agreeing, ..*transform }))
+        })
+        .collect();
+    Some((along.len(), found))
 }
 
 /// The keypoints of a video that say something about its footage: away from its content's
@@ -475,7 +520,7 @@ mod tests {
         let (zoomed_in, original, other) = (video(&[30, 31, 32, 33]), video(&[1, 2, 3, 4]), video(&[60, 61, 62]));
         let (near, close, far) = (embedding(0.0), embedding(0.2), embedding(0.6)); // cos 0.98, 0.83
         fn signals<'a>(frames: [&'a [FrameHash]; 3], clip: [Option<&'a [f32]>; 3]) -> [VideoSignals<'a>; 3] {
-            [0, 1, 2].map(|i| VideoSignals { frames: frames[i], keypoints: &[], clip: clip[i] })
+            [0, 1, 2].map(|i| VideoSignals { frames: frames[i], clip: clip[i], ..Default::default() })
         }
         let frames = [original.as_slice(), zoomed_in.as_slice(), other.as_slice()];
         let all = signals(frames, [Some(&near), Some(&close), Some(&far)]);

@@ -17,7 +17,7 @@ const ORIGINALS: [&str; 4] = ["c07", "c18", "c48", "c63"];
 const OTHERS: [&str; 4] = ["c14", "c43", "c52", "c55"];
 
 /// Re-post transforms as ffmpeg filters (the output stays 25 fps H.264).
-const TRANSFORMS: [(&str, &str); 11] = [
+const TRANSFORMS: [(&str, &str); 13] = [
     (
         "white card, 75 %, header",
         "scale=270:480,pad=360:640:45:120:white,drawbox=x=20:y=30:w=320:h=60:color=0x203040:t=fill",
@@ -38,6 +38,15 @@ const TRANSFORMS: [(&str, &str); 11] = [
     ),
     ("trimmed 2 s", "trim=start=2,setpts=PTS-STARTPTS"),
     ("low bitrate, 240 px", "scale=136:240"),
+    // The frame's middle square stretched to the full height (16:9 taller), as some re-posts
+    // squeeze a picture into another window.
+    ("stretched 16:9 taller", "crop=iw:iw,scale=360:640,setsar=1"),
+    // The first 5 s on a white card, the rest zoomed 1.4×: two maps for one copy.
+    (
+        "carded, then zoomed from 5 s",
+        "split[a][b];[a]trim=0:5,setpts=PTS-STARTPTS,scale=270:480,pad=360:640:45:80:white,setsar=1[a1];\
+         [b]trim=start=5,setpts=PTS-STARTPTS,crop=iw/1.4:ih/1.4,scale=360:640,setsar=1[b1];[a1][b1]concat=n=2:v=1:a=0",
+    ),
 ];
 
 fn ffmpeg(input: &Path, filter: &str, extra: &[&str], output: &Path) {

@@ -107,7 +107,11 @@ impl FootageMap {
         let offset_s = offsets[offsets.len() / 2];
         let first = link.frames.first()?;
         let size = |facts: &VideoFacts, k: u32| {
-            facts.keypoints.get(k as usize).map(|f| (f32::from(f.width), f32::from(f.height), f.content.map(f32::from)))
+            facts
+                .keypoints
+                .plain
+                .get(k as usize)
+                .map(|f| (f32::from(f.width), f32::from(f.height), f.content.map(f32::from)))
         };
         let (Some((wa, ha, ca)), Some((wb, hb, cb))) = (size(a, first.a), size(b, first.b)) else {
             // No keypoints kept: the frames as they are.
@@ -187,9 +191,12 @@ mod tests {
             fingerprints: (0..6)
                 .map(|k| FrameHash { time_ds: k * 10, phash: 0, blocks: vec![], colour: [0; 3], phash_mirrored: 0 })
                 .collect(),
-            keypoints: (0..6)
-                .map(|_| FrameFeatures { width: 360, height: 640, content: [0, 0, 360, 640], ..Default::default() })
-                .collect(),
+            keypoints: crate::keypoints::VideoKeypoints {
+                plain: (0..6)
+                    .map(|_| FrameFeatures { width: 360, height: 640, content: [0, 0, 360, 640], ..Default::default() })
+                    .collect(),
+                squeezed: Vec::new(),
+            },
             clip: None,
         }
     }

@@ -179,7 +179,7 @@ pub struct VideoFacts {
     pub tracks: Vec<FaceTrack>,
     pub fingerprints: Vec<FrameHash>,
     /// Each sampled frame's keypoints.
-    pub keypoints: Vec<crate::keypoints::FrameFeatures>,
+    pub keypoints: crate::keypoints::VideoKeypoints,
     /// CLIP embedding of the file, when CLIP is on.
     pub clip: Option<Vec<f32>>,
 }
@@ -203,7 +203,8 @@ pub fn group(ads: &[AdVideo], facts: &HashMap<String, VideoFacts>, rules: Groupi
         .iter()
         .map(|sha| similarity::VideoSignals {
             frames: &fact(sha).fingerprints,
-            keypoints: &fact(sha).keypoints,
+            keypoints: &fact(sha).keypoints.plain,
+            squeezed: &fact(sha).keypoints.squeezed,
             clip: fact(sha).clip.as_deref(),
         })
         .collect();

@@ -19,6 +19,15 @@ use serde::{Deserialize, Serialize};
 /// Keypoints kept per frame.
 pub const MAX_POINTS: i32 = 500;
 
+/// How much a frame is squeezed vertically for its second set of keypoints ([`extract_squeezed`]).
+/// ORB's descriptors survive a uniform change of scale (its pyramid) but not a picture stretched
+/// along one axis: the corpus's re-posts that no plain matching could see were all one axis
+/// stretched by about 16:9 against the other (c02/c58, c05/c51, c12/c24, c63/c71, and c04/c41
+/// that guided matching only rescued once a map was found). Matching one video's squeezed
+/// keypoints against the other's plain ones undoes such a stretch either way round (a vertical
+/// stretch of b is a vertical squeeze of a); ORB tolerates roughly ±25 % around each.
+pub const SQUEEZE: f32 = 16.0 / 9.0;
+
 /// ORB's descriptor: 256 bits.
 pub type Descriptor = [u8; 32];
 
@@ -92,6 +101,28 @@ pub fn extract(frame: &Mat, content: Rect) -> Result<FrameFeatures, opencv::Erro
     Ok(out)
 }
 
+/// ORB keypoints of `frame` inside `content` found after squeezing the frame vertically by
+/// [`SQUEEZE`], with their positions given back in `frame`'s own pixels (so a map fitted to
+/// them is the map between the real frames).
+pub fn extract_squeezed(frame: &Mat, content: Rect) -> Result<FrameFeatures, opencv::Error> {
+    let height = ((frame.rows() as f32 / SQUEEZE).round() as i32).max(1);
+    let back = frame.rows() as f32 / height as f32;
+    let mut small = Mat::default();
+    let size = opencv::core::Size::new(frame.cols(), height);
+    opencv::imgproc::resize(frame, &mut small, size, 0.0, 0.0, opencv::imgproc::INTER_AREA)?;
+    let top = (content.y as f32 / back).round() as i32;
+    let bottom = (((content.y + content.height) as f32 / back).round() as i32).min(height);
+    let squeezed_content = Rect::new(content.x, top, content.width, (bottom - top).max(1));
+    let mut out = extract(&small, squeezed_content)?;
+    for p in &mut out.points {
+        p[1] *= back;
+    }
+    out.width = frame.cols() as u16;
+    out.height = frame.rows() as u16;
+    out.content = [content.x as u16, content.y as u16, content.width as u16, content.height as u16];
+    Ok(out)
+}
+
 fn hamming(a: &Descriptor, b: &Descriptor) -> u32 {
     a.chunks_exact(8)
         .zip(b.chunks_exact(8))
@@ -139,7 +170,17 @@ pub struct Transform {
     pub inliers: u32,
 }
 
+/// How far (pixels) a match may land from where a map sends it and still agree with it (as in
+/// the RANSAC fit).
+const AGREE_PX: f32 = 4.0;
+
 impl Transform {
+    /// Whether the match `p` (in a) → `q` (in b) agrees with the map.
+    pub fn agrees(&self, p: [f32; 2], q: [f32; 2]) -> bool {
+        let (x, y) = (self.scale_x * p[0] + self.shift_x, self.scale_y * p[1] + self.shift_y);
+        (x - q[0]).hypot(y - q[1]) <= AGREE_PX
+    }
+
     /// How much the map resizes the picture along its more resized axis, as a factor ≥ 1
     /// (shrinking by half and doubling both give 2).
     pub fn rescale(&self) -> f32 {
@@ -168,6 +209,9 @@ pub struct VerifySettings {
     pub min_scale: f32,
     pub max_scale: f32,
     pub max_squeeze: f32,
+    /// A re-post does not rotate or shear the picture: the map's off-diagonal terms may be at
+    /// most this share of its scale (a little for fitting noise and slight perspective).
+    pub max_shear: f32,
     /// With the pooled map found, each frame pair's keypoints are also looked for where the
     /// map sends them (see [`guided`]), within this many pixels; 0: off.
     pub guided_radius: f32,
@@ -192,6 +236,7 @@ impl Default for VerifySettings {
             min_scale: 0.3,
             max_scale: 3.0,
             max_squeeze: 2.2,
+            max_shear: 0.08,
             guided_radius: 10.0,
             guided_max_hamming: 80,
             guided_min_rescale: 1.15,
@@ -216,37 +261,73 @@ pub fn verify_pooled(
     pairs: &[(&FrameFeatures, &FrameFeatures)],
     settings: &VerifySettings,
 ) -> Option<(Transform, Vec<u32>)> {
-    let mut points = Vec::new();
-    let mut owner = Vec::new();
-    for (k, (a, b)) in pairs.iter().enumerate() {
-        for (i, j) in ratio_matches(a, b) {
-            points.push((a.points[i], b.points[j]));
-            owner.push((k, i));
-        }
-    }
-    let (a, b) = pairs.first()?;
+    verify_pooled_maps(pairs, settings, 1).into_iter().next()
+}
+
+/// Like [`verify_pooled`], for a copy re-framed one way in one part and another way in the next
+/// (zoomed in from its 8th second, a slow zoom): up to `max_maps` maps, each passing the same
+/// checks on its own; for each map, how many matches of each frame pair agree with it.
+///
+/// Each further map is fitted to the frame pairs the maps before it left unexplained (fewer
+/// than `min_pair_inliers` agreeing matches), or else to those they explain only weakly (fewer
+/// than half of `min_inlier_share` of the pair's own matches): two maps agree where they cross,
+/// so a few matches of a differently framed part agree with the first map by chance. The two
+/// are tried apart, because pooling them drowns a slow zoom's next map in the weak pairs' noise.
+pub fn verify_pooled_maps(
+    pairs: &[(&FrameFeatures, &FrameFeatures)],
+    settings: &VerifySettings,
+    max_maps: usize,
+) -> Vec<(Transform, Vec<u32>)> {
+    let Some((a, b)) = pairs.first() else { return Vec::new() };
+    let areas = (a.content_area(), b.content_area());
+    let matches: Vec<Vec<(usize, usize)>> = pairs.iter().map(|(a, b)| ratio_matches(a, b)).collect();
     // Pooled over frames a fraction of a second apart, many matches are wrong: half the share.
     let needs = (settings.min_pooled_inliers, settings.min_inlier_share / 2.0);
-    let (transform, inliers) = fit(&points, (a.content_area(), b.content_area()), settings, needs)?;
-    let mut agreeing: Vec<std::collections::BTreeSet<usize>> = vec![Default::default(); pairs.len()];
-    for k in inliers {
-        agreeing[owner[k].0].insert(owner[k].1);
-    }
-    if settings.guided_radius > 0.0 && transform.rescale() >= settings.guided_min_rescale {
-        let guide = guided::Guide { radius: settings.guided_radius, max_hamming: settings.guided_max_hamming };
-        for (found, (a, b)) in agreeing.iter_mut().zip(pairs) {
-            found.extend(guided::guided_matches(a, b, &transform, guide));
+    let mut maps: Vec<(Transform, Vec<u32>)> = Vec::new();
+    while maps.len() < max_maps {
+        let best = |k: usize| maps.iter().map(|(_, per_pair)| per_pair[k]).max().unwrap_or(0);
+        let weak = |k: usize| (best(k) as f32) < needs.1 * matches[k].len() as f32;
+        let unexplained: Vec<usize> = (0..pairs.len()).filter(|&k| best(k) < settings.min_pair_inliers).collect();
+        let weakly: Vec<usize> =
+            (0..pairs.len()).filter(|&k| best(k) >= settings.min_pair_inliers && weak(k)).collect();
+        let Some((transform, inliers)) = [unexplained, weakly].into_iter().find_map(|left| {
+            let owned: Vec<(usize, usize)> =
+                left.iter().flat_map(|&k| matches[k].iter().map(move |&(i, _)| (k, i))).collect();
+            let pool: Vec<([f32; 2], [f32; 2])> = left
+                .iter()
+                .flat_map(|&k| matches[k].iter().map(move |&(i, j)| (pairs[k].0.points[i], pairs[k].1.points[j])))
+                .collect();
+            fit(&pool, areas, settings, needs)
+                .map(|(t, inliers)| (t, inliers.into_iter().map(|n| owned[n]).collect::<Vec<_>>()))
+        }) else {
+            break;
+        };
+        let mut agreeing: Vec<std::collections::BTreeSet<usize>> = vec![Default::default(); pairs.len()];
+        for (k, i) in inliers {
+            agreeing[k].insert(i);
         }
+        // Pairs outside the pool the map was fitted to: their matches that agree with it.
+        for (k, found) in agreeing.iter_mut().enumerate().filter(|(_, found)| found.is_empty()) {
+            let (a, b) = pairs[k];
+            found.extend(matches[k].iter().filter(|&&(i, j)| transform.agrees(a.points[i], b.points[j])).map(|m| m.0));
+        }
+        if settings.guided_radius > 0.0 && transform.rescale() >= settings.guided_min_rescale {
+            let guide = guided::Guide { radius: settings.guided_radius, max_hamming: settings.guided_max_hamming };
+            for (found, (a, b)) in agreeing.iter_mut().zip(pairs) {
+                found.extend(guided::guided_matches(a, b, &transform, guide));
+            }
+        }
+        let per_pair: Vec<u32> = agreeing
+            .iter()
+            .zip(pairs)
+            .map(|(found, (a, _))| {
+                let points: Vec<[f32; 2]> = found.iter().map(|&i| a.points[i]).collect();
+                if cover(&points, a.content_area()) >= settings.min_pair_cover { points.len() as u32 } else { 0 }
+            })
+            .collect();
+        maps.push((transform, per_pair));
     }
-    let per_pair = agreeing
-        .iter()
-        .zip(pairs)
-        .map(|(found, (a, _))| {
-            let points: Vec<[f32; 2]> = found.iter().map(|&i| a.points[i]).collect();
-            if cover(&points, a.content_area()) >= settings.min_pair_cover { points.len() as u32 } else { 0 }
-        })
-        .collect();
-    Some((transform, per_pair))
+    maps
 }
 
 /// The scale-and-shift map most of `pairs` (point in a, point in b) agree on (RANSAC), with the
@@ -263,16 +344,28 @@ fn fit(
     let from: Vector<Point2f> = pairs.iter().map(|(p, _)| Point2f::new(p[0], p[1])).collect();
     let to: Vector<Point2f> = pairs.iter().map(|(_, q)| Point2f::new(q[0], q[1])).collect();
     let mut inlier_mask = Mat::default();
-    let affine =
-        opencv::calib3d::estimate_affine_2d(&from, &to, &mut inlier_mask, opencv::calib3d::RANSAC, 4.0, 2000, 0.99, 10)
-            .ok()?;
+    let affine = opencv::calib3d::estimate_affine_2d(
+        &from,
+        &to,
+        &mut inlier_mask,
+        opencv::calib3d::RANSAC,
+        AGREE_PX.into(),
+        2000,
+        0.99,
+        10,
+    )
+    .ok()?;
     if affine.empty() {
         return None;
     }
     let m = |r: i32, c: i32| affine.at_2d::<f64>(r, c).map(|v| *v as f32).unwrap_or(f32::NAN);
     let (sx, shear_x, tx, shear_y, sy, ty) = (m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2));
     // Only scale and shift: a re-post does not rotate or shear the picture.
-    if shear_x.abs() > 0.08 * sx.abs() || shear_y.abs() > 0.08 * sy.abs() || sx <= 0.0 || sy <= 0.0 {
+    if shear_x.abs() > settings.max_shear * sx.abs()
+        || shear_y.abs() > settings.max_shear * sy.abs()
+        || sx <= 0.0
+        || sy <= 0.0
+    {
         return None;
     }
     let in_range = |s: f32| (settings.min_scale..=settings.max_scale).contains(&s);
@@ -310,14 +403,38 @@ fn cover(points: &[[f32; 2]], area: f32) -> f32 {
 #[error("keypoints blob: {0}")]
 pub struct DecodeError(&'static str);
 
-/// Format version of [`encode`]'s bytes.
-const BLOB_VERSION: u16 = 1;
+/// Format version of [`encode`]'s bytes: 1 held the plain keypoints only, 2 adds the squeezed
+/// ones.
+const BLOB_VERSION: u16 = 2;
 
-/// Every frame's keypoints as one compact blob (little-endian): version, frame count, then per
-/// frame its size, content rectangle, point count, points (f32 x, y) and descriptors.
-pub fn encode(frames: &[FrameFeatures]) -> Vec<u8> {
+/// A video's keypoints, one entry per sampled frame in each list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VideoKeypoints {
+    /// Found in the frame as it is.
+    pub plain: Vec<FrameFeatures>,
+    /// Found in the frame squeezed vertically by [`SQUEEZE`] ([`extract_squeezed`]); empty for
+    /// analyses made before they were kept.
+    pub squeezed: Vec<FrameFeatures>,
+}
+
+impl VideoKeypoints {
+    pub fn is_empty(&self) -> bool {
+        self.plain.is_empty() && self.squeezed.is_empty()
+    }
+}
+
+/// Every frame's keypoints as one compact blob (little-endian): version, then each list (plain,
+/// squeezed) as its frame count and per frame its size, content rectangle, point count, points
+/// (f32 x, y) and descriptors.
+pub fn encode(keypoints: &VideoKeypoints) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend(BLOB_VERSION.to_le_bytes());
+    encode_list(&keypoints.plain, &mut out);
+    encode_list(&keypoints.squeezed, &mut out);
+    out
+}
+
+fn encode_list(frames: &[FrameFeatures], out: &mut Vec<u8>) {
     out.extend((frames.len() as u32).to_le_bytes());
     for f in frames {
         for v in [f.width, f.height, f.content[0], f.content[1], f.content[2], f.content[3], f.points.len() as u16] {
@@ -331,21 +448,28 @@ pub fn encode(frames: &[FrameFeatures]) -> Vec<u8> {
             out.extend(d);
         }
     }
-    out
 }
 
-/// The frames [`encode`] wrote.
-pub fn decode(bytes: &[u8]) -> Result<Vec<FrameFeatures>, DecodeError> {
+/// The keypoints [`encode`] wrote (a version 1 blob has no squeezed ones).
+pub fn decode(bytes: &[u8]) -> Result<VideoKeypoints, DecodeError> {
     let mut at = 0usize;
     let mut take = |n: usize| -> Result<&[u8], DecodeError> {
         let slice = bytes.get(at..at + n).ok_or(DecodeError("ends early"))?;
         at += n;
         Ok(slice)
     };
-    let u16_of = |b: &[u8]| u16::from_le_bytes([b[0], b[1]]);
-    if u16_of(take(2)?) != BLOB_VERSION {
-        return Err(DecodeError("unknown version"));
+    let version = u16::from_le_bytes(take(2)?.try_into().map_err(|_| DecodeError("bad version"))?);
+    match version {
+        1 => Ok(VideoKeypoints { plain: decode_list(&mut take)?, squeezed: Vec::new() }),
+        2 => Ok(VideoKeypoints { plain: decode_list(&mut take)?, squeezed: decode_list(&mut take)? }),
+        _ => Err(DecodeError("unknown version")),
     }
+}
+
+fn decode_list<'b>(
+    take: &mut impl FnMut(usize) -> Result<&'b [u8], DecodeError>,
+) -> Result<Vec<FrameFeatures>, DecodeError> {
+    let u16_of = |b: &[u8]| u16::from_le_bytes([b[0], b[1]]);
     let count = u32::from_le_bytes(take(4)?.try_into().map_err(|_| DecodeError("bad count"))?) as usize;
     let mut frames = Vec::with_capacity(count.min(10_000));
     for _ in 0..count {

@@ -82,8 +82,14 @@ fn blobs_round_trip_and_refuse_garbage() {
         },
         FrameFeatures { width: 360, height: 640, content: [0, 0, 360, 640], ..Default::default() },
     ];
-    assert_eq!(decode(&encode(&frames)).unwrap(), frames);
-    assert!(decode(&encode(&frames)[..20]).is_err());
+    let keypoints = VideoKeypoints { plain: frames.clone(), squeezed: frames[..1].to_vec() };
+    assert_eq!(decode(&encode(&keypoints)).unwrap(), keypoints);
+    assert!(decode(&encode(&keypoints)[..20]).is_err());
+    // A version 1 blob (plain keypoints only, as analyses before squeezed ones were kept).
+    let mut v1 = encode(&VideoKeypoints { plain: frames.clone(), squeezed: Vec::new() });
+    v1.truncate(v1.len() - 4); // the empty squeezed list's count
+    v1[..2].copy_from_slice(&1u16.to_le_bytes());
+    assert_eq!(decode(&v1).unwrap(), VideoKeypoints { plain: frames, squeezed: Vec::new() });
     assert!(decode(b"xx").is_err());
 }
 
@@ -125,4 +131,53 @@ fn rescale_is_the_larger_factor_either_way() {
     assert_eq!(t(0.5, 1.0).rescale(), 2.0);
     assert_eq!(t(1.0, 1.6).rescale(), 1.6);
     assert_eq!(t(0.8, 1.5).rescale(), 1.5);
+}
+
+#[test]
+fn squeezed_keypoints_see_a_picture_stretched_along_one_axis() {
+    let Some(original) = frame("sample2.jpg") else { return };
+    // The frame's middle square stretched to the full height: 16:9 taller than it was.
+    let stretched = resized(&Mat::roi(&original, Rect::new(0, 140, 360, 360)).unwrap(), 360, 640);
+    let content = crate::fingerprint::crop_uniform_borders(&stretched).unwrap();
+    let squeezed = extract_squeezed(&stretched, content).unwrap();
+    assert_eq!((squeezed.width, squeezed.height), (360, 640));
+    assert!(squeezed.points.iter().all(|p| (0.0..=640.0).contains(&p[1])), "positions in the stretched frame's pixels");
+    let base = features(&original);
+    let settings = VerifySettings { guided_radius: 0.0, ..VerifySettings::default() };
+    let (t, agreeing) = verify_pooled(&[(&squeezed, &base)], &settings).expect("the stretch is undone");
+    assert!((t.scale_x - 1.0).abs() < 0.03 && (t.scale_y - 360.0 / 640.0).abs() < 0.03, "{t:?}");
+    assert!((t.shift_y - 140.0).abs() < 6.0, "{t:?}");
+    let plain = verify_pooled(&[(&features(&stretched), &base)], &settings).map_or(0, |(_, a)| a[0]);
+    eprintln!("agreeing matches: squeezed {}, plain {plain}", agreeing[0]);
+    assert!(agreeing[0] >= 3 * plain.max(10), "squeezed {} against plain {plain}", agreeing[0]);
+}
+
+#[test]
+fn a_copy_reframed_one_way_then_another_gets_a_map_for_each_part() {
+    use crate::similarity::{KeypointSettings, VideoSignals, keypoint_matches};
+    let (Some(first), Some(second)) = (frame("sample1.jpg"), frame("sample3.jpg")) else { return };
+    // Four seconds of one shot, then four of another; the copy zooms the first part 1.3× and puts
+    // the second on a card at 70 %.
+    let original: Vec<FrameFeatures> =
+        [&first, &first, &first, &first, &second, &second, &second, &second].map(features).to_vec();
+    let copy: Vec<FrameFeatures> =
+        (0..8).map(|k| if k < 4 { features(&zoomed(&first, 1.3)) } else { features(&on_card(&second, 0.7)) }).collect();
+    let signals = [&original, &copy].map(|k| VideoSignals { keypoints: k, ..Default::default() });
+    // Per second (frame f of each): the map's x scale in tenths and how many matches agree.
+    let maps = |max_maps| -> Vec<(i32, u32)> {
+        let settings = KeypointSettings { max_maps, squeezed: false, ..KeypointSettings::default() };
+        let (verified, _) = keypoint_matches(&signals, &settings);
+        let pairs = verified.get(&(0, 1)).cloned().unwrap_or_default();
+        (0..8).map(|f| pairs.get(&(f, f)).map_or((0, 0), |t| ((t.scale_x * 10.0).round() as i32, t.inliers))).collect()
+    };
+    // One map fits one part; the other part's frames only touch it where the two maps meet.
+    let one = maps(1);
+    let fitted = one[0].0;
+    assert!(one.iter().all(|(scale, _)| *scale == fitted || *scale == 0), "{one:?}");
+    let weak = one.iter().filter(|(_, n)| *n < 50).count();
+    assert_eq!(weak, 4, "one part agrees with the single map only by chance: {one:?}");
+    // Up to three maps: each part has its own, with hundreds of matches agreeing.
+    let three = maps(3);
+    assert!(three[..4].iter().all(|&(scale, n)| scale == 13 && n >= 100), "zoomed part: {three:?}");
+    assert!(three[4..].iter().all(|&(scale, n)| scale == 7 && n >= 100), "carded part: {three:?}");
 }

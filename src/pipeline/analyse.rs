@@ -24,7 +24,7 @@ use crate::stills;
 use crate::store::{RunId, VideoAnalysis};
 
 /// What an analysis computes; bumped when that changes, so old analyses are redone.
-const ANALYSIS_VERSION: u32 = 11;
+const ANALYSIS_VERSION: u32 = 12;
 
 /// Identifies the analysis settings, so a change of settings means a new analysis.
 pub(super) fn settings_key(settings: &PipelineSettings) -> String {
@@ -196,7 +196,7 @@ pub fn analyse_video(
     let every = settings.faces.detect_every.max(1) as u64;
     let mut sampled_frames = 0u64;
     let mut fingerprints = Vec::new();
-    let mut keypoints = Vec::new();
+    let mut keypoints = crate::keypoints::VideoKeypoints::default();
     let mut thumbnails = Vec::new();
     // Frames for CLIP (at most ~30 sampled frames of ≤ 640 px: a few tens of MB).
     let mut clip_frames = Vec::new();
@@ -210,7 +210,8 @@ pub fn analyse_video(
             tracker.shot_changed();
         }
         fingerprints.push(print);
-        keypoints.push(crate::keypoints::extract(&frame.image, content)?);
+        keypoints.plain.push(crate::keypoints::extract(&frame.image, content)?);
+        keypoints.squeezed.push(crate::keypoints::extract_squeezed(&frame.image, content)?);
         thumbnails.push(stills::thumbnail(&frame.image)?);
         if clip.is_some() {
             clip_frames.push(frame.image.try_clone()?);

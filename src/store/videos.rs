@@ -27,8 +27,9 @@ pub struct VideoAnalysis {
     pub tracks: Vec<FaceTrack>,
     /// CLIP embedding of the video (normalised mean of its frames'); None when CLIP is off.
     pub clip_embedding: Option<Vec<f32>>,
-    /// One per sampled frame, in order: its ORB keypoints (see [`crate::keypoints`]).
-    pub keypoints: Vec<crate::keypoints::FrameFeatures>,
+    /// One per sampled frame, in order: its ORB keypoints, plain and squeezed (see
+    /// [`crate::keypoints`]).
+    pub keypoints: crate::keypoints::VideoKeypoints,
     /// Every sampled frame side by side (a file in `<data dir>/stills/`), each
     /// [`crate::stills::STILL_HEIGHT`] high.
     pub frames_file: Option<String>,

@@ -180,7 +180,7 @@ fn analysis(c: u32, id: u32) -> VideoAnalysis {
         stills_file: None,
         tracks: vec![track],
         clip_embedding: None,
-        keypoints: Vec::new(),
+        keypoints: Default::default(),
         frames_file: None,
     }
 }

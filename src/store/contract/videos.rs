@@ -45,7 +45,7 @@ fn an_analysis_is_kept_per_file_and_settings() {
         stills_file: Some("stills.jpg".into()),
         tracks: Vec::new(),
         clip_embedding: Some(vec![0.6, 0.8]),
-        keypoints: Vec::new(),
+        keypoints: Default::default(),
         frames_file: Some("frames.jpg".into()),
     };
     assert_eq!(store.video_analysis(&sha, "fps=2").unwrap(), None);
