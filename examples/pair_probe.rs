@@ -11,19 +11,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let run = *store.runs_with_status(&[ips_core::store::RunStatus::Succeeded])?.last().ok_or("no run")?;
     let analysed = AnalysedCorpus::load(&store, run, &ips_core::testing::corpus_dir().ok_or("no corpus")?)?;
     let sha = |name: &str| analysed.names.iter().find(|(_, n)| *n == name).map(|(s, _)| s.clone()).unwrap();
-    let (a, b) = (&analysed.facts[&sha(&args[2])], &analysed.facts[&sha(&args[3])]);
-    let n = a.keypoints.len().min(b.keypoints.len());
+    // The plain keypoints (see `score_corpus`'s IPS_PAIRS for the squeezed views too).
+    let (a, b) = (&analysed.facts[&sha(&args[2])].keypoints.plain, &analysed.facts[&sha(&args[3])].keypoints.plain);
+    let n = a.len().min(b.len());
     for f in 0..n {
         println!(
             "frame {f}: {} / {} keypoints, content {:?} / {:?}, ratio matches {}",
-            a.keypoints[f].descriptors.len(),
-            b.keypoints[f].descriptors.len(),
-            a.keypoints[f].content,
-            b.keypoints[f].content,
-            ratio_matches(&a.keypoints[f], &b.keypoints[f]).len()
+            a[f].descriptors.len(),
+            b[f].descriptors.len(),
+            a[f].content,
+            b[f].content,
+            ratio_matches(&a[f], &b[f]).len()
         );
     }
-    let pairs: Vec<_> = (0..n).map(|f| (&a.keypoints[f], &b.keypoints[f])).collect();
+    let pairs: Vec<_> = (0..n).map(|f| (&a[f], &b[f])).collect();
     let fit = verify_pooled(&pairs, &VerifySettings::default());
     println!("pooled: {:?}", fit);
     Ok(())
