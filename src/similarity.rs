@@ -331,8 +331,9 @@ type AgreeingFrames = Vec<((usize, usize), Transform)>;
 ///    same second, and the same share of the video), their strongest keypoints only, pooled into
 ///    one scale-and-shift fit; most pairs of different ads find none;
 /// 2. for a pair that passes, every frame pair along the offsets in time the screening matched
-///    (±1) is pooled into one fit with all keypoints; frame pairs with enough matches agreeing
-///    with it are the same picture.
+///    (±1) is pooled into one fit with all keypoints (or up to `max_maps` fits, for a copy
+///    framed differently in different parts); frame pairs with enough matches agreeing with one
+///    are the same picture.
 ///
 /// Both steps run on the plain keypoints of both videos first; when they find nothing, on one
 /// video's squeezed keypoints against the other's plain ones, each way round (a picture
