@@ -116,10 +116,18 @@ pub fn plan(grouping: &Grouping, request: &EditRequest) -> Result<Planned, PlanE
                 return Err(PlanError::Invalid("Choose another creator to move to.".into()));
             }
             let (picked, rest) = pick(grouping, from, videos, tracks)?;
-            let anchor =
-                target.members.first().ok_or_else(|| PlanError::Invalid(format!("{} has no faces.", target.label)))?;
-            let mut rules: Vec<Rule> =
-                picked.iter().map(|t| Rule::Same { a: anchor.clone(), b: (*t).clone() }).collect();
+            let (anchor, others) = target
+                .members
+                .split_first()
+                .ok_or_else(|| PlanError::Invalid(format!("{} has no faces.", target.label)))?;
+            // The target is linked as the user saw it, not only to its first face: were that face
+            // left out later, the moved faces would otherwise hang on it alone and drift away
+            // from the rest of the target, which only the machine held together.
+            let mut rules: Vec<Rule> = others
+                .iter()
+                .chain(picked.iter().copied())
+                .map(|t| Rule::Same { a: anchor.clone(), b: t.clone() })
+                .collect();
             rules.extend(apart(&picked, &rest));
             rules.extend(name_rules(&picked, target));
             rules.extend(name_rules(&rest, from));

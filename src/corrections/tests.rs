@@ -315,6 +315,22 @@ fn leaving_out_the_face_a_merge_hangs_on_keeps_the_merge() {
 }
 
 #[test]
+fn leaving_out_the_face_a_move_was_linked_to_keeps_the_moved_video_with_the_rest() {
+    let mut w = World::new();
+    let g = w.group();
+    let (ana, bo) = (owner(&g, "a1"), owner(&g, "b1"));
+    assert_eq!(bo.members.len(), 2, "Bo has b1's and b2's faces: {bo:?}");
+    let first = bo.members[0].clone();
+    let g = w.edit(EditRequest::Move { creator: ana.id, videos: vec![video_id(&g, "a2")], tracks: vec![], to: bo.id });
+    assert_eq!(id_of(&g, "a2"), id_of(&g, "b1"));
+    // Leave out the target's first face, the one a move links the moved faces to.
+    let g = w.edit(EditRequest::IgnoreFace { track: first.clone(), reason: String::new() });
+    let rest = if first.sha256 == "b1" { "b2" } else { "b1" };
+    assert_eq!(id_of(&g, "a2"), id_of(&g, rest), "the moved video stays with Bo's other face");
+    assert_eq!(owner(&g, rest).members.len(), 2, "Bo is a2's and {rest}'s faces: {:?}", owner(&g, rest));
+}
+
+#[test]
 fn a_face_moved_out_of_a_hidden_creator_does_not_hide_its_new_one() {
     let mut w = World::new();
     let g = w.group();
