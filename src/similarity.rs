@@ -88,6 +88,11 @@ pub struct KeypointSettings {
     pub screen_points: usize,
     /// … passing with this many matches agreeing on one map.
     pub screen_min_inliers: u32,
+    /// A squeezed view whose strongest points find no map is screened again with points
+    /// spread over the picture: a squeezed picture's strongest points can crowd into its most
+    /// textured part (see [`crate::keypoints::spread`]). The strongest come first: a zoomed
+    /// copy shares only part of the picture, its most textured part best.
+    pub screen_spread: bool,
     /// Keypoints this close (pixels) to the edge of a frame's content are left out: a card's
     /// window edge is the same in every ad made on the template; 0: kept.
     pub edge_margin: f32,
@@ -107,6 +112,7 @@ impl Default for KeypointSettings {
             screen_frames: 4,
             screen_points: 300,
             screen_min_inliers: 12,
+            screen_spread: true,
             edge_margin: 6.0,
             squeezed: true,
             max_maps: 3,
@@ -352,7 +358,10 @@ pub fn keypoint_matches(videos: &[VideoSignals<'_>], settings: &KeypointSettings
             let mut compared = 0;
             for &(view_a, view_b) in views {
                 let (fa, fb) = (&footage[a][view_a][..], &footage[b][view_b][..]);
-                if let Some((along, found)) = verify_along_screened(fa, fb, settings) {
+                // A squeezed view is screened again with points spread over the picture when
+                // the strongest find no map (see `screen_spread`).
+                let spread_points = settings.screen_spread && (view_a, view_b) != (0, 0);
+                if let Some((along, found)) = verify_along_screened(fa, fb, settings, spread_points) {
                     compared += along;
                     if !found.is_empty() {
                         return Some(((a, b), compared, found));
@@ -381,8 +390,9 @@ fn verify_along_screened(
     fa: &[FrameFeatures],
     fb: &[FrameFeatures],
     settings: &KeypointSettings,
+    spread_points: bool,
 ) -> Option<(usize, AgreeingFrames)> {
-    let offsets = screen(fa, fb, settings)?;
+    let offsets = screen(fa, fb, settings, spread_points)?;
     let along: Vec<(usize, usize)> = offsets
         .iter()
         .flat_map(|d| (d - 1..=d + 1).collect::<Vec<_>>())
@@ -418,7 +428,12 @@ fn footage_points(frames: &[FrameFeatures], settings: &KeypointSettings) -> Vec<
 /// against the frame of `b` at the same second and at the same share of its length, strongest
 /// keypoints only, pooled into one fit. Returns the offsets in time (frame of b − frame of a)
 /// of the frame pairs that agree with it, or None when there is no fit.
-fn screen(a: &[FrameFeatures], b: &[FrameFeatures], settings: &KeypointSettings) -> Option<Vec<i64>> {
+fn screen(
+    a: &[FrameFeatures],
+    b: &[FrameFeatures],
+    settings: &KeypointSettings,
+    spread_points: bool,
+) -> Option<Vec<i64>> {
     if a.is_empty() || b.is_empty() {
         return None;
     }
@@ -438,11 +453,16 @@ fn screen(a: &[FrameFeatures], b: &[FrameFeatures], settings: &KeypointSettings)
         descriptors: x.descriptors.iter().take(settings.screen_points).copied().collect(),
         ..x.clone()
     };
-    let frames: Vec<(FrameFeatures, FrameFeatures)> =
-        pairs.iter().map(|&(f, g)| (strongest(&a[f]), strongest(&b[g]))).collect();
-    let refs: Vec<(&FrameFeatures, &FrameFeatures)> = frames.iter().map(|(x, y)| (x, y)).collect();
+    let spread = |x: &FrameFeatures| crate::keypoints::spread(x, settings.screen_points);
+    let choosers: &[&dyn Fn(&FrameFeatures) -> FrameFeatures] =
+        if spread_points { &[&strongest, &spread] } else { &[&strongest] };
     let screening = VerifySettings { min_pooled_inliers: settings.screen_min_inliers, ..settings.verify };
-    let (_, agreeing) = verify_pooled(&refs, &screening)?;
+    let agreeing = choosers.iter().find_map(|choose| {
+        let frames: Vec<(FrameFeatures, FrameFeatures)> =
+            pairs.iter().map(|&(f, g)| (choose(&a[f]), choose(&b[g]))).collect();
+        let refs: Vec<(&FrameFeatures, &FrameFeatures)> = frames.iter().map(|(x, y)| (x, y)).collect();
+        verify_pooled(&refs, &screening).map(|(_, agreeing)| agreeing)
+    })?;
     let mut offsets: Vec<i64> = pairs
         .iter()
         .zip(agreeing)

@@ -105,10 +105,10 @@ async fn the_corpus_goes_from_rows_to_creators() {
     assert!(whole.creators.rows_not_one_person <= 1, "{}", whole.creators);
     let (kept_out, prints) = whole.creators.prints_kept_out;
     assert!(kept_out as f64 >= 0.95 * prints as f64, "prints kept out of creators: {kept_out} of {prints}");
-    // Same ad: no wrong join, and at least 0.85 of the same-ad pairs found (0.96 whole, 0.88
-    // tuning, 1.00 held-out when measured).
-    for (name, s) in [("whole", &whole), ("tuning", &tuning), ("held-out", &held_out)] {
-        at_least(&s.same_ad, 0.99, 0.85, &format!("{name}: same ad"));
+    // Same ad: no wrong join, and every labelled pair found but one (1.00 on the whole corpus
+    // and both halves when measured; one miss of 24 is 0.96, of a half's 8 or 9 is 0.88).
+    for (name, s, recall) in [("whole", &whole, 0.95), ("tuning", &tuning, 0.85), ("held-out", &held_out, 0.85)] {
+        at_least(&s.same_ad, 0.99, recall, &format!("{name}: same ad"));
     }
 
     // Per-creator statistics match a recomputation from the rows.

@@ -17,7 +17,7 @@ const ORIGINALS: [&str; 4] = ["c07", "c18", "c48", "c63"];
 const OTHERS: [&str; 4] = ["c14", "c43", "c52", "c55"];
 
 /// Re-post transforms as ffmpeg filters (the output stays 25 fps H.264).
-const TRANSFORMS: [(&str, &str); 13] = [
+const TRANSFORMS: [(&str, &str); 14] = [
     (
         "white card, 75 %, header",
         "scale=270:480,pad=360:640:45:120:white,drawbox=x=20:y=30:w=320:h=60:color=0x203040:t=fill",
@@ -41,6 +41,8 @@ const TRANSFORMS: [(&str, &str); 13] = [
     // The frame's middle square stretched to the full height (16:9 taller), as some re-posts
     // squeeze a picture into another window.
     ("stretched 16:9 taller", "crop=iw:iw,scale=360:640,setsar=1"),
+    // Slanted by 12 % (x moves with y) on a white card, as an editing app's skew does.
+    ("skewed 12 % on a white card", "scale=270:480,shear=shx=0.12:fillcolor=white,pad=360:640:45:80:white,setsar=1"),
     // The first 5 s on a white card, the rest zoomed 1.4×: two maps for one copy.
     (
         "carded, then zoomed from 5 s",

@@ -54,6 +54,43 @@ impl FrameFeatures {
     }
 }
 
+/// Cells per side of the grid [`spread`] shares the points out over.
+const SPREAD_CELLS: usize = 4;
+
+/// At most `n` of a frame's keypoints, strongest first within each cell of a grid over its
+/// picture, the cells taking turns: the strongest alone crowd into the most textured part (a
+/// film strip's sprocket holes, a caption's letters), which one map can explain by chance and
+/// the true map covers too little of.
+pub fn spread(frame: &FrameFeatures, n: usize) -> FrameFeatures {
+    if frame.points.len() <= n {
+        return frame.clone();
+    }
+    let [x0, y0, w, h] = frame.content.map(f32::from);
+    let cell = |p: &[f32; 2]| {
+        let at = |v: f32, start: f32, size: f32| (((v - start) / size.max(1.0)) * SPREAD_CELLS as f32) as usize;
+        at(p[1], y0, h).min(SPREAD_CELLS - 1) * SPREAD_CELLS + at(p[0], x0, w).min(SPREAD_CELLS - 1)
+    };
+    // Points are stored strongest first: each cell's list keeps that order.
+    let mut cells: Vec<Vec<usize>> = vec![Vec::new(); SPREAD_CELLS * SPREAD_CELLS];
+    for (k, p) in frame.points.iter().enumerate() {
+        cells[cell(p)].push(k);
+    }
+    let mut chosen: Vec<usize> = Vec::with_capacity(n);
+    for rank in 0.. {
+        let before = chosen.len();
+        chosen.extend(cells.iter().filter_map(|c| c.get(rank)).take(n - chosen.len()));
+        if chosen.len() == n || chosen.len() == before {
+            break;
+        }
+    }
+    chosen.sort_unstable();
+    FrameFeatures {
+        points: chosen.iter().map(|&k| frame.points[k]).collect(),
+        descriptors: chosen.iter().map(|&k| frame.descriptors[k]).collect(),
+        ..frame.clone()
+    }
+}
+
 /// ORB keypoints of `frame` inside `content`.
 pub fn extract(frame: &Mat, content: Rect) -> Result<FrameFeatures, opencv::Error> {
     let mut grey = Mat::default();

@@ -181,3 +181,71 @@ fn a_copy_reframed_one_way_then_another_gets_a_map_for_each_part() {
     assert!(three[..4].iter().all(|&(scale, n)| scale == 13 && n >= 100), "zoomed part: {three:?}");
     assert!(three[4..].iter().all(|&(scale, n)| scale == 7 && n >= 100), "carded part: {three:?}");
 }
+
+/// The frame slanted: x moves by `shear` · (y − the middle), as an editing app's skew does.
+fn skewed(f: &Mat, shear: f64) -> Mat {
+    let middle = f64::from(f.rows()) / 2.0;
+    let m = Mat::from_slice_2d(&[[1.0, shear, -shear * middle], [0.0, 1.0, 0.0]]).unwrap();
+    let mut out = Mat::default();
+    let size = Size::new(f.cols(), f.rows());
+    imgproc::warp_affine(
+        f,
+        &mut out,
+        &m,
+        size,
+        imgproc::INTER_LINEAR,
+        opencv::core::BORDER_REPLICATE,
+        Scalar::all(0.0),
+    )
+    .unwrap();
+    out
+}
+
+#[test]
+fn a_skewed_copy_matches_as_its_pairs_only_map_and_never_beside_another() {
+    let (Some(first), Some(second)) = (frame("sample1.jpg"), frame("sample3.jpg")) else { return };
+    let settings = VerifySettings::default();
+    let base = features(&first);
+    let slanted = features(&skewed(&first, 0.12));
+    // Alone, the skewed copy is one map (scale ≈ 1 both ways) …
+    let maps = verify_pooled_maps(&[(&base, &slanted)], &settings, 3);
+    assert_eq!(maps.len(), 1, "{maps:?}");
+    let (t, agreeing) = &maps[0];
+    assert!((t.scale_x - 1.0).abs() < 0.05 && (t.scale_y - 1.0).abs() < 0.05, "{t:?}");
+    assert!(agreeing[0] >= 50, "{agreeing:?}");
+    // … that the unskewed limit alone refuses.
+    let strict = VerifySettings { max_skew: settings.max_shear, ..settings };
+    assert!(verify_pooled_maps(&[(&base, &slanted)], &strict, 3).iter().all(|(_, a)| a[0] < 50));
+    // Beside a second map (another part of the copy, zoomed), skew is not accepted: two shots
+    // of one flat scene look like that. The zoomed part still matches.
+    let (other, zoomed_copy) = (features(&second), features(&zoomed(&second, 1.3)));
+    let pairs = [(&base, &slanted), (&base, &slanted), (&other, &zoomed_copy), (&other, &zoomed_copy)];
+    let maps = verify_pooled_maps(&pairs, &settings, 3);
+    let best = |k: usize| maps.iter().map(|(_, a)| a[k]).max().unwrap_or(0);
+    assert!(best(2) >= 100 && best(3) >= 100, "the zoomed part: {maps:?}");
+    assert!(best(0) < 50 && best(1) < 50, "the skewed part: {maps:?}");
+}
+
+#[test]
+fn spread_takes_turns_over_the_picture_keeping_the_strongest_of_each_part() {
+    // 60 strong points crowded in the top-left corner, then 20 weaker ones elsewhere.
+    let crowded = (0..60).map(|k| [5.0 + (k % 8) as f32, 5.0 + (k / 8) as f32]);
+    let elsewhere = (0..20).map(|k| [100.0 + 12.0 * k as f32, 300.0 + 10.0 * k as f32]);
+    let points: Vec<[f32; 2]> = crowded.chain(elsewhere).collect();
+    let frame = FrameFeatures {
+        width: 360,
+        height: 640,
+        content: [0, 0, 360, 640],
+        descriptors: (0..points.len()).map(|k| [k as u8; 32]).collect(),
+        points,
+    };
+    let chosen = spread(&frame, 30);
+    assert_eq!(chosen.points.len(), 30);
+    let outside = chosen.points.iter().filter(|p| p[0] > 50.0).count();
+    assert_eq!(outside, 20, "every point outside the crowded cell: {:?}", chosen.points);
+    // The crowded cell gives its strongest (first) points, and the order stays strongest first.
+    let kept: Vec<u8> = chosen.descriptors.iter().map(|d| d[0]).collect();
+    assert_eq!(&kept[..10], &(0..10).collect::<Vec<u8>>()[..]);
+    assert!(kept.windows(2).all(|w| w[0] < w[1]), "{kept:?}");
+    assert_eq!(spread(&frame, 500), frame, "fewer points than asked: all of them");
+}

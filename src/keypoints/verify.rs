@@ -59,8 +59,12 @@ pub struct VerifySettings {
     pub max_scale: f32,
     pub max_squeeze: f32,
     /// A re-post does not rotate or shear the picture: the map's off-diagonal terms may be at
-    /// most this share of its scale (a little for fitting noise and slight perspective).
+    /// most this share of its scale (a little for fitting noise and slight perspective) …
     pub max_shear: f32,
+    /// … except a skewed copy (an editing app's slant), up to this share, when that one map
+    /// explains the whole pair: a second map beside a skewed one is what two shots of one flat
+    /// scene (a product on a wall) give, and then every map must be unskewed.
+    pub max_skew: f32,
     /// With the pooled map found, each frame pair's keypoints are also looked for where the
     /// map sends them (see [`guided`]), within this many pixels; 0: off.
     pub guided_radius: f32,
@@ -86,6 +90,7 @@ impl Default for VerifySettings {
             max_scale: 3.0,
             max_squeeze: 2.2,
             max_shear: 0.08,
+            max_skew: 0.16,
             guided_radius: 10.0,
             guided_max_hamming: 80,
             guided_min_rescale: 1.15,
@@ -98,7 +103,7 @@ pub fn verify(a: &FrameFeatures, b: &FrameFeatures, settings: &VerifySettings) -
     let matches = ratio_matches(a, b);
     let pairs: Vec<([f32; 2], [f32; 2])> = matches.iter().map(|&(i, j)| (a.points[i], b.points[j])).collect();
     let needs = (settings.min_inliers, settings.min_inlier_share);
-    fit(&pairs, (a.content_area(), b.content_area()), settings, needs).map(|(t, _)| t)
+    fit(&pairs, (a.content_area(), b.content_area()), settings, needs, settings.max_shear).map(|(t, ..)| t)
 }
 
 /// The map from the frames of one video onto the frames of another, fitted to the matches of
@@ -127,27 +132,47 @@ pub fn verify_pooled_maps(
     settings: &VerifySettings,
     max_maps: usize,
 ) -> Vec<(Transform, Vec<u32>)> {
+    let maps = pooled_maps(pairs, settings, max_maps, settings.max_skew.max(settings.max_shear));
+    match maps.as_slice() {
+        // A skewed map and another one: no skew, then (see `max_skew`).
+        [(_, _, true), _, ..] | [_, (_, _, true), ..] => pooled_maps(pairs, settings, max_maps, settings.max_shear),
+        _ => maps,
+    }
+    .into_iter()
+    .map(|(t, per_pair, _)| (t, per_pair))
+    .collect()
+}
+
+fn pooled_maps(
+    pairs: &[(&FrameFeatures, &FrameFeatures)],
+    settings: &VerifySettings,
+    max_maps: usize,
+    max_shear: f32,
+) -> Vec<(Transform, Vec<u32>, bool)> {
     let Some((a, b)) = pairs.first() else { return Vec::new() };
     let areas = (a.content_area(), b.content_area());
     let matches: Vec<Vec<(usize, usize)>> = pairs.iter().map(|(a, b)| ratio_matches(a, b)).collect();
     // Pooled over frames a fraction of a second apart, many matches are wrong: half the share.
     let needs = (settings.min_pooled_inliers, settings.min_inlier_share / 2.0);
-    let mut maps: Vec<(Transform, Vec<u32>)> = Vec::new();
+    let mut maps: Vec<(Transform, Vec<u32>, bool)> = Vec::new();
     while maps.len() < max_maps {
-        let best = |k: usize| maps.iter().map(|(_, per_pair)| per_pair[k]).max().unwrap_or(0);
+        let best = |k: usize| maps.iter().map(|(_, per_pair, _)| per_pair[k]).max().unwrap_or(0);
         let weak = |k: usize| (best(k) as f32) < needs.1 * matches[k].len() as f32;
         let unexplained: Vec<usize> = (0..pairs.len()).filter(|&k| best(k) < settings.min_pair_inliers).collect();
         let weakly: Vec<usize> =
             (0..pairs.len()).filter(|&k| best(k) >= settings.min_pair_inliers && weak(k)).collect();
-        let Some((transform, inliers)) = [unexplained, weakly].into_iter().find_map(|left| {
+        // A map beside a skewed one is looked for with any skew (then all is fitted again
+        // without); beside unskewed ones, without.
+        let shear = if maps.iter().any(|m| !m.2) { settings.max_shear } else { max_shear };
+        let Some((transform, inliers, skewed)) = [unexplained, weakly].into_iter().find_map(|left| {
             let owned: Vec<(usize, usize)> =
                 left.iter().flat_map(|&k| matches[k].iter().map(move |&(i, _)| (k, i))).collect();
             let pool: Vec<([f32; 2], [f32; 2])> = left
                 .iter()
                 .flat_map(|&k| matches[k].iter().map(move |&(i, j)| (pairs[k].0.points[i], pairs[k].1.points[j])))
                 .collect();
-            fit(&pool, areas, settings, needs)
-                .map(|(t, inliers)| (t, inliers.into_iter().map(|n| owned[n]).collect::<Vec<_>>()))
+            fit(&pool, areas, settings, needs, shear)
+                .map(|(t, inliers, skewed)| (t, inliers.into_iter().map(|n| owned[n]).collect::<Vec<_>>(), skewed))
         }) else {
             break;
         };
@@ -174,19 +199,62 @@ pub fn verify_pooled_maps(
                 if cover(&points, a.content_area()) >= settings.min_pair_cover { points.len() as u32 } else { 0 }
             })
             .collect();
-        maps.push((transform, per_pair));
+        maps.push((transform, per_pair, skewed));
     }
     maps
 }
 
+/// How many times [`fit`] looks again, without the matches of a map it refused.
+const RETRIES: usize = 2;
+
 /// The scale-and-shift map most of `pairs` (point in a, point in b) agree on (RANSAC), with the
 /// indices of those that do, if it passes `settings` with at least `min_inliers` of them.
+///
+/// The RANSAC vote can go to a map no re-post makes and hide the one it does: a shared caption
+/// or logo is corner-dense, and its matches can outnumber the picture's with a map covering a
+/// sliver of the frame; a skewed part of a copy can outvote a zoomed part when skew is not
+/// allowed. The refused map's matches are set aside and the rest fitted again.
 fn fit(
+    pairs: &[([f32; 2], [f32; 2])],
+    areas: (f32, f32),
+    settings: &VerifySettings,
+    needs: (u32, f32),
+    max_shear: f32,
+) -> Option<(Transform, Vec<usize>, bool)> {
+    let mut left: Vec<usize> = (0..pairs.len()).collect();
+    for _ in 0..=RETRIES {
+        let pool: Vec<([f32; 2], [f32; 2])> = left.iter().map(|&k| pairs[k]).collect();
+        // The share of agreeing matches is of all the pairs, not of those left.
+        let share = needs.1 * pairs.len() as f32 / pool.len().max(1) as f32;
+        match fit_once(&pool, areas, settings, (needs.0, share), max_shear)? {
+            Fitted::Map(t, inliers, skewed) => {
+                return Some((t, inliers.into_iter().map(|n| left[n]).collect(), skewed));
+            }
+            Fitted::Refused(inliers) => {
+                let refused: std::collections::HashSet<usize> = inliers.into_iter().collect();
+                left = left.iter().enumerate().filter(|(n, _)| !refused.contains(n)).map(|(_, &k)| k).collect();
+            }
+        }
+    }
+    None
+}
+
+/// One RANSAC fit that enough matches agree with.
+enum Fitted {
+    /// The map, the matches agreeing with it, and whether it is skewed beyond `max_shear`.
+    Map(Transform, Vec<usize>, bool),
+    /// A map no re-post makes (sheared, rotated, out of scale, or covering a sliver): the
+    /// matches agreeing with it.
+    Refused(Vec<usize>),
+}
+
+fn fit_once(
     pairs: &[([f32; 2], [f32; 2])],
     (area_a, area_b): (f32, f32),
     settings: &VerifySettings,
     (min_inliers, min_share): (u32, f32),
-) -> Option<(Transform, Vec<usize>)> {
+    max_shear: f32,
+) -> Option<Fitted> {
     if (pairs.len() as u32) < min_inliers {
         return None;
     }
@@ -209,29 +277,26 @@ fn fit(
     }
     let m = |r: i32, c: i32| affine.at_2d::<f64>(r, c).map(|v| *v as f32).unwrap_or(f32::NAN);
     let (sx, shear_x, tx, shear_y, sy, ty) = (m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2));
-    // Only scale and shift: a re-post does not rotate or shear the picture.
-    if shear_x.abs() > settings.max_shear * sx.abs()
-        || shear_y.abs() > settings.max_shear * sy.abs()
-        || sx <= 0.0
-        || sy <= 0.0
-    {
-        return None;
-    }
-    let in_range = |s: f32| (settings.min_scale..=settings.max_scale).contains(&s);
-    if !in_range(sx) || !in_range(sy) || sx.max(sy) / sx.min(sy) > settings.max_squeeze {
-        return None;
-    }
     let flags = inlier_mask.data_bytes().ok()?;
     let inliers: Vec<usize> = flags.iter().enumerate().filter(|(_, f)| **f != 0).map(|(k, _)| k).collect();
     let count = inliers.len() as u32;
     if count < min_inliers || (count as f32) < min_share * pairs.len() as f32 {
         return None;
     }
+    // Scale and shift, with at most `max_shear` of skew: a re-post does not rotate the picture.
+    let shear = (shear_x / sx).abs().max((shear_y / sy).abs());
+    let in_range = |s: f32| (settings.min_scale..=settings.max_scale).contains(&s);
     let (in_a, in_b): (Vec<[f32; 2]>, Vec<[f32; 2]>) = inliers.iter().map(|&k| pairs[k]).unzip();
-    if cover(&in_a, area_a).min(cover(&in_b, area_b)) < settings.min_cover {
-        return None;
+    if !(shear <= max_shear)
+        || !in_range(sx)
+        || !in_range(sy)
+        || sx.max(sy) / sx.min(sy) > settings.max_squeeze
+        || cover(&in_a, area_a).min(cover(&in_b, area_b)) < settings.min_cover
+    {
+        return Some(Fitted::Refused(inliers));
     }
-    Some((Transform { scale_x: sx, scale_y: sy, shift_x: tx, shift_y: ty, inliers: count }, inliers))
+    let transform = Transform { scale_x: sx, scale_y: sy, shift_x: tx, shift_y: ty, inliers: count };
+    Some(Fitted::Map(transform, inliers, shear > settings.max_shear))
 }
 
 /// The share of `area` the bounding box of `points` covers.
