@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::align::{Shared, align_by};
 use crate::fingerprint::FrameHash;
-use crate::keypoints::{FrameFeatures, Transform, VerifySettings, verify_pooled, verify_pooled_maps};
+use crate::keypoints::{FrameFeatures, Screened, Transform, VerifySettings, screen_pooled, verify_pooled_maps};
 use crate::union_find::UnionFind;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,10 +88,10 @@ pub struct KeypointSettings {
     pub screen_points: usize,
     /// … passing with this many matches agreeing on one map.
     pub screen_min_inliers: u32,
-    /// A squeezed view whose strongest points find no map is screened again with points
-    /// spread over the picture: a squeezed picture's strongest points can crowd into its most
-    /// textured part (see [`crate::keypoints::spread`]). The strongest come first: a zoomed
-    /// copy shares only part of the picture, its most textured part best.
+    /// A squeezed view whose strongest points agree only on a map no re-post makes is screened
+    /// again with points spread over the picture: a squeezed picture's strongest points can
+    /// crowd into its most textured part (see [`crate::keypoints::spread`]). The strongest
+    /// come first: a zoomed copy shares only part of the picture, its most textured part best.
     pub screen_spread: bool,
     /// Keypoints this close (pixels) to the edge of a frame's content are left out: a card's
     /// window edge is the same in every ad made on the template; 0: kept.
@@ -359,7 +359,7 @@ pub fn keypoint_matches(videos: &[VideoSignals<'_>], settings: &KeypointSettings
             for &(view_a, view_b) in views {
                 let (fa, fb) = (&footage[a][view_a][..], &footage[b][view_b][..]);
                 // A squeezed view is screened again with points spread over the picture when
-                // the strongest find no map (see `screen_spread`).
+                // the strongest agree only on a map no re-post makes (see `screen_spread`).
                 let spread_points = settings.screen_spread && (view_a, view_b) != (0, 0);
                 if let Some((along, found)) = verify_along_screened(fa, fb, settings, spread_points) {
                     compared += along;
@@ -454,15 +454,23 @@ fn screen(
         ..x.clone()
     };
     let spread = |x: &FrameFeatures| crate::keypoints::spread(x, settings.screen_points);
-    let choosers: &[&dyn Fn(&FrameFeatures) -> FrameFeatures] =
-        if spread_points { &[&strongest, &spread] } else { &[&strongest] };
     let screening = VerifySettings { min_pooled_inliers: settings.screen_min_inliers, ..settings.verify };
-    let agreeing = choosers.iter().find_map(|choose| {
+    let screen_with = |choose: &dyn Fn(&FrameFeatures) -> FrameFeatures| {
         let frames: Vec<(FrameFeatures, FrameFeatures)> =
             pairs.iter().map(|&(f, g)| (choose(&a[f]), choose(&b[g]))).collect();
         let refs: Vec<(&FrameFeatures, &FrameFeatures)> = frames.iter().map(|(x, y)| (x, y)).collect();
-        verify_pooled(&refs, &screening).map(|(_, agreeing)| agreeing)
-    })?;
+        screen_pooled(&refs, &screening)
+    };
+    let agreeing = match screen_with(&strongest) {
+        Screened::Map(_, agreeing) => agreeing,
+        // Enough of the strongest points agreed on a map no re-post makes: they may have
+        // crowded into one textured part; points spread over the picture may find the true one.
+        Screened::Refused if spread_points => match screen_with(&spread) {
+            Screened::Map(_, agreeing) => agreeing,
+            Screened::Refused | Screened::Nothing => return None,
+        },
+        Screened::Refused | Screened::Nothing => return None,
+    };
     let mut offsets: Vec<i64> = pairs
         .iter()
         .zip(agreeing)

@@ -300,7 +300,7 @@ mod edges;
 mod guided;
 mod verify;
 pub use edges::away_from_edges;
-pub use verify::{Transform, VerifySettings, verify, verify_pooled, verify_pooled_maps};
+pub use verify::{Screened, Transform, VerifySettings, screen_pooled, verify, verify_pooled, verify_pooled_maps};
 
 #[cfg(test)]
 mod tests;

@@ -103,7 +103,10 @@ pub fn verify(a: &FrameFeatures, b: &FrameFeatures, settings: &VerifySettings) -
     let matches = ratio_matches(a, b);
     let pairs: Vec<([f32; 2], [f32; 2])> = matches.iter().map(|&(i, j)| (a.points[i], b.points[j])).collect();
     let needs = (settings.min_inliers, settings.min_inlier_share);
-    fit(&pairs, (a.content_area(), b.content_area()), settings, needs, settings.max_shear).map(|(t, ..)| t)
+    match fit(&pairs, (a.content_area(), b.content_area()), settings, needs, settings.max_shear) {
+        Fit::Found(t, ..) => Some(t),
+        Fit::Refused | Fit::Nothing => None,
+    }
 }
 
 /// The map from the frames of one video onto the frames of another, fitted to the matches of
@@ -115,7 +118,32 @@ pub fn verify_pooled(
     pairs: &[(&FrameFeatures, &FrameFeatures)],
     settings: &VerifySettings,
 ) -> Option<(Transform, Vec<u32>)> {
-    verify_pooled_maps(pairs, settings, 1).into_iter().next()
+    match screen_pooled(pairs, settings) {
+        Screened::Map(t, per_pair) => Some((t, per_pair)),
+        Screened::Refused | Screened::Nothing => None,
+    }
+}
+
+/// What [`screen_pooled`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screened {
+    /// The map and how many matches of each frame pair agree with it (as [`verify_pooled`]).
+    Map(Transform, Vec<u32>),
+    /// No map, but enough matches agreed on one no re-post makes (a caption's sliver, a shear):
+    /// other points of the same frames may still find the true one.
+    Refused,
+    /// Too few matches agree on anything.
+    Nothing,
+}
+
+/// [`verify_pooled`], saying apart why no map was found.
+pub fn screen_pooled(pairs: &[(&FrameFeatures, &FrameFeatures)], settings: &VerifySettings) -> Screened {
+    let (maps, refused) = pooled_maps(pairs, settings, 1, settings.max_skew.max(settings.max_shear));
+    match maps.into_iter().next() {
+        Some((t, per_pair, _)) => Screened::Map(t, per_pair),
+        None if refused => Screened::Refused,
+        None => Screened::Nothing,
+    }
 }
 
 /// Like [`verify_pooled`], for a copy re-framed one way in one part and another way in the next
@@ -132,10 +160,10 @@ pub fn verify_pooled_maps(
     settings: &VerifySettings,
     max_maps: usize,
 ) -> Vec<(Transform, Vec<u32>)> {
-    let maps = pooled_maps(pairs, settings, max_maps, settings.max_skew.max(settings.max_shear));
+    let (maps, _) = pooled_maps(pairs, settings, max_maps, settings.max_skew.max(settings.max_shear));
     match maps.as_slice() {
         // A skewed map and another one: no skew, then (see `max_skew`).
-        [(_, _, true), _, ..] | [_, (_, _, true), ..] => pooled_maps(pairs, settings, max_maps, settings.max_shear),
+        [(_, _, true), _, ..] | [_, (_, _, true), ..] => pooled_maps(pairs, settings, max_maps, settings.max_shear).0,
         _ => maps,
     }
     .into_iter()
@@ -143,13 +171,16 @@ pub fn verify_pooled_maps(
     .collect()
 }
 
+/// Up to `max_maps` maps (see [`verify_pooled_maps`]), the first allowed `max_shear` of skew,
+/// each with whether it is skewed; and whether a fit was refused on the way.
 fn pooled_maps(
     pairs: &[(&FrameFeatures, &FrameFeatures)],
     settings: &VerifySettings,
     max_maps: usize,
     max_shear: f32,
-) -> Vec<(Transform, Vec<u32>, bool)> {
-    let Some((a, b)) = pairs.first() else { return Vec::new() };
+) -> (Vec<(Transform, Vec<u32>, bool)>, bool) {
+    let Some((a, b)) = pairs.first() else { return (Vec::new(), false) };
+    let mut refused = false;
     let areas = (a.content_area(), b.content_area());
     let matches: Vec<Vec<(usize, usize)>> = pairs.iter().map(|(a, b)| ratio_matches(a, b)).collect();
     // Pooled over frames a fraction of a second apart, many matches are wrong: half the share.
@@ -171,8 +202,16 @@ fn pooled_maps(
                 .iter()
                 .flat_map(|&k| matches[k].iter().map(move |&(i, j)| (pairs[k].0.points[i], pairs[k].1.points[j])))
                 .collect();
-            fit(&pool, areas, settings, needs, shear)
-                .map(|(t, inliers, skewed)| (t, inliers.into_iter().map(|n| owned[n]).collect::<Vec<_>>(), skewed))
+            match fit(&pool, areas, settings, needs, shear) {
+                Fit::Found(t, inliers, skewed) => {
+                    Some((t, inliers.into_iter().map(|n| owned[n]).collect::<Vec<_>>(), skewed))
+                }
+                Fit::Refused => {
+                    refused = true;
+                    None
+                }
+                Fit::Nothing => None,
+            }
         }) else {
             break;
         };
@@ -201,7 +240,7 @@ fn pooled_maps(
             .collect();
         maps.push((transform, per_pair, skewed));
     }
-    maps
+    (maps, refused)
 }
 
 /// How many times [`fit`] looks again, without the matches of a map it refused.
@@ -220,23 +259,36 @@ fn fit(
     settings: &VerifySettings,
     needs: (u32, f32),
     max_shear: f32,
-) -> Option<(Transform, Vec<usize>, bool)> {
+) -> Fit {
     let mut left: Vec<usize> = (0..pairs.len()).collect();
+    let mut refused = false;
     for _ in 0..=RETRIES {
         let pool: Vec<([f32; 2], [f32; 2])> = left.iter().map(|&k| pairs[k]).collect();
         // The share of agreeing matches is of all the pairs, not of those left.
         let share = needs.1 * pairs.len() as f32 / pool.len().max(1) as f32;
-        match fit_once(&pool, areas, settings, (needs.0, share), max_shear)? {
-            Fitted::Map(t, inliers, skewed) => {
-                return Some((t, inliers.into_iter().map(|n| left[n]).collect(), skewed));
+        match fit_once(&pool, areas, settings, (needs.0, share), max_shear) {
+            None => break,
+            Some(Fitted::Map(t, inliers, skewed)) => {
+                return Fit::Found(t, inliers.into_iter().map(|n| left[n]).collect(), skewed);
             }
-            Fitted::Refused(inliers) => {
-                let refused: std::collections::HashSet<usize> = inliers.into_iter().collect();
-                left = left.iter().enumerate().filter(|(n, _)| !refused.contains(n)).map(|(_, &k)| k).collect();
+            Some(Fitted::Refused(inliers)) => {
+                refused = true;
+                let refused_here: std::collections::HashSet<usize> = inliers.into_iter().collect();
+                left = left.iter().enumerate().filter(|(n, _)| !refused_here.contains(n)).map(|(_, &k)| k).collect();
             }
         }
     }
-    None
+    if refused { Fit::Refused } else { Fit::Nothing }
+}
+
+/// What [`fit`] found.
+enum Fit {
+    /// The map, the matches agreeing with it (indices into the pairs), and whether it is skewed.
+    Found(Transform, Vec<usize>, bool),
+    /// No map, but enough matches agreed on one that no re-post makes (see [`Fitted::Refused`]).
+    Refused,
+    /// Too few matches agree on anything.
+    Nothing,
 }
 
 /// One RANSAC fit that enough matches agree with.
@@ -287,7 +339,7 @@ fn fit_once(
     let shear = (shear_x / sx).abs().max((shear_y / sy).abs());
     let in_range = |s: f32| (settings.min_scale..=settings.max_scale).contains(&s);
     let (in_a, in_b): (Vec<[f32; 2]>, Vec<[f32; 2]>) = inliers.iter().map(|&k| pairs[k]).unzip();
-    if !(shear <= max_shear)
+    if !(0.0..=max_shear).contains(&shear)
         || !in_range(sx)
         || !in_range(sy)
         || sx.max(sy) / sx.min(sy) > settings.max_squeeze
