@@ -426,7 +426,8 @@ fn footage_points(frames: &[FrameFeatures], settings: &KeypointSettings) -> Vec<
 
 /// The screening of two videos' keypoints: `screen_frames` frames of `a` spread over it, each
 /// against the frame of `b` at the same second and at the same share of its length, strongest
-/// keypoints only, pooled into one fit. Returns the offsets in time (frame of b − frame of a)
+/// keypoints only (then, with `spread_points`, points spread over the picture when the
+/// strongest agreed only on a refused map), pooled into one fit. Returns the offsets in time (frame of b − frame of a)
 /// of the frame pairs that agree with it, or None when there is no fit.
 fn screen(
     a: &[FrameFeatures],
