@@ -13,6 +13,10 @@
 //! IPS uses them as one of the signals telling a face printed on a product from a person on
 //! camera (see [`crate::faces::motion`] for the other).
 
+mod blazeface;
+
+pub use blazeface::{ANCHOR_VALUES, BlazeBox, BlazeFace};
+
 use std::path::Path;
 
 use candle_core::{Device, Tensor};

@@ -1,4 +1,4 @@
-// Writes the parity fixtures of src/human/testdata/: runs Human's real `antispoof` and `liveness`
+// Writes the parity fixtures of src/human/testdata/: runs Human's real `antispoof`, `liveness` and `blazeface`
 // TF.js graph models (models/human/models/, fetched by `make models`) with tfjs 4.22.0 on its
 // pure-JS `cpu` backend, on fixed face crops, and records what they return, so the Rust (candle)
 // ports can be checked against them.
@@ -92,6 +92,39 @@ async function main() {
     }
   }
   fs.writeFileSync(path.join(OUT, 'reference.json'), JSON.stringify(reference, null, 1) + '\n');
+  await blazeface();
+}
+
+// BlazeFace: whole sample photos centred on a black square (Human's `square` option) and resized
+// to 256 × 256, plus the grey square. Recorded per case: every anchor's logit and the 16
+// regressors of the eight highest-scoring anchors, in Human's order (the 512 anchors of the
+// 16 × 16 grid, then the 384 of the 8 × 8 one), for input png / 127.5 − 1.
+async function blazeface() {
+  const model = await loadGraph('blazeface');
+  const inputs = ['sample1', 'sample2', 'sample3'].map((name) => {
+    const image = readJpeg(path.join(SAMPLES, `${name}.jpg`));
+    const [h, w] = image.shape;
+    const side = Math.max(h, w);
+    const [top, left] = [Math.floor((side - h) / 2), Math.floor((side - w) / 2)];
+    return [name, tf.pad(image, [[top, side - h - top], [left, side - w - left], [0, 0]])];
+  });
+  inputs.push(['grey', tf.fill([64, 64, 3], 128, 'int32')]);
+  const cases = [];
+  for (const [name, square] of inputs) {
+    const file = `blazeface_${name}.png`;
+    const resized = tf.image.resizeBilinear(square.toFloat(), [256, 256]).round().clipByValue(0, 255).toInt();
+    writePng(path.join(OUT, file), resized);
+    const input = readPng(path.join(OUT, file)).mul(255).div(127.5).sub(1);
+    const outputs = model.execute(input).sort((a, b) => a.size - b.size);
+    const rows = tf.concat([tf.concat([outputs[1], outputs[3]], 2), tf.concat([outputs[0], outputs[2]], 2)], 1).squeeze([0]);
+    const values = await rows.array();
+    const logits = values.map((row) => row[0]);
+    const best = logits.map((l, i) => [l, i]).sort((a, b) => b[0] - a[0]).slice(0, 8).map(([, i]) => ({ anchor: i, row: values[i] }));
+    cases.push({ input: file, logits, best });
+    console.log('blazeface', name, best[0]);
+  }
+  const reference = { tfjs: tf.version.tfjs, backend: tf.getBackend(), cases };
+  fs.writeFileSync(path.join(OUT, 'blazeface.json'), JSON.stringify(reference) + '\n');
 }
 
 main();

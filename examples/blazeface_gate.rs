@@ -1,0 +1,96 @@
+//! Measures BlazeFace as a gate in front of face-api's SSD on the replay corpus's sampled frames
+//! (1 per second, as a run samples them), to decide which SSD passes it can spare:
+//!
+//!     cargo run --release -p ips-core --features test-support --example blazeface_gate
+//!
+//! For every frame: SSD on the frame (the main pass), and, when that finds nothing, SSD on the
+//! frame shrunk inside a black border (the close-up pass), as `faces::detector` runs them; and
+//! BlazeFace's best score on the frame. Prints, for BlazeFace thresholds, how many passes a gate
+//! would spare and how many SSD faces it would lose (by size), and the time of each net.
+
+use std::time::Instant;
+
+use ips_core::faceapi::{FaceModels, nn, rgb_map};
+use ips_core::frames::{SampleSettings, sample};
+use ips_core::human::BlazeFace;
+
+/// SSD's faces on one frame: (min score 0.5, as a run) their heights over the frame's short side.
+struct FrameSeen {
+    main: Vec<f32>,
+    close_up: Vec<f32>,
+    blaze: f32,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let corpus = ips_core::testing::corpus_dir().ok_or("the replay corpus is missing")?;
+    let models_dir = ips_core::testing::models_dir();
+    let ssd = FaceModels::load(&models_dir)?;
+    let blaze = BlazeFace::load(&models_dir)?;
+    let limit: usize = std::env::var("IPS_GATE_FILES").ok().and_then(|v| v.parse().ok()).unwrap_or(usize::MAX);
+    let mut files: Vec<_> = std::fs::read_dir(corpus.join("videos"))?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    files.sort();
+    let (mut ssd_time, mut blaze_time, mut ssd_calls, mut blaze_calls) = (0.0, 0.0, 0usize, 0usize);
+    let mut seen: Vec<FrameSeen> = Vec::new();
+    for path in files.iter().take(limit) {
+        sample(path, &SampleSettings::default(), |frame| {
+            let rgb = rgb_map(&frame.image).map_err(|e| ips_core::frames::FramesError::Stopped(e.to_string()))?;
+            let short = rgb.h.min(rgb.w) as f32;
+            let t = Instant::now();
+            let main: Vec<f32> = ssd.detector.detect(&rgb, 0.5, 20).unwrap().iter().map(|b| b.height / short).collect();
+            ssd_time += t.elapsed().as_secs_f64();
+            ssd_calls += 1;
+            let mut close_up = Vec::new();
+            if main.is_empty() {
+                let pad = rgb.w / 2;
+                let padded = pad_all(&rgb, pad);
+                let t = Instant::now();
+                close_up = ssd.detector.detect(&padded, 0.5, 20).unwrap().iter().map(|b| b.height / short).collect();
+                ssd_time += t.elapsed().as_secs_f64();
+                ssd_calls += 1;
+            }
+            let t = Instant::now();
+            let best = blaze.detect(&rgb, 0.0).unwrap().first().map_or(0.0, |b| b.score);
+            blaze_time += t.elapsed().as_secs_f64();
+            blaze_calls += 1;
+            seen.push(FrameSeen { main, close_up, blaze: best });
+            Ok(())
+        })?;
+        eprint!(".");
+    }
+    eprintln!();
+    println!(
+        "{} frames; SSD {:.1} ms per pass ({ssd_calls} passes), BlazeFace {:.1} ms per frame",
+        seen.len(),
+        1e3 * ssd_time / ssd_calls as f64,
+        1e3 * blaze_time / blaze_calls as f64
+    );
+    let with_main = seen.iter().filter(|f| !f.main.is_empty()).count();
+    let close_ups = seen.iter().filter(|f| f.main.is_empty()).count();
+    let close_up_found = seen.iter().filter(|f| !f.close_up.is_empty()).count();
+    println!("main pass found faces on {with_main}; close-up pass ran on {close_ups}, found faces on {close_up_found}");
+    println!("gate  close-up passes spared  close-up frames lost (faces)  main passes spared  main frames lost: any face / a face >= 0.15");
+    for gate in [0.05f32, 0.1, 0.2, 0.3, 0.4, 0.5] {
+        let closed = |f: &&FrameSeen| f.blaze < gate;
+        let spared_close = seen.iter().filter(|f| f.main.is_empty()).filter(closed).count();
+        let lost_close: Vec<&FrameSeen> = seen.iter().filter(|f| !f.close_up.is_empty()).filter(closed).collect();
+        let spared_main = seen.iter().filter(closed).count();
+        let lost_any = seen.iter().filter(|f| !f.main.is_empty()).filter(closed).count();
+        let lost_big = seen.iter().filter(|f| f.main.iter().any(|&h| h >= 0.15)).filter(closed).count();
+        println!(
+            "{gate:4}  {spared_close:22}  {:12} ({:?})  {spared_main:17}  {lost_any:5} / {lost_big}",
+            lost_close.len(),
+            lost_close.iter().map(|f| f.close_up.clone()).collect::<Vec<_>>()
+        );
+    }
+    Ok(())
+}
+
+/// `rgb` inside a black border `pad` wide on every side.
+fn pad_all(rgb: &nn::Map, pad: usize) -> nn::Map {
+    let (h, w) = (rgb.h + 2 * pad, rgb.w + 2 * pad);
+    let mut out = nn::Map::zeros(h, w, rgb.c);
+    for y in 0..rgb.h {
+        out.data[((y + pad) * w + pad) * rgb.c..][..rgb.w * rgb.c].copy_from_slice(&rgb.data[y * rgb.w * rgb.c..][..rgb.w * rgb.c]);
+    }
+    out
+}
