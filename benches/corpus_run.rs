@@ -1,11 +1,14 @@
 //! Benchmark: the whole pipeline on the replay corpus (268 rows, 75 videos) through the local
-//! corpus server, from a cold cache. Prints wall time, the time of each stage, and the peak
-//! resident memory of the process. Run with `make bench` (release build).
+//! corpus server, from a cold cache. Prints wall time, the time of each stage, the peak
+//! resident memory of the process, and the run's accuracy against the committed labels (whole
+//! corpus and each half). Run with `make bench` (release build).
 
 use std::time::Instant;
 
 use ips_core::ingest::parse_sheet;
 use ips_core::pipeline::{self, CancelFlag, Context, PipelineSettings};
+use ips_core::quality::Half;
+use ips_core::quality::corpus::{AnalysedCorpus, CorpusLabels};
 use ips_core::store::{NewDataset, Store};
 use ips_core::testing::{CorpusServer, corpus_dir};
 
@@ -34,7 +37,8 @@ fn main() {
         )
         .expect("dataset");
     let run = store.create_run(dataset).expect("run");
-    let mut settings = PipelineSettings::default();
+    // `IPS_SET` overrides settings, for pairing two settings run by run (`farm-bench --vs`).
+    let mut settings = ips_core::testing::with_overrides(PipelineSettings::default()).expect("IPS_SET");
     // The corpus is served on loopback, which downloads may not reach by default.
     settings.fetch.allow_hosts = vec!["127.0.0.1".into()];
     let workers = std::thread::available_parallelism().map_or(0, |n| n.get());
@@ -56,5 +60,17 @@ fn main() {
     println!("  {:<11} {:>7.2} s", "total", wall);
     if let Some(rss) = peak_rss_mib() {
         println!("  peak RSS    {rss:>7.0} MiB");
+    }
+
+    // The accuracy beside the time: a speed-up that loses accuracy does not count (the same
+    // scores as tests/corpus.rs, whose floors `make test` asserts).
+    let analysed = AnalysedCorpus::load(&store, run, &dir).expect("the run's analyses");
+    let labels = CorpusLabels::load().expect("the corpus labels");
+    let settings = pipeline::run_settings(&store, run).expect("settings").expect("the run's settings");
+    let whole = analysed.score(&store.grouping(run).expect("grouping"), &labels);
+    let tuning = analysed.score(&analysed.group(Some(Half::Tuning), &settings), &labels);
+    let held_out = analysed.score(&analysed.group(Some(Half::HeldOut), &settings), &labels);
+    for (name, s) in [("whole corpus", whole), ("tuning half", tuning), ("held-out half", held_out)] {
+        println!("{name}: {} unique videos; same ad {}\n{}", s.unique_videos, s.same_ad, s.creators);
     }
 }

@@ -1,5 +1,7 @@
-//! Measures BlazeFace as a gate in front of face-api's SSD on the replay corpus's sampled frames
-//! (1 per second, as a run samples them), to decide which SSD passes it can spare:
+//! Measures two gates in front of face-api's SSD's second, close-up pass on the replay corpus's
+//! sampled frames (1 per second, as a run samples them), to decide which SSD passes they can
+//! spare: BlazeFace's best score on the frame, and the main SSD pass's own best score below its
+//! threshold (free: the same pass, read further down):
 //!
 //!     cargo run --release -p ips-core --features test-support --example blazeface_gate
 //!
@@ -14,12 +16,22 @@ use ips_core::faceapi::{FaceModels, nn, rgb_map};
 use ips_core::frames::{SampleSettings, sample};
 use ips_core::human::BlazeFace;
 
-/// SSD's faces on one frame: (min score 0.5, as a run) their heights over the frame's short side.
+/// SSD's faces on one frame (min score 0.5, as a run) as their heights over the frame's short
+/// side, and the two gates' scores.
 struct FrameSeen {
     main: Vec<f32>,
     close_up: Vec<f32>,
     blaze: f32,
+    /// The main pass's best score, found or not.
+    main_best: f32,
+    /// From a tuning-half file (even number: c00, c02, …), where gates are chosen.
+    tuning: bool,
+    /// The file's number (frames of one file come in order).
+    file: u32,
 }
+
+/// The score a run keeps (`FaceSettings::min_score`).
+const MIN_SCORE: f32 = 0.5;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let corpus = ips_core::testing::corpus_dir().ok_or("the replay corpus is missing")?;
@@ -27,16 +39,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ssd = FaceModels::load(&models_dir)?;
     let blaze = BlazeFace::load(&models_dir)?;
     let limit: usize = std::env::var("IPS_GATE_FILES").ok().and_then(|v| v.parse().ok()).unwrap_or(usize::MAX);
-    let mut files: Vec<_> = std::fs::read_dir(corpus.join("videos"))?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(corpus.join("videos"))?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     files.sort();
     let (mut ssd_time, mut blaze_time, mut ssd_calls, mut blaze_calls) = (0.0, 0.0, 0usize, 0usize);
     let mut seen: Vec<FrameSeen> = Vec::new();
     for path in files.iter().take(limit) {
+        let number: u32 =
+            path.file_stem().and_then(|s| s.to_str()).and_then(|s| s.trim_start_matches('c').parse().ok()).unwrap_or(0);
+        let tuning = number % 2 == 0;
         sample(path, &SampleSettings::default(), |frame| {
             let rgb = rgb_map(&frame.image).map_err(|e| ips_core::frames::FramesError::Stopped(e.to_string()))?;
             let short = rgb.h.min(rgb.w) as f32;
             let t = Instant::now();
-            let main: Vec<f32> = ssd.detector.detect(&rgb, 0.5, 20).unwrap().iter().map(|b| b.height / short).collect();
+            let all = ssd.detector.detect(&rgb, 0.01, 20).unwrap();
+            let main_best = all.iter().map(|b| b.score).fold(0.0, f32::max);
+            let main: Vec<f32> = all.iter().filter(|b| b.score >= MIN_SCORE).map(|b| b.height / short).collect();
             ssd_time += t.elapsed().as_secs_f64();
             ssd_calls += 1;
             let mut close_up = Vec::new();
@@ -44,7 +62,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let pad = rgb.w / 2;
                 let padded = pad_all(&rgb, pad);
                 let t = Instant::now();
-                close_up = ssd.detector.detect(&padded, 0.5, 20).unwrap().iter().map(|b| b.height / short).collect();
+                close_up =
+                    ssd.detector.detect(&padded, MIN_SCORE, 20).unwrap().iter().map(|b| b.height / short).collect();
                 ssd_time += t.elapsed().as_secs_f64();
                 ssd_calls += 1;
             }
@@ -52,7 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let best = blaze.detect(&rgb, 0.0).unwrap().first().map_or(0.0, |b| b.score);
             blaze_time += t.elapsed().as_secs_f64();
             blaze_calls += 1;
-            seen.push(FrameSeen { main, close_up, blaze: best });
+            seen.push(FrameSeen { main, close_up, blaze: best, main_best, tuning, file: number });
             Ok(())
         })?;
         eprint!(".");
@@ -68,7 +87,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let close_ups = seen.iter().filter(|f| f.main.is_empty()).count();
     let close_up_found = seen.iter().filter(|f| !f.close_up.is_empty()).count();
     println!("main pass found faces on {with_main}; close-up pass ran on {close_ups}, found faces on {close_up_found}");
-    println!("gate  close-up passes spared  close-up frames lost (faces)  main passes spared  main frames lost: any face / a face >= 0.15");
+    println!(
+        "gate  close-up passes spared  close-up frames lost (faces)  main passes spared  main frames lost: any face / a face >= 0.15"
+    );
     for gate in [0.05f32, 0.1, 0.2, 0.3, 0.4, 0.5] {
         let closed = |f: &&FrameSeen| f.blaze < gate;
         let spared_close = seen.iter().filter(|f| f.main.is_empty()).filter(closed).count();
@@ -82,6 +103,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             lost_close.iter().map(|f| f.close_up.clone()).collect::<Vec<_>>()
         );
     }
+    for (half, in_half) in [("tuning half", true), ("held-out half", false)] {
+        let frames: Vec<&FrameSeen> = seen.iter().filter(|f| f.tuning == in_half).collect();
+        let second_looks = frames.iter().filter(|f| f.main.is_empty()).count();
+        let found = frames.iter().filter(|f| !f.close_up.is_empty()).count();
+        println!("{half}: {} frames, {second_looks} close-up passes, {found} finding faces", frames.len());
+        println!("gate on the main pass's best score: close-up passes spared  close-up frames lost (faces)");
+        for gate in [0.05f32, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4] {
+            let closed = |f: &&&FrameSeen| f.main.is_empty() && f.main_best < gate;
+            let spared = frames.iter().filter(closed).count();
+            let lost: Vec<Vec<f32>> =
+                frames.iter().filter(|f| !f.close_up.is_empty()).filter(closed).map(|f| f.close_up.clone()).collect();
+            println!("{gate:4}  {spared:22}  {:12} ({lost:?})", lost.len());
+        }
+        // The detector's rule: the gate, or the previous frame's second look found a face.
+        println!("with the frame after a found close-up looked at again:");
+        for gate in [0.05f32, 0.1, 0.15, 0.2] {
+            let (mut taken, mut lost, mut previous_found, mut file) = (0, Vec::new(), false, u32::MAX);
+            for f in &frames {
+                if f.file != file {
+                    (previous_found, file) = (false, f.file);
+                }
+                let look = f.main.is_empty() && (f.main_best >= gate || previous_found);
+                previous_found = look && !f.close_up.is_empty();
+                taken += usize::from(look);
+                if !look && !f.close_up.is_empty() {
+                    lost.push(f.close_up.clone());
+                }
+            }
+            println!(
+                "{gate:4}  second looks {taken:4} (spared {:4})  frames lost {} ({lost:?})",
+                second_looks - taken,
+                lost.len()
+            );
+        }
+    }
+    let mut found_best: Vec<(f32, Vec<f32>)> =
+        seen.iter().filter(|f| !f.close_up.is_empty()).map(|f| (f.main_best, f.close_up.clone())).collect();
+    found_best.sort_by(|a, b| a.0.total_cmp(&b.0));
+    println!("main pass's best score on the frames where the close-up pass found faces: {found_best:?}");
     Ok(())
 }
 
@@ -90,7 +150,8 @@ fn pad_all(rgb: &nn::Map, pad: usize) -> nn::Map {
     let (h, w) = (rgb.h + 2 * pad, rgb.w + 2 * pad);
     let mut out = nn::Map::zeros(h, w, rgb.c);
     for y in 0..rgb.h {
-        out.data[((y + pad) * w + pad) * rgb.c..][..rgb.w * rgb.c].copy_from_slice(&rgb.data[y * rgb.w * rgb.c..][..rgb.w * rgb.c]);
+        out.data[((y + pad) * w + pad) * rgb.c..][..rgb.w * rgb.c]
+            .copy_from_slice(&rgb.data[y * rgb.w * rgb.c..][..rgb.w * rgb.c]);
     }
     out
 }

@@ -22,19 +22,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("no finished run in that store")?;
     let analysed = AnalysedCorpus::load(&store, run, &corpus)?;
     let labels = CorpusLabels::load()?;
-    let mut settings = ips_core::pipeline::run_settings(&store, run)?.unwrap_or_else(PipelineSettings::default);
-    if let Ok(overrides) = std::env::var("IPS_SET") {
-        let mut value = serde_json::to_value(&settings)?;
-        for pair in overrides.split_whitespace() {
-            let (path, v) = pair.split_once('=').ok_or("IPS_SET: key=value pairs")?;
-            let mut at = &mut value;
-            for part in path.split('.') {
-                at = at.get_mut(part).ok_or_else(|| format!("IPS_SET: no setting {path}"))?;
-            }
-            *at = serde_json::from_str(v).unwrap_or(serde_json::Value::String(v.into()));
-        }
-        settings = serde_json::from_value(value)?;
-    }
+    let settings = ips_core::testing::with_overrides(
+        ips_core::pipeline::run_settings(&store, run)?.unwrap_or_else(PipelineSettings::default),
+    )?;
     if let Some(path) = std::env::args().nth(2) {
         // Every track with its label, for studying the measures by hand.
         let mut out = Vec::new();

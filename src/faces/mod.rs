@@ -14,7 +14,7 @@ pub mod motion;
 pub mod quality;
 mod tracks;
 
-pub use detector::FaceDetector;
+pub use detector::{FaceDetector, Looks};
 pub use haar::HaarDetector;
 pub use tracks::{FaceSummary, FaceTrack, TrackBox, TrackCrop, Tracker};
 
@@ -45,6 +45,11 @@ pub struct FaceSettings {
     pub detector: DetectorKind,
     /// SSD: the lowest detection score kept (face-api's `minConfidence`).
     pub min_score: f32,
+    /// SSD: a frame where the first look found no face is looked at again, shrunk inside a
+    /// border, only when the first look's best candidate scored at least this (below
+    /// `min_score`; 0: always), or the previous frame's second look found a face. Chosen on the
+    /// tuning half of the corpus (README, Speed).
+    pub second_look_min_score: f32,
     /// Run the detector on every n-th sampled frame (SSD costs ~0.15 s a frame on two cores;
     /// every frame by default, since a creator on screen for two seconds is two frames at 1 fps).
     pub detect_every: u32,
@@ -75,6 +80,7 @@ impl Default for FaceSettings {
         Self {
             detector: DetectorKind::Ssd,
             min_score: 0.5,
+            second_look_min_score: 0.05,
             detect_every: 1,
             cascade_path: PathBuf::from(DEFAULT_CASCADE),
             detect_max_side: 480,

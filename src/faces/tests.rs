@@ -187,3 +187,56 @@ fn a_missing_cascade_is_a_clear_error() {
     let err = HaarDetector::new(&settings).err().expect("an error");
     assert!(err.to_string().contains("/nonexistent/cascade.xml"), "{err}");
 }
+
+fn ssd_with(settings: &FaceSettings) -> FaceDetector {
+    let models = crate::faceapi::FaceModels::load(&crate::testing::models_dir()).unwrap();
+    FaceDetector::new(settings, Some(std::sync::Arc::new(models)), None).unwrap()
+}
+
+/// sample1's right-hand face (sample_faces.toml: x 1470, y 210, w 235, h 255) 1.5 times a portrait
+/// frame's width, cut off at the sides (as c69 of the corpus), on grey.
+fn close_up_frame() -> Option<Mat> {
+    let photo = sample_photo("sample1.jpg")?;
+    let side = 300;
+    let (cx, cy) = (1470 + 235 / 2, 210 + 255 / 2);
+    let square = Mat::roi(&photo, opencv::core::Rect::new(cx - side / 2, cy - side / 2, side, side)).unwrap();
+    let mut face = Mat::default();
+    imgproc::resize(&square, &mut face, Size::new(630, 630), 0.0, 0.0, imgproc::INTER_LINEAR).unwrap();
+    let mut frame = Mat::new_rows_cols_with_default(640, 360, CV_8UC3, Scalar::all(128.0)).unwrap();
+    let visible = Mat::roi(&face, opencv::core::Rect::new(135, 0, 360, 630)).unwrap();
+    visible.copy_to(&mut Mat::roi_mut(&mut frame, opencv::core::Rect::new(0, 5, 360, 630)).unwrap()).unwrap();
+    Some(frame)
+}
+
+/// The second, close-up look is taken only where the first saw something face-like or the frame
+/// before was a close-up: never on a plain frame of its own once gated, always without the gate,
+/// and a close-up face is found either way.
+#[test]
+fn the_second_look_is_gated_by_the_first_looks_best_candidate() {
+    let Some(close_up) = close_up_frame() else {
+        return;
+    };
+    let blank = Mat::new_rows_cols_with_default(640, 360, CV_8UC3, Scalar::all(128.0)).unwrap();
+    let always = FaceSettings { second_look_min_score: 0.0, ..FaceSettings::default() };
+    let gated = FaceSettings::default();
+    assert!(gated.second_look_min_score > 0.0, "the default gates the second look");
+    for (settings, blank_second_looks) in [(&always, 1), (&gated, 0)] {
+        let mut detector = ssd_with(settings);
+        assert!(detector.detect(&blank).unwrap().is_empty());
+        assert_eq!(detector.looks(), Looks { frames: 1, second_looks: blank_second_looks }, "{settings:?}");
+        let found = detector.detect(&close_up).unwrap();
+        assert_eq!(found.len(), 1, "the close-up face, gate {}", settings.second_look_min_score);
+        let r = found[0].rect;
+        assert!(r.width >= 200, "a face filling the frame's width: {r:?}");
+        assert_eq!(detector.looks().second_looks, blank_second_looks + 1, "the SSD misses it at first");
+        // The frame after a close-up gets its second look too, whatever its first saw …
+        detector.detect(&blank).unwrap();
+        assert_eq!(detector.looks().second_looks, blank_second_looks + 2, "{settings:?}");
+        // … unless it is another video's.
+        detector.detect(&close_up).unwrap();
+        detector.new_video();
+        let before = detector.looks().second_looks;
+        detector.detect(&blank).unwrap();
+        assert_eq!(detector.looks().second_looks, before + blank_second_looks, "{settings:?}");
+    }
+}

@@ -159,11 +159,23 @@ struct Graph {
 
 enum Op {
     Input,
-    Conv { conv: Conv, stride: usize, padding: Padding, relu: bool },
-    Depthwise { conv: Depthwise, stride: usize, padding: Padding },
+    Conv {
+        conv: Conv,
+        stride: usize,
+        padding: Padding,
+        relu: bool,
+    },
+    Depthwise {
+        conv: Depthwise,
+        stride: usize,
+        padding: Padding,
+    },
     Add,
     Relu,
-    MaxPool { k: usize, stride: usize },
+    MaxPool {
+        k: usize,
+        stride: usize,
+    },
     /// Zero channels appended (the residual blocks' channel padding).
     PadChannels(usize),
     /// Reshape and Identity: NHWC data is already in the order the reshape gives.
@@ -235,18 +247,17 @@ impl Graph {
         let mut outputs = Vec::new();
         // The nodes come in an order where every op follows its inputs (checked below).
         for node in json.topology.node.iter().filter(|n| n.op != "Const") {
-            let tensor_inputs: Vec<usize> = node
-                .input
-                .iter()
-                .filter_map(|name| index.get(name.as_str()).copied())
-                .collect();
+            let tensor_inputs: Vec<usize> =
+                node.input.iter().filter_map(|name| index.get(name.as_str()).copied()).collect();
             let padding = || match node.text("padding").as_deref() {
                 Some("SAME") => Ok(Padding::Same),
                 Some("VALID") => Ok(Padding::Valid),
                 other => Err(fail(format!("{}: padding {other:?}", node.name))),
             };
             let stride = || node.spatial("strides").ok_or_else(|| fail(format!("{}: strides", node.name)));
-            let weight = |i: usize| node.input.get(i).map(String::as_str).ok_or_else(|| fail(format!("{}: input {i}", node.name)));
+            let weight = |i: usize| {
+                node.input.get(i).map(String::as_str).ok_or_else(|| fail(format!("{}: input {i}", node.name)))
+            };
             let op = match node.op.as_str() {
                 "Placeholder" => Op::Input,
                 "_FusedConv2D" => {
@@ -256,11 +267,18 @@ impl Graph {
                         ["BiasAdd", "Relu"] => true,
                         _ => return Err(fail(format!("{}: fused ops {fused:?}", node.name))),
                     };
-                    Op::Conv { conv: Conv::load(&weights, weight(1)?, Some(weight(2)?))?, stride: stride()?, padding: padding()?, relu }
+                    Op::Conv {
+                        conv: Conv::load(&weights, weight(1)?, Some(weight(2)?))?,
+                        stride: stride()?,
+                        padding: padding()?,
+                        relu,
+                    }
                 }
-                "DepthwiseConv2dNative" => {
-                    Op::Depthwise { conv: Depthwise::load(&weights, weight(1)?)?, stride: stride()?, padding: padding()? }
-                }
+                "DepthwiseConv2dNative" => Op::Depthwise {
+                    conv: Depthwise::load(&weights, weight(1)?)?,
+                    stride: stride()?,
+                    padding: padding()?,
+                },
                 "AddV2" => Op::Add,
                 "Relu" => Op::Relu,
                 "MaxPool" => {
@@ -309,7 +327,9 @@ impl Graph {
         let mut values: Vec<Option<Map>> = Vec::with_capacity(self.steps.len());
         let mut input = Some(input);
         for step in &self.steps {
-            let arg = |k: usize| values[step.inputs[k]].as_ref().ok_or_else(|| self.error("a value was read after its last use".into()));
+            let arg = |k: usize| {
+                values[step.inputs[k]].as_ref().ok_or_else(|| self.error("a value was read after its last use".into()))
+            };
             let out = match &step.op {
                 Op::Input => input.take().ok_or_else(|| self.error("two inputs".into()))?,
                 Op::Conv { conv, stride, padding, relu } => {

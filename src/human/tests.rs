@@ -73,13 +73,20 @@ fn blazeface_matches_the_javascript_graph() {
         assert_eq!(rows.len(), logits.len(), "{file}: anchors");
         for (i, (row, want)) in rows.iter().zip(&logits).enumerate() {
             worst = worst.max(blazeface_difference(row[0], *want));
-            assert!(blazeface_difference(row[0], *want) <= BLAZEFACE_TOLERANCE, "{file} anchor {i}: logit {} vs tfjs {want}", row[0]);
+            assert!(
+                blazeface_difference(row[0], *want) <= BLAZEFACE_TOLERANCE,
+                "{file} anchor {i}: logit {} vs tfjs {want}",
+                row[0]
+            );
         }
         for best in case["best"].as_array().unwrap() {
             let anchor = best["anchor"].as_u64().unwrap() as usize;
             for (k, (got, want)) in rows[anchor].iter().zip(floats(&best["row"])).enumerate() {
                 worst = worst.max(blazeface_difference(*got, want));
-                assert!(blazeface_difference(*got, want) <= BLAZEFACE_TOLERANCE, "{file} anchor {anchor} value {k}: {got} vs tfjs {want}");
+                assert!(
+                    blazeface_difference(*got, want) <= BLAZEFACE_TOLERANCE,
+                    "{file} anchor {anchor} value {k}: {got} vs tfjs {want}"
+                );
             }
         }
     }

@@ -84,6 +84,7 @@ pub(super) fn run(
     // Set when a worker fails, so the others stop after their current video.
     let stop = CancelFlag::new();
     let first_error: Mutex<Option<PipelineError>> = Mutex::new(None);
+    let looks: Mutex<crate::faces::Looks> = Mutex::new(Default::default());
     let workers = settings.workers().min(todo.len().max(1));
     // As many workers as cores: each keeps its face nets' products to its own thread.
     let own_thread_products = workers >= rayon::current_num_threads();
@@ -100,12 +101,13 @@ pub(super) fn run(
                     let mut detector = FaceDetector::new(&settings.faces, models.clone(), liveness.clone())?;
                     loop {
                         let i = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(sha) = todo.get(i) else {
+                        let Some(sha) = todo.get(i).filter(|_| !cancel.is_cancelled() && !stop.is_cancelled()) else {
+                            let mine = detector.looks();
+                            let mut all = looks.lock().unwrap_or_else(|p| p.into_inner());
+                            all.frames += mine.frames;
+                            all.second_looks += mine.second_looks;
                             return Ok(());
                         };
-                        if cancel.is_cancelled() || stop.is_cancelled() {
-                            return Ok(());
-                        }
                         let video = store
                             .video(sha)?
                             .ok_or_else(|| PipelineError::Io(format!("video {sha} is not in the index")))?;
@@ -129,6 +131,12 @@ pub(super) fn run(
     if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }
+    let looks = looks.into_inner().unwrap_or_else(|p| p.into_inner());
+    tracing::info!(
+        frames = looks.frames,
+        second_looks = looks.second_looks,
+        "analyse: frames given to the face detector"
+    );
     if cancel.is_cancelled() {
         return Ok(false);
     }
@@ -193,6 +201,7 @@ pub fn analyse_video(
     cancel: &CancelFlag,
 ) -> VideoAnalysis {
     let mut tracker = Tracker::new(&settings.faces);
+    detector.new_video();
     let every = settings.faces.detect_every.max(1) as u64;
     let mut sampled_frames = 0u64;
     let mut fingerprints = Vec::new();

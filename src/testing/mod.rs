@@ -70,3 +70,22 @@ pub fn skip(why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
 }
+
+/// `settings` with the overrides in `$IPS_SET` (`'faces.second_look_min_score=0
+/// creators.max_distance=0.35'`: dotted paths into the settings' JSON, values as JSON or plain
+/// strings), for measuring a change by hand with the examples and benches.
+pub fn with_overrides(
+    settings: crate::pipeline::PipelineSettings,
+) -> Result<crate::pipeline::PipelineSettings, Box<dyn std::error::Error>> {
+    let Ok(overrides) = std::env::var("IPS_SET") else { return Ok(settings) };
+    let mut value = serde_json::to_value(&settings)?;
+    for pair in overrides.split_whitespace() {
+        let (path, v) = pair.split_once('=').ok_or("IPS_SET: key=value pairs")?;
+        let mut at = &mut value;
+        for part in path.split('.') {
+            at = at.get_mut(part).ok_or_else(|| format!("IPS_SET: no setting {path}"))?;
+        }
+        *at = serde_json::from_str(v).unwrap_or(serde_json::Value::String(v.into()));
+    }
+    Ok(serde_json::from_value(value)?)
+}
