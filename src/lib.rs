@@ -30,6 +30,7 @@ pub mod ingest;
 pub mod keypoints;
 pub mod pipeline;
 pub mod quality;
+pub mod queue;
 pub mod report;
 pub mod similarity;
 pub mod stats;

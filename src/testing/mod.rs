@@ -10,7 +10,12 @@ mod corpus_server;
 #[cfg(feature = "test-support")]
 pub use corpus_server::CorpusServer;
 
+#[cfg(feature = "postgres")]
+mod postgres;
 mod synthetic;
+
+#[cfg(feature = "postgres")]
+pub use postgres::{TempPostgres, TempPostgresError};
 
 pub use synthetic::synthetic_run;
 

@@ -1,0 +1,170 @@
+//! The work queue: a run's per-video work as messages that any number of workers take, with the
+//! semantics of SQS and pgmq. A taken message is hidden for a visibility timeout; a worker that
+//! dies never finishes it, so it comes back when the timeout ends and another worker takes it. A
+//! worker extends the timeout while it works ([`Heartbeat`]). Finishing archives the message
+//! exactly once: a late duplicate learns it lost and writes nothing. A message taken more than
+//! [`QueueSettings::max_reads`] times is given up: it moves to the dead letters with its last
+//! error.
+//!
+//! Two implementations of one contract ([`WorkQueue`]): [`LocalQueue`] in memory for the
+//! single-machine default, and, with the `postgres` feature, [`PgmqQueue`] on PostgreSQL's pgmq
+//! for many machines. The same contract tests run against both.
+
+mod heartbeat;
+mod local;
+#[cfg(feature = "postgres")]
+mod pgmq;
+
+pub use heartbeat::Heartbeat;
+pub use local::LocalQueue;
+#[cfg(feature = "postgres")]
+pub use pgmq::PgmqQueue;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// One unit of work: analyse the content file `sha256` for run `run`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct VideoTask {
+    pub run: i64,
+    pub sha256: String,
+}
+
+/// A task as one worker took it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// The message's id in its queue.
+    pub id: i64,
+    /// How many times the message has been taken, this time included (1 the first time).
+    pub reads: u32,
+    pub task: VideoTask,
+}
+
+/// A task given up on, with why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub task: VideoTask,
+    /// Times it was taken before it was given up.
+    pub reads: u32,
+    pub error: String,
+}
+
+impl DeadLetter {
+    /// What the task's rows say: `failed: worker gave up after 3 tries: <last error>`.
+    pub fn status_message(&self) -> String {
+        format!("failed: worker gave up after {} tries: {}", self.reads, self.error)
+    }
+}
+
+/// How long a taken task stays hidden, how often a working worker renews that, and how many
+/// takes a task gets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QueueSettings {
+    pub visibility: Duration,
+    /// Must be well below `visibility`: a third of it leaves two missed beats of slack.
+    pub heartbeat: Duration,
+    pub max_reads: u32,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self { visibility: Duration::from_secs(60), heartbeat: Duration::from_secs(20), max_reads: 3 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("work queue database error: {0}")]
+    Database(String),
+    #[error("a work queue message is unreadable: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = QueueError> = std::result::Result<T, E>;
+
+/// What every work queue does. Methods take `&self` and may be called from several threads
+/// (workers and their heartbeats).
+pub trait WorkQueue: Send + Sync {
+    /// Adds tasks, visible at once.
+    fn push(&self, tasks: &[VideoTask]) -> Result<()>;
+
+    /// Takes the next visible task and hides it for `visibility`; `None` when no task is
+    /// visible (there may still be hidden ones: see [`WorkQueue::pending`]).
+    fn take(&self, visibility: Duration) -> Result<Option<Delivery>>;
+
+    /// Hides a taken task for `visibility` from now. `false` when the task is no longer in the
+    /// queue (finished, or given up, by someone).
+    fn extend(&self, delivery: &Delivery, visibility: Duration) -> Result<bool>;
+
+    /// Archives a taken task. `true` for exactly one finisher of a task: a late duplicate (its
+    /// timeout ended and another worker took and finished it) gets `false` and must not write.
+    fn finish(&self, delivery: &Delivery) -> Result<bool>;
+
+    /// Gives a task up: archived, and kept as a dead letter with `error`. `false`, like
+    /// [`WorkQueue::finish`], when someone else already finished or gave it up.
+    /// `tries`: the attempts made (a task taken again after `max_reads` failed takes was tried
+    /// `max_reads` times, though taken once more).
+    fn give_up(&self, delivery: &Delivery, tries: u32, error: &str) -> Result<bool>;
+
+    /// Tasks not yet finished or given up, hidden ones included.
+    fn pending(&self) -> Result<u64>;
+
+    /// Every task given up so far, oldest first.
+    fn dead_letters(&self) -> Result<Vec<DeadLetter>>;
+}
+
+/// A worker's loop: takes tasks and runs `work` on each (under a [`Heartbeat`]) until no task is
+/// left, waiting `poll` while the only tasks left are hidden (taken by someone else). A task
+/// whose last allowed take fails, or that comes back more than `max_reads` times because the
+/// workers taking it died, is given up. A failed attempt is made visible again at once.
+pub fn work_until_empty(
+    queue: &dyn WorkQueue,
+    settings: &QueueSettings,
+    poll: Duration,
+    mut work: impl FnMut(&VideoTask) -> Result<(), String>,
+) -> Result<WorkDone> {
+    let mut done = WorkDone::default();
+    loop {
+        let Some(delivery) = queue.take(settings.visibility)? else {
+            if queue.pending()? == 0 {
+                return Ok(done);
+            }
+            std::thread::sleep(poll);
+            continue;
+        };
+        if delivery.reads > settings.max_reads {
+            let error = "the worker stopped before finishing (killed or crashed)";
+            done.given_up += usize::from(queue.give_up(&delivery, settings.max_reads, error)?);
+            continue;
+        }
+        let (result, beat) = Heartbeat::around(queue, &delivery, settings, || work(&delivery.task));
+        done.beats += beat.beats;
+        match result {
+            Ok(()) if queue.finish(&delivery)? => done.finished += 1,
+            Ok(()) => done.lost_races += 1,
+            Err(e) if delivery.reads >= settings.max_reads => {
+                done.given_up += usize::from(queue.give_up(&delivery, delivery.reads, &e)?);
+            }
+            Err(_) => {
+                done.failed_attempts += 1;
+                queue.extend(&delivery, Duration::ZERO)?;
+            }
+        }
+    }
+}
+
+/// What [`work_until_empty`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkDone {
+    pub finished: usize,
+    pub failed_attempts: usize,
+    pub given_up: usize,
+    /// Tasks this worker completed after another had already finished them.
+    pub lost_races: usize,
+    /// Visibility extensions made while working.
+    pub beats: u32,
+}
+
+#[cfg(test)]
+mod contract;
