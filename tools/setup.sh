@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Cargo.toml
-APT_PACKAGES=(pkg-config clang libclang-dev libopencv-dev opencv-data ffmpeg chromium nodejs npm python3 curl)
+# postgresql: the tests of the PostgreSQL work queue start a throwaway server of their own (the
+# Debian package's cluster is not used, and nothing is started at boot for IPS's sake).
+APT_PACKAGES=(pkg-config clang libclang-dev libopencv-dev opencv-data ffmpeg chromium nodejs npm python3 curl postgresql python3-venv)
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -22,6 +24,8 @@ for p in "${APT_PACKAGES[@]}"; do
   if [ "$p" = chromium ] && command -v chromium >/dev/null; then continue; fi
   if [ "$p" = nodejs ] && command -v node >/dev/null; then continue; fi
   if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
+  # Any major version's server programs will do (Debian 12 ships 15).
+  if [ "$p" = postgresql ] && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then continue; fi
   dpkg -s "$p" >/dev/null 2>&1 || missing_apt+=("$p")
 done
 if [ ${#missing_apt[@]} -gt 0 ]; then
@@ -58,6 +62,16 @@ if [ -d end2end/node_modules/@playwright/test ] && [ -d end2end/node_modules/exc
 else
   step "npm: installing end2end packages (Playwright without its browser download)"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+fi
+
+# moto: a local S3 for the media-store tests, from PyPI into a virtualenv of its own.
+MOTO_VENV="${HOME}/.cache/ips/moto"
+if command -v moto_server >/dev/null || [ -x "$MOTO_VENV/bin/moto_server" ]; then
+  step "moto (local S3 for tests) present"
+else
+  step "moto: installing the local S3 for tests into $MOTO_VENV (PyPI)"
+  python3 -m venv "$MOTO_VENV"
+  "$MOTO_VENV/bin/pip" install --quiet 'moto[server]'
 fi
 
 step "models: checking"

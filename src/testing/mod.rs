@@ -12,10 +12,14 @@ pub use corpus_server::CorpusServer;
 
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
+mod s3;
 mod synthetic;
 
 #[cfg(feature = "postgres")]
 pub use postgres::{TempPostgres, TempPostgresError};
+#[cfg(feature = "postgres")]
+pub use s3::TempS3;
 
 pub use synthetic::synthetic_run;
 

@@ -1,0 +1,58 @@
+//! The same cases on a local directory and on S3 (moto on 127.0.0.1).
+
+use super::*;
+
+fn cases(media: &MediaStore, scratch: &Path) {
+    assert_eq!(media.get("faces/missing.jpg").unwrap(), None);
+    assert!(!media.exists("faces/missing.jpg").unwrap());
+
+    let jpeg = b"\xff\xd8 a face \xff\xd9".to_vec();
+    let key = media.put_content_addressed("faces", "jpg", jpeg.clone()).unwrap();
+    assert_eq!(key, format!("faces/{}.jpg", crate::hash::sha256_hex(&jpeg)));
+    assert!(media.exists(&key).unwrap());
+    assert_eq!(media.get(&key).unwrap(), Some(jpeg.clone()));
+    // The same content again: the same key, nothing changes.
+    assert_eq!(media.put_content_addressed("faces", "jpg", jpeg.clone()).unwrap(), key);
+
+    let video = scratch.join("video.mp4");
+    std::fs::write(&video, vec![7u8; 300_000]).unwrap();
+    media.put_file("videos/abc.mp4", &video).unwrap();
+    let copy = scratch.join("copy.mp4");
+    assert!(media.fetch_to("videos/abc.mp4", &copy).unwrap());
+    assert_eq!(std::fs::read(&copy).unwrap(), vec![7u8; 300_000]);
+    assert!(!copy.with_extension("part").exists());
+    assert!(!media.fetch_to("videos/none.mp4", &scratch.join("none.mp4")).unwrap());
+    assert!(!scratch.join("none.mp4").exists());
+}
+
+#[test]
+fn a_local_directory_keeps_media() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("media");
+    let media = MediaStore::open(&format!("file://{}", root.display()), &[]).unwrap();
+    cases(&media, dir.path());
+    let face = std::fs::read_dir(root.join("faces")).unwrap().count();
+    assert_eq!(face, 1, "files land under the directory, by key");
+}
+
+#[test]
+fn an_s3_bucket_keeps_media() {
+    let s3 = crate::testing::TempS3::start("ips-media").expect("moto_server starts (tools/setup.sh installs it)");
+    let options = s3.options();
+    let options: Vec<(&str, &str)> = options.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let media = MediaStore::open("s3://ips-media/run-data", &options).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    cases(&media, dir.path());
+    // A second store on the same bucket (another machine) sees what the first wrote.
+    let other = MediaStore::open("s3://ips-media/run-data", &options).unwrap();
+    assert!(other.exists("videos/abc.mp4").unwrap());
+    let elsewhere = MediaStore::open("s3://ips-media/other-prefix", &options).unwrap();
+    assert!(!elsewhere.exists("videos/abc.mp4").unwrap(), "the prefix separates stores");
+}
+
+#[test]
+fn a_bad_media_url_is_refused_with_its_reason() {
+    let err = |url: &str| MediaStore::open(url, &[]).err().expect("refused").to_string();
+    assert!(err("ftp://host/x").contains("unknown scheme \"ftp\""), "{}", err("ftp://host/x"));
+    assert!(err("not a url").contains("media URL \"not a url\""), "{}", err("not a url"));
+}
