@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use opencv::prelude::*;
@@ -20,6 +20,7 @@ use crate::fetch::VideoCache;
 use crate::fingerprint::{crop_uniform_borders, fingerprint_of};
 use crate::frames::{self, FramesError};
 use crate::human::LivenessModels;
+use crate::queue::{self, Attempt, LocalQueue, QueueSettings, VideoTask, WorkQueue};
 use crate::stills;
 use crate::store::{RunId, VideoAnalysis};
 
@@ -80,9 +81,14 @@ pub(super) fn run(
     for dir in [&dirs.faces, &dirs.stills] {
         std::fs::create_dir_all(dir).map_err(|e| PipelineError::Io(format!("{}: {e}", dir.display())))?;
     }
-    let next = AtomicUsize::new(0);
+    // The videos to analyse are work-queue tasks, taken by the workers through the same loop
+    // `ips worker` runs on pgmq (see `crate::queue`); here the queue lives in memory.
+    let queue = LocalQueue::new();
+    let tasks: Vec<VideoTask> = todo.iter().map(|sha| VideoTask { run: run_id, sha256: sha.to_string() }).collect();
+    queue.push(&tasks)?;
     // Set when a worker fails, so the others stop after their current video.
     let stop = CancelFlag::new();
+    let stopping = || cancel.is_cancelled() || stop.is_cancelled();
     let first_error: Mutex<Option<PipelineError>> = Mutex::new(None);
     let looks: Mutex<crate::faces::Looks> = Mutex::new(Default::default());
     let workers = settings.workers().min(todo.len().max(1));
@@ -99,15 +105,8 @@ pub(super) fn run(
                         crate::faceapi::nn::products_on_this_thread_only();
                     }
                     let mut detector = FaceDetector::new(&settings.faces, models.clone(), liveness.clone())?;
-                    loop {
-                        let i = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(sha) = todo.get(i).filter(|_| !cancel.is_cancelled() && !stop.is_cancelled()) else {
-                            let mine = detector.looks();
-                            let mut all = looks.lock().unwrap_or_else(|p| p.into_inner());
-                            all.frames += mine.frames;
-                            all.second_looks += mine.second_looks;
-                            return Ok(());
-                        };
+                    let mut failure = None;
+                    let mut analyse_one = |sha: &str| -> Result<(), PipelineError> {
                         let video = store
                             .video(sha)?
                             .ok_or_else(|| PipelineError::Io(format!("video {sha} is not in the index")))?;
@@ -119,7 +118,25 @@ pub(super) fn run(
                         store.save_video_analysis(sha, &key, &analysis)?;
                         let n = done.fetch_add(1, Ordering::SeqCst) + 1;
                         store.set_progress(run_id, Stage::Analyse.name(), n, total)?;
-                    }
+                        Ok(())
+                    };
+                    queue::work_until_empty(&queue, &QueueSettings::default(), POLL, &stopping, |task| {
+                        // A video's own trouble (corrupt file…) is in its analysis, not an
+                        // error: an error here is the store's, and stops the stage.
+                        match analyse_one(&task.sha256) {
+                            Ok(()) if cancel.is_cancelled() => Attempt::Stop,
+                            Ok(()) => Attempt::Done,
+                            Err(e) => {
+                                failure = Some(e);
+                                Attempt::Stop
+                            }
+                        }
+                    })?;
+                    let mine = detector.looks();
+                    let mut all = looks.lock().unwrap_or_else(|p| p.into_inner());
+                    all.frames += mine.frames;
+                    all.second_looks += mine.second_looks;
+                    failure.map_or(Ok(()), Err)
                 };
                 if let Err(e) = work() {
                     stop.cancel();
@@ -186,6 +203,9 @@ fn load_clip(ctx: &Context<'_>, run_id: RunId) -> Result<Option<Arc<ClipImageEnc
 /// Consecutive sampled frames further apart than this (fingerprint distance) are different shots:
 /// unrelated frames are 0.25–0.40 apart, frames of one shot a second apart much closer.
 const SHOT_CHANGE: f32 = 0.3;
+
+/// How often an idle worker looks for a task another worker gave back.
+const POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Frames embedded per CLIP batch (the benchmark size).
 const CLIP_BATCH: usize = 32;

@@ -125,6 +125,8 @@ pub enum PipelineError {
     Stats(#[from] crate::stats::StatsError),
     #[error("{0}")]
     Io(String),
+    #[error(transparent)]
+    Queue(#[from] crate::queue::QueueError),
 }
 
 /// How [`execute`] left the run.

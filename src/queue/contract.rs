@@ -28,6 +28,46 @@ fn contract(new_queue: &dyn Fn(&str) -> Box<dyn WorkQueue>) {
     a_dead_workers_task_is_finished_by_another(&*new_queue("dead_worker"));
     the_heartbeat_hides_a_task_while_it_is_worked_on(&*new_queue("heartbeat"));
     two_workers_finish_every_task_exactly_once(&*new_queue("two_workers"));
+    a_stopped_worker_leaves_its_task_for_later(&*new_queue("stop"));
+}
+
+fn a_stopped_worker_leaves_its_task_for_later(queue: &dyn WorkQueue) {
+    queue.push(&tasks(3)).unwrap();
+    let settings = QueueSettings { visibility: SHORT, heartbeat: Duration::from_millis(300), max_reads: 3 };
+    let mut calls = 0;
+    let done = work_until_empty(queue, &settings, Duration::from_millis(20), &|| false, |_| {
+        calls += 1;
+        if calls == 2 { Attempt::Stop } else { Attempt::Done }
+    })
+    .unwrap();
+    assert_eq!((done.finished, done.stopped), (1, true));
+    assert_eq!(queue.pending().unwrap(), 2, "the stopped task and the untaken one remain");
+    std::thread::sleep(PAST_SHORT);
+    let resumed = work_until_empty(queue, &settings, Duration::from_millis(20), &|| false, |_| Attempt::Done).unwrap();
+    assert_eq!((resumed.finished, resumed.stopped, resumed.given_up), (2, false, 0));
+
+    // Told to stop from outside (a cancelled run), even while waiting on a hidden task.
+    queue.push(&tasks(1)).unwrap();
+    let _held = queue.take(LONG).unwrap().unwrap();
+    let cancelled = std::sync::atomic::AtomicBool::new(false);
+    let started = Instant::now();
+    let waited = std::thread::scope(|scope| {
+        let waiter = scope.spawn(|| {
+            work_until_empty(
+                queue,
+                &settings,
+                Duration::from_millis(20),
+                &|| cancelled.load(std::sync::atomic::Ordering::SeqCst),
+                |_| panic!("the held task stays hidden"),
+            )
+            .unwrap()
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
+        waiter.join().unwrap()
+    });
+    assert!(waited.stopped);
+    assert!(started.elapsed() < Duration::from_secs(5), "it did not wait for the timeout");
 }
 
 fn taken_in_order_and_finished_once(queue: &dyn WorkQueue) {
@@ -93,9 +133,9 @@ fn a_poisoned_task_is_given_up_and_the_rest_finish(queue: &dyn WorkQueue) {
     let poisoned = tasks(3)[1].clone();
     let settings = QueueSettings { visibility: LONG, heartbeat: Duration::from_secs(10), max_reads: 3 };
     let mut attempts: HashMap<VideoTask, u32> = HashMap::new();
-    let done = work_until_empty(queue, &settings, Duration::from_millis(50), |task| {
+    let done = work_until_empty(queue, &settings, Duration::from_millis(50), &|| false, |task| {
         *attempts.entry(task.clone()).or_default() += 1;
-        if *task == poisoned { Err("cannot decode".to_string()) } else { Ok(()) }
+        if *task == poisoned { Attempt::Failed("cannot decode".to_string()) } else { Attempt::Done }
     })
     .unwrap();
     assert_eq!((done.finished, done.failed_attempts, done.given_up, done.lost_races), (2, 2, 1, 0));
@@ -114,9 +154,9 @@ fn a_dead_workers_task_is_finished_by_another(queue: &dyn WorkQueue) {
     let settings = QueueSettings { visibility: LONG, heartbeat: Duration::from_secs(10), max_reads: 3 };
     let mut worked = Vec::new();
     let started = Instant::now();
-    let done = work_until_empty(queue, &settings, Duration::from_millis(100), |task| {
+    let done = work_until_empty(queue, &settings, Duration::from_millis(100), &|| false, |task| {
         worked.push(task.clone());
-        Ok(())
+        Attempt::Done
     })
     .unwrap();
     assert_eq!(done.finished, 2);
@@ -129,8 +169,10 @@ fn a_dead_workers_task_is_finished_by_another(queue: &dyn WorkQueue) {
         let _dies = queue.take(Duration::ZERO).unwrap().unwrap();
     }
     let two_tries = QueueSettings { max_reads: 2, ..settings };
-    let done =
-        work_until_empty(queue, &two_tries, Duration::from_millis(50), |_| panic!("never tried a third time")).unwrap();
+    let done = work_until_empty(queue, &two_tries, Duration::from_millis(50), &|| false, |_| {
+        panic!("never tried a third time")
+    })
+    .unwrap();
     assert_eq!(done.given_up, 1);
     let dead = queue.dead_letters().unwrap();
     assert_eq!(dead.len(), 1);
@@ -168,13 +210,13 @@ fn two_workers_finish_every_task_exactly_once(queue: &dyn WorkQueue) {
         let workers: Vec<_> = (0..2)
             .map(|_| {
                 scope.spawn(|| {
-                    work_until_empty(queue, &settings, Duration::from_millis(20), |task| {
+                    work_until_empty(queue, &settings, Duration::from_millis(20), &|| false, |task| {
                         // Some tasks outlast the visibility timeout: only the heartbeat keeps
                         // the other worker off them.
                         let slow = task.sha256.ends_with('3') || task.sha256.ends_with('7');
                         std::thread::sleep(Duration::from_millis(if slow { 1500 } else { 20 }));
                         worked.lock().unwrap().push(task.clone());
-                        Ok(())
+                        Attempt::Done
                     })
                     .unwrap()
                 })

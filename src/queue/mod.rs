@@ -114,18 +114,35 @@ pub trait WorkQueue: Send + Sync {
     fn dead_letters(&self) -> Result<Vec<DeadLetter>>;
 }
 
+/// How one attempt at a task went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Done,
+    /// The task failed: tried again (by any worker) until its takes run out.
+    Failed(String),
+    /// The worker must stop (cancelled, or an error that is not the task's): the task is left
+    /// as it is and comes back when its visibility timeout ends.
+    Stop,
+}
+
 /// A worker's loop: takes tasks and runs `work` on each (under a [`Heartbeat`]) until no task is
-/// left, waiting `poll` while the only tasks left are hidden (taken by someone else). A task
-/// whose last allowed take fails, or that comes back more than `max_reads` times because the
-/// workers taking it died, is given up. A failed attempt is made visible again at once.
+/// left, `work` says stop, or `stop()` is true (checked before each take), waiting `poll` while
+/// the only tasks left are hidden (taken by someone else). A task whose last allowed take fails, or that comes back more than `max_reads`
+/// times because the workers taking it died, is given up. A failed attempt is made visible again
+/// at once.
 pub fn work_until_empty(
     queue: &dyn WorkQueue,
     settings: &QueueSettings,
     poll: Duration,
-    mut work: impl FnMut(&VideoTask) -> Result<(), String>,
+    stop: &dyn Fn() -> bool,
+    mut work: impl FnMut(&VideoTask) -> Attempt,
 ) -> Result<WorkDone> {
     let mut done = WorkDone::default();
     loop {
+        if stop() {
+            done.stopped = true;
+            return Ok(done);
+        }
         let Some(delivery) = queue.take(settings.visibility)? else {
             if queue.pending()? == 0 {
                 return Ok(done);
@@ -138,17 +155,21 @@ pub fn work_until_empty(
             done.given_up += usize::from(queue.give_up(&delivery, settings.max_reads, error)?);
             continue;
         }
-        let (result, beat) = Heartbeat::around(queue, &delivery, settings, || work(&delivery.task));
+        let (attempt, beat) = Heartbeat::around(queue, &delivery, settings, || work(&delivery.task));
         done.beats += beat.beats;
-        match result {
-            Ok(()) if queue.finish(&delivery)? => done.finished += 1,
-            Ok(()) => done.lost_races += 1,
-            Err(e) if delivery.reads >= settings.max_reads => {
+        match attempt {
+            Attempt::Done if queue.finish(&delivery)? => done.finished += 1,
+            Attempt::Done => done.lost_races += 1,
+            Attempt::Failed(e) if delivery.reads >= settings.max_reads => {
                 done.given_up += usize::from(queue.give_up(&delivery, delivery.reads, &e)?);
             }
-            Err(_) => {
+            Attempt::Failed(_) => {
                 done.failed_attempts += 1;
                 queue.extend(&delivery, Duration::ZERO)?;
+            }
+            Attempt::Stop => {
+                done.stopped = true;
+                return Ok(done);
             }
         }
     }
@@ -164,6 +185,8 @@ pub struct WorkDone {
     pub lost_races: usize,
     /// Visibility extensions made while working.
     pub beats: u32,
+    /// The work said stop before the queue was empty.
+    pub stopped: bool,
 }
 
 #[cfg(test)]
