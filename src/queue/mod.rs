@@ -143,8 +143,8 @@ pub fn work_until_empty(
             done.stopped = true;
             return Ok(done);
         }
-        let Some(delivery) = queue.take(settings.visibility)? else {
-            if queue.pending()? == 0 {
+        let Some(delivery) = patiently(settings, || queue.take(settings.visibility))? else {
+            if patiently(settings, || queue.pending())? == 0 {
                 return Ok(done);
             }
             std::thread::sleep(poll);
@@ -152,24 +152,43 @@ pub fn work_until_empty(
         };
         if delivery.reads > settings.max_reads {
             let error = "the worker stopped before finishing (killed or crashed)";
-            done.given_up += usize::from(queue.give_up(&delivery, settings.max_reads, error)?);
+            done.given_up += usize::from(patiently(settings, || queue.give_up(&delivery, settings.max_reads, error))?);
             continue;
         }
         let (attempt, beat) = Heartbeat::around(queue, &delivery, settings, || work(&delivery.task));
         done.beats += beat.beats;
         match attempt {
-            Attempt::Done if queue.finish(&delivery)? => done.finished += 1,
+            Attempt::Done if patiently(settings, || queue.finish(&delivery))? => done.finished += 1,
             Attempt::Done => done.lost_races += 1,
             Attempt::Failed(e) if delivery.reads >= settings.max_reads => {
-                done.given_up += usize::from(queue.give_up(&delivery, delivery.reads, &e)?);
+                done.given_up += usize::from(patiently(settings, || queue.give_up(&delivery, delivery.reads, &e))?);
             }
             Attempt::Failed(_) => {
                 done.failed_attempts += 1;
-                queue.extend(&delivery, Duration::ZERO)?;
+                patiently(settings, || queue.extend(&delivery, Duration::ZERO))?;
             }
             Attempt::Stop => {
                 done.stopped = true;
                 return Ok(done);
+            }
+        }
+    }
+}
+
+/// Calls `call` until it succeeds or one visibility timeout has passed, waiting longer between
+/// tries (0.1 s doubling up to 2 s): long enough for a database restart, short enough that a
+/// worker cut off for good says so.
+fn patiently<T>(settings: &QueueSettings, mut call: impl FnMut() -> Result<T>) -> Result<T> {
+    let deadline = std::time::Instant::now() + settings.visibility;
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match call() {
+            Ok(value) => return Ok(value),
+            Err(e) if std::time::Instant::now() + wait > deadline => return Err(e),
+            Err(e) => {
+                tracing::warn!("work queue: {e}; trying again in {wait:?}");
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(Duration::from_secs(2));
             }
         }
     }

@@ -13,6 +13,8 @@ pub use corpus_server::CorpusServer;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "postgres")]
+pub mod queue_worker;
+#[cfg(feature = "postgres")]
 mod s3;
 mod synthetic;
 
