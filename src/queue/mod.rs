@@ -127,9 +127,11 @@ pub enum Attempt {
 
 /// A worker's loop: takes tasks and runs `work` on each (under a [`Heartbeat`]) until no task is
 /// left, `work` says stop, or `stop()` is true (checked before each take), waiting `poll` while
-/// the only tasks left are hidden (taken by someone else). A task whose last allowed take fails, or that comes back more than `max_reads`
-/// times because the workers taking it died, is given up. A failed attempt is made visible again
-/// at once.
+/// the only tasks left are hidden (taken by someone else). A task whose last allowed take
+/// fails, or that comes back more than `max_reads` times because the workers taking it died, is
+/// given up. A failed attempt is made visible again at once. A queue call that fails (the
+/// database restarting) is tried again for up to one visibility timeout before the loop gives
+/// up with that error.
 pub fn work_until_empty(
     queue: &dyn WorkQueue,
     settings: &QueueSettings,
