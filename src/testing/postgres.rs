@@ -52,11 +52,7 @@ impl TempPostgres {
             "initdb",
             &["-D", &postgres.data(), "-U", "ips", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
         )?;
-        // No TCP listener; fsync off (a test database is thrown away, and only an OS crash loses what
-        // was not synced). Commits stay synchronous: a restart test kills the server itself.
-        let options = format!("-k {} -c listen_addresses='' -c fsync=off", postgres.socket_dir());
-        let log = postgres.dir.join("server.log").to_string_lossy().into_owned();
-        postgres.run("pg_ctl", &["-D", &postgres.data(), "-o", &options, "-l", &log, "-w", "-t", "60", "start"])?;
+        postgres.start_server()?;
         Ok(postgres)
     }
 
@@ -65,19 +61,22 @@ impl TempPostgres {
         format!("postgres://ips@localhost/postgres?host={}", self.socket_dir())
     }
 
-    /// Creates another database in the cluster and returns its URL (one per test keeps tests
-    /// independent while sharing one server).
-    pub fn create_database(&self, name: &str) -> Result<String, TempPostgresError> {
-        self.run("createdb", &["-h", &self.socket_dir(), "-U", "ips", name])?;
-        Ok(format!("postgres://ips@localhost/{name}?host={}", self.socket_dir()))
-    }
-
     /// Stops the server at once (as a crash would) and starts it again: for reconnection tests.
     pub fn restart(&self) -> Result<(), TempPostgresError> {
+        self.stop_server()?;
+        self.start_server()
+    }
+
+    fn start_server(&self) -> Result<(), TempPostgresError> {
+        // No TCP listener; fsync off (a test database is thrown away, and only an OS crash loses
+        // what was not synced). Commits stay synchronous: a restart test kills the server itself.
         let options = format!("-k {} -c listen_addresses='' -c fsync=off", self.socket_dir());
         let log = self.dir.join("server.log").to_string_lossy().into_owned();
-        self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"])?;
         self.run("pg_ctl", &["-D", &self.data(), "-o", &options, "-l", &log, "-w", "-t", "60", "start"])
+    }
+
+    fn stop_server(&self) -> Result<(), TempPostgresError> {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"])
     }
 
     fn data(&self) -> String {
@@ -118,7 +117,7 @@ impl TempPostgres {
 
 impl Drop for TempPostgres {
     fn drop(&mut self) {
-        if let Err(e) = self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"]) {
+        if let Err(e) = self.stop_server() {
             eprintln!("stopping the test PostgreSQL: {e}");
         }
         let _ = std::fs::remove_dir_all(&self.dir);
