@@ -1,8 +1,8 @@
 //! Datasets (uploads) and their rows.
 
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use super::sql::{Row, params};
 use super::{Result, Store, StoreError, now_ms};
 use crate::ingest::{AdRow, ColumnMapping, ParsedSheet, RejectedRow, RowProblem};
 
@@ -37,7 +37,7 @@ const DATASET_COLUMNS: &str = "d.id, d.name, d.uploaded_at_ms, d.sha256, d.url_c
      (SELECT COUNT(*) FROM rows r WHERE r.dataset_id = d.id AND r.accepted = 1), \
      (SELECT COUNT(*) FROM rows r WHERE r.dataset_id = d.id AND r.accepted = 0)";
 
-fn dataset_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Dataset> {
+fn dataset_from_row(row: &Row) -> Result<Dataset> {
     let notices: String = row.get(6)?;
     Ok(Dataset {
         id: row.get(0)?,
@@ -48,7 +48,7 @@ fn dataset_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Dataset> {
         perf_column: row.get(5)?,
         notices: serde_json::from_str(&notices).unwrap_or_else(|_| vec![notices]),
         is_demo: row.get(7)?,
-        mapping: row.get::<_, Option<String>>(8)?.and_then(|m| serde_json::from_str(&m).ok()),
+        mapping: row.get::<Option<String>>(8)?.and_then(|m| serde_json::from_str(&m).ok()),
         accepted_rows: row.get(9)?,
         rejected_rows: row.get(10)?,
     })
@@ -65,12 +65,11 @@ fn from_json<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T> {
 impl Store {
     /// Stores an upload and all its rows, accepted and rejected, in one transaction.
     pub fn insert_dataset(&self, new: &NewDataset<'_>, sheet: &ParsedSheet) -> Result<DatasetId> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO datasets (name, uploaded_at_ms, sha256, size_bytes, url_column, perf_column, notices, is_demo, mapping)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
+        self.write(|db| {
+            let id: DatasetId = db.query_one(
+                "INSERT INTO datasets (name, uploaded_at_ms, sha256, size_bytes, url_column, perf_column, notices, is_demo, mapping)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+                params![
                 new.name,
                 now_ms(),
                 new.sha256,
@@ -80,18 +79,16 @@ impl Store {
                 to_json(&sheet.notices)?,
                 new.is_demo,
                 to_json(&sheet.mapping)?,
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        {
-            let mut insert_row = tx.prepare(
-                "INSERT INTO rows (dataset_id, row_number, accepted, video_url, performance, perf_raw, extra, details)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                ],
+                |r| r.get(0),
             )?;
-            let mut insert_problem = tx
-                .prepare("INSERT INTO row_problems (dataset_id, row_number, field, message) VALUES (?1, ?2, ?3, ?4)")?;
+            const INSERT_ROW: &str =
+                "INSERT INTO rows (dataset_id, row_number, accepted, video_url, performance, perf_raw, extra, details)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+            const INSERT_PROBLEM: &str =
+                "INSERT INTO row_problems (dataset_id, row_number, field, message) VALUES (?1, ?2, ?3, ?4)";
             for ad in &sheet.accepted {
-                insert_row.execute(params![
+                db.execute(INSERT_ROW, params![
                     id,
                     ad.row,
                     true,
@@ -103,7 +100,7 @@ impl Store {
                 ])?;
             }
             for rejected in &sheet.rejected {
-                insert_row.execute(params![
+                db.execute(INSERT_ROW, params![
                     id,
                     rejected.row,
                     false,
@@ -114,74 +111,86 @@ impl Store {
                     "{}"
                 ])?;
                 for p in &rejected.problems {
-                    insert_problem.execute(params![id, p.row, p.field, p.message])?;
+                    db.execute(INSERT_PROBLEM, params![id, p.row, p.field, p.message])?;
                 }
             }
-        }
-        tx.commit()?;
-        Ok(id)
+            Ok(id)
+        })
     }
 
     pub fn dataset(&self, id: DatasetId) -> Result<Dataset> {
-        self.conn()
-            .query_row(&format!("SELECT {DATASET_COLUMNS} FROM datasets d WHERE d.id = ?1"), [id], dataset_from_row)
-            .optional()?
-            .ok_or(StoreError::NotFound { what: "dataset", id })
+        self.read(|db| {
+            db.query_opt(
+                &format!("SELECT {DATASET_COLUMNS} FROM datasets d WHERE d.id = ?1"),
+                params![id],
+                dataset_from_row,
+            )
+        })?
+        .ok_or(StoreError::NotFound { what: "dataset", id })
     }
 
     /// All datasets, newest first.
     pub fn list_datasets(&self) -> Result<Vec<Dataset>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!("SELECT {DATASET_COLUMNS} FROM datasets d ORDER BY d.id DESC"))?;
-        let rows = stmt.query_map([], dataset_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|db| {
+            db.query_map(
+                &format!("SELECT {DATASET_COLUMNS} FROM datasets d ORDER BY d.id DESC"),
+                params![],
+                dataset_from_row,
+            )
+        })
     }
 
     /// Datasets made from a file with this content hash: (id, name), oldest first.
     pub fn datasets_with_sha256(&self, sha256: &str) -> Result<Vec<(DatasetId, String)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT id, name FROM datasets WHERE sha256 = ?1 ORDER BY id")?;
-        let rows = stmt.query_map([sha256], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|db| {
+            db.query_map("SELECT id, name FROM datasets WHERE sha256 = ?1 ORDER BY id", params![sha256], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+        })
     }
 
     /// Accepted rows in input order.
     pub fn accepted_rows(&self, id: DatasetId) -> Result<Vec<AdRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT row_number, video_url, performance, extra, details FROM rows
-             WHERE dataset_id = ?1 AND accepted = 1 ORDER BY row_number",
-        )?;
-        let raw = stmt
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?)))?
-            .collect::<rusqlite::Result<Vec<(u32, String, f64, String, String)>>>()?;
-        raw.into_iter()
-            .map(|(row, video_url, performance, extra, details)| {
-                Ok(AdRow { row, video_url, performance, details: from_json(&details)?, extra: from_json(&extra)? })
-            })
-            .collect()
+        self.read(|db| {
+            db.query_map(
+                "SELECT row_number, video_url, performance, extra, details FROM rows
+                 WHERE dataset_id = ?1 AND accepted = 1 ORDER BY row_number",
+                params![id],
+                |r| {
+                    Ok(AdRow {
+                        row: r.get(0)?,
+                        video_url: r.get(1)?,
+                        performance: r.get(2)?,
+                        extra: from_json(&r.get::<String>(3)?)?,
+                        details: from_json(&r.get::<String>(4)?)?,
+                    })
+                },
+            )
+        })
     }
 
     /// Rejected rows in input order, each with all its problems.
     pub fn rejected_rows(&self, id: DatasetId) -> Result<Vec<RejectedRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT row_number, video_url, perf_raw, extra FROM rows
-             WHERE dataset_id = ?1 AND accepted = 0 ORDER BY row_number",
-        )?;
-        let raw = stmt
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
-            .collect::<rusqlite::Result<Vec<(u32, Option<String>, Option<String>, String)>>>()?;
-        let mut problems_stmt = conn.prepare(
-            "SELECT field, message FROM row_problems WHERE dataset_id = ?1 AND row_number = ?2 ORDER BY rowid",
-        )?;
-        raw.into_iter()
-            .map(|(row, video_url, performance, extra)| {
-                let problems = problems_stmt
-                    .query_map(params![id, row], |r| Ok(RowProblem { row, field: r.get(0)?, message: r.get(1)? }))?
-                    .collect::<rusqlite::Result<_>>()?;
-                Ok(RejectedRow { row, video_url, performance, extra: from_json(&extra)?, problems })
-            })
-            .collect()
+        self.read(|db| {
+            let rows = db.query_map(
+                "SELECT row_number, video_url, perf_raw, extra FROM rows
+                 WHERE dataset_id = ?1 AND accepted = 0 ORDER BY row_number",
+                params![id],
+                |r| {
+                    let extra: String = r.get(3)?;
+                    Ok(RejectedRow { row: r.get(0)?, video_url: r.get(1)?, performance: r.get(2)?, extra: from_json(&extra)?, problems: Vec::new() })
+                },
+            )?;
+            rows.into_iter()
+                .map(|mut rejected| {
+                    rejected.problems = db.query_map(
+                        "SELECT field, message FROM row_problems WHERE dataset_id = ?1 AND row_number = ?2 ORDER BY rowid",
+                        params![id, rejected.row],
+                        |r| Ok(RowProblem { row: rejected.row, field: r.get(0)?, message: r.get(1)? }),
+                    )?;
+                    Ok(rejected)
+                })
+                .collect()
+        })
     }
 }

@@ -1,6 +1,6 @@
 //! The user's corrections (`edits`), their audit log, and each run's edit version.
 
-use rusqlite::{OptionalExtension, params};
+use super::sql::{Db, Row, ToValue, Value, params};
 
 use super::{Result, RunId, Store, StoreError, now_ms};
 use crate::corrections::{Edit, Rule};
@@ -57,20 +57,37 @@ pub struct StaleVersion {
     pub current: i64,
 }
 
+fn edit_from_row(r: &Row) -> Result<StoredEdit> {
+    let rules: String = r.get(5)?;
+    Ok(StoredEdit {
+        id: r.get(0)?,
+        run_id: r.get(1)?,
+        made_at_ms: r.get(2)?,
+        actor: r.get(3)?,
+        summary: r.get(4)?,
+        rules: serde_json::from_str(&rules).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        undone: r.get(6)?,
+    })
+}
+
 impl Store {
     /// The run's edit version: bumped by every edit, undo or redo that regroups it.
     pub fn edit_version(&self, run: RunId) -> Result<i64> {
-        self.conn()
-            .query_row("SELECT edit_version FROM runs WHERE id = ?1", [run], |r| r.get(0))
-            .optional()?
+        self.read(|db| db.query_opt("SELECT edit_version FROM runs WHERE id = ?1", params![run], |r| r.get::<i64>(0)))?
             .ok_or(StoreError::NotFound { what: "run", id: run })
     }
 
     /// Bumps the run's edit version; returns the new one.
     pub fn bump_edit_version(&self, run: RunId) -> Result<i64> {
-        let conn = self.conn();
-        conn.execute("UPDATE runs SET edit_version = edit_version + 1 WHERE id = ?1", [run])?;
-        Ok(conn.query_row("SELECT edit_version FROM runs WHERE id = ?1", [run], |r| r.get(0))?)
+        // One statement, so no other bump can fall between the update and the read.
+        self.read(|db| {
+            db.query_opt(
+                "UPDATE runs SET edit_version = edit_version + 1 WHERE id = ?1 RETURNING edit_version",
+                params![run],
+                |r| r.get::<i64>(0),
+            )
+        })?
+        .ok_or(StoreError::NotFound { what: "run", id: run })
     }
 
     /// Records an edit made from `run`, if the run is still at version `expected` (checked and
@@ -84,24 +101,22 @@ impl Store {
         rules: &[Rule],
     ) -> Result<std::result::Result<i64, StaleVersion>> {
         let rules = serde_json::to_string(rules).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let current: i64 = tx.query_row("SELECT edit_version FROM runs WHERE id = ?1", [run], |r| r.get(0))?;
-        if current != expected {
-            return Ok(Err(StaleVersion { current }));
-        }
-        let at = now_ms();
-        tx.execute(
-            "INSERT INTO edits (run_id, made_at_ms, actor, summary, rules) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![run, at, actor, summary, rules],
-        )?;
-        let id = tx.last_insert_rowid();
-        tx.execute(
-            "INSERT INTO edit_log (edit_id, run_id, at_ms, action, actor) VALUES (?1, ?2, ?3, 'made', ?4)",
-            params![id, run, at, actor],
-        )?;
-        tx.commit()?;
-        Ok(Ok(id))
+        self.write(|db| {
+            if let Err(stale) = lock_at_version(db, run, expected)? {
+                return Ok(Err(stale));
+            }
+            let at = now_ms();
+            let id: i64 = db.query_one(
+                "INSERT INTO edits (run_id, made_at_ms, actor, summary, rules) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                params![run, at, actor, summary, rules],
+                |r| r.get(0),
+            )?;
+            db.execute(
+                "INSERT INTO edit_log (edit_id, run_id, at_ms, action, actor) VALUES (?1, ?2, ?3, 'made', ?4)",
+                params![id, run, at, actor],
+            )?;
+            Ok(Ok(id))
+        })
     }
 
     /// Marks an edit undone (or active again), logged as done from `run`, if the run is still at
@@ -114,46 +129,29 @@ impl Store {
         expected: i64,
         actor: Option<&str>,
     ) -> Result<std::result::Result<(), StaleVersion>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let current: i64 = tx.query_row("SELECT edit_version FROM runs WHERE id = ?1", [run], |r| r.get(0))?;
-        if current != expected {
-            return Ok(Err(StaleVersion { current }));
-        }
-        tx.execute("UPDATE edits SET undone = ?2 WHERE id = ?1", params![edit, undone])?;
-        let action = if undone { "undone" } else { "redone" };
-        tx.execute(
-            "INSERT INTO edit_log (edit_id, run_id, at_ms, action, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![edit, run, now_ms(), action, actor],
-        )?;
-        tx.commit()?;
-        Ok(Ok(()))
+        self.write(|db| {
+            if let Err(stale) = lock_at_version(db, run, expected)? {
+                return Ok(Err(stale));
+            }
+            db.execute("UPDATE edits SET undone = ?2 WHERE id = ?1", params![edit, undone])?;
+            let action = if undone { "undone" } else { "redone" };
+            db.execute(
+                "INSERT INTO edit_log (edit_id, run_id, at_ms, action, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![edit, run, now_ms(), action, actor],
+            )?;
+            Ok(Ok(()))
+        })
     }
 
     /// Every edit, undone ones included, oldest first.
     pub fn edits(&self) -> Result<Vec<StoredEdit>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, run_id, made_at_ms, actor, summary, rules, undone FROM edits ORDER BY id")?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, bool>(6)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|(id, run_id, made_at_ms, actor, summary, rules, undone)| {
-                let rules = serde_json::from_str(&rules).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok(StoredEdit { id, run_id, made_at_ms, actor, summary, rules, undone })
-            })
-            .collect()
+        self.read(|db| {
+            db.query_map(
+                "SELECT id, run_id, made_at_ms, actor, summary, rules, undone FROM edits ORDER BY id",
+                params![],
+                edit_from_row,
+            )
+        })
     }
 
     /// The edits in force, oldest first: what every grouping applies.
@@ -168,54 +166,79 @@ impl Store {
 
     /// The audit log, oldest first.
     pub fn edit_log(&self) -> Result<Vec<EditLogEntry>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT edit_id, run_id, at_ms, action, actor FROM edit_log ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(EditLogEntry {
-                edit_id: r.get(0)?,
-                run_id: r.get(1)?,
-                at_ms: r.get(2)?,
-                action: r.get(3)?,
-                actor: r.get(4)?,
+        self.read(|db| {
+            db.query_map("SELECT edit_id, run_id, at_ms, action, actor FROM edit_log ORDER BY id", params![], |r| {
+                Ok(EditLogEntry {
+                    edit_id: r.get(0)?,
+                    run_id: r.get(1)?,
+                    at_ms: r.get(2)?,
+                    action: r.get(3)?,
+                    actor: r.get(4)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// The newest audit-log id (0 before any edit): it grows with every edit, undo and redo.
     pub fn edit_seq(&self) -> Result<i64> {
-        Ok(self.conn().query_row("SELECT COALESCE(MAX(id), 0) FROM edit_log", [], |r| r.get(0))?)
+        self.read(|db| db.query_one("SELECT COALESCE(MAX(id), 0) FROM edit_log", params![], |r| r.get(0)))
     }
 
     /// The edit sequence the run was last grouped at.
     pub fn grouped_at_edit(&self, run: RunId) -> Result<i64> {
-        Ok(self.conn().query_row("SELECT grouped_at_edit FROM runs WHERE id = ?1", [run], |r| r.get(0))?)
+        self.read(|db| {
+            db.query_opt("SELECT grouped_at_edit FROM runs WHERE id = ?1", params![run], |r| r.get::<i64>(0))
+        })?
+        .ok_or(StoreError::NotFound { what: "run", id: run })
     }
 
     pub fn set_grouped_at_edit(&self, run: RunId, seq: i64) -> Result<()> {
-        self.conn().execute("UPDATE runs SET grouped_at_edit = ?2 WHERE id = ?1", params![run, seq])?;
+        self.read(|db| db.execute("UPDATE runs SET grouped_at_edit = ?2 WHERE id = ?1", params![run, seq]))?;
         Ok(())
     }
 
     /// Finished runs holding one of `files` (content hashes): the runs an edit about them regroups.
     pub fn succeeded_runs_with_files(&self, files: &[&str]) -> Result<Vec<RunId>> {
-        let list = serde_json::to_string(files).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (1..=files.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
             "SELECT DISTINCT rr.run_id FROM run_rows rr JOIN runs r ON r.id = rr.run_id
-             WHERE r.status = 'succeeded' AND rr.video_sha256 IN (SELECT value FROM json_each(?1))
-             ORDER BY rr.run_id",
-        )?;
-        let runs = stmt.query_map([list], |r| r.get(0))?;
-        Ok(runs.collect::<rusqlite::Result<_>>()?)
+             WHERE r.status = 'succeeded' AND rr.video_sha256 IN ({list})
+             ORDER BY rr.run_id"
+        );
+        let values: Vec<Value> = files.iter().map(ToValue::to_value).collect();
+        self.read(|db| db.query_map(&sql, &values, |r| r.get(0)))
     }
 
     /// The content hashes of the files of a run.
     pub fn run_files(&self, run: RunId) -> Result<std::collections::HashSet<String>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT DISTINCT video_sha256 FROM run_rows WHERE run_id = ?1 AND video_sha256 IS NOT NULL")?;
-        let files = stmt.query_map([run], |r| r.get(0))?;
-        Ok(files.collect::<rusqlite::Result<_>>()?)
+        let files = self.read(|db| {
+            db.query_map(
+                "SELECT DISTINCT video_sha256 FROM run_rows WHERE run_id = ?1 AND video_sha256 IS NOT NULL",
+                params![run],
+                |r| r.get::<String>(0),
+            )
+        })?;
+        Ok(files.into_iter().collect())
     }
+}
+
+/// Inside a write: holds the run at version `expected` until the transaction ends, or says which
+/// version it is at. The check is a write (a no-op update of the run's row) rather than a read, so
+/// it is race-free on PostgreSQL's READ COMMITTED too: it takes the row's lock, waiting for (and
+/// then seeing) a bump in flight, and a bump made after it waits for this transaction.
+fn lock_at_version(db: &mut (dyn Db + '_), run: RunId, expected: i64) -> Result<std::result::Result<(), StaleVersion>> {
+    let held = db.execute(
+        "UPDATE runs SET edit_version = edit_version WHERE id = ?1 AND edit_version = ?2",
+        params![run, expected],
+    )?;
+    if held == 0 {
+        let current = db
+            .query_opt("SELECT edit_version FROM runs WHERE id = ?1", params![run], |r| r.get::<i64>(0))?
+            .ok_or(StoreError::NotFound { what: "run", id: run })?;
+        return Ok(Err(StaleVersion { current }));
+    }
+    Ok(Ok(()))
 }

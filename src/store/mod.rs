@@ -1,15 +1,20 @@
-//! The SQLite store: the one place that owns SQL. Stages and pages go through its methods, never
+//! The store: the one place that owns SQL. Stages and pages go through its methods, never
 //! through queries of their own, so the schema can change behind them.
 //!
-//! The database lives in `<data dir>/ips.sqlite3`, in WAL mode so the report can be read while a
-//! run writes. The schema is versioned ([`migrations`]); opening a store migrates it forward.
+//! Two backends answer the same methods: SQLite (the default: `<data dir>/ips.sqlite3`, in WAL
+//! mode so the report can be read while a run writes) and PostgreSQL (feature `postgres`,
+//! [`Store::connect`]), for many machines. Each query is written once ([`sql`]) and runs on both;
+//! the contract suite (`contract/`) runs on both. The schema is versioned ([`migrations`], one
+//! list for both); opening a store migrates it forward.
 
+mod backend;
 mod datasets;
 mod edits;
 mod migrations;
 mod results;
 mod row_status;
 mod runs;
+pub(crate) mod sql;
 mod videos;
 
 #[cfg(test)]
@@ -23,7 +28,6 @@ pub use runs::{Run, RunEvent, RunId, RunStatus};
 pub use videos::VideoAnalysis;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
@@ -39,6 +43,11 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] sqlx::Error),
+    #[error("{0} is not available on PostgreSQL")]
+    SqliteOnly(&'static str),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("{what} {id} does not exist")]
@@ -49,7 +58,13 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// A handle on the database. Cheap to share behind an `Arc`; methods take `&self`.
 pub struct Store {
-    conn: Mutex<Connection>,
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(backend::SqliteBackend),
+    #[cfg(feature = "postgres")]
+    Postgres(backend::PostgresBackend),
 }
 
 impl Store {
@@ -72,20 +87,54 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations::migrations().to_latest(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self { backend: Backend::Sqlite(backend::SqliteBackend::new(conn)) })
+    }
+
+    /// Connects to the PostgreSQL database at `url` (`postgres://…`; `?host=/dir` for a Unix
+    /// socket) and migrates it to the current schema, one process at a time.
+    #[cfg(feature = "postgres")]
+    pub fn connect(url: &str) -> Result<Self> {
+        Ok(Self { backend: Backend::Postgres(backend::PostgresBackend::connect(url)?) })
+    }
+
+    /// Which database this store is in, for logs: `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match &self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => "postgres",
+        }
     }
 
     /// Writes a consistent copy of the whole database to `path` (SQLite's `VACUUM INTO`), e.g.
-    /// for a backup while the app runs.
+    /// for a backup while the app runs. On PostgreSQL, use `pg_dump`.
     pub fn snapshot_to(&self, path: &Path) -> Result<()> {
-        self.conn().execute("VACUUM INTO ?1", [path.to_string_lossy()])?;
-        Ok(())
+        match &self.backend {
+            Backend::Sqlite(sqlite) => {
+                sqlite.conn().execute("VACUUM INTO ?1", [path.to_string_lossy()])?;
+                Ok(())
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => Err(StoreError::SqliteOnly("a snapshot file (use pg_dump)")),
+        }
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave SQLite half-written (statements are atomic
-        // and multi-statement writes use transactions), so a poisoned lock is still usable.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// `f` on a connection, outside any transaction: one statement's reads are consistent.
+    fn read<T>(&self, f: impl FnOnce(&mut dyn sql::Db) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.read(f),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(postgres) => postgres.read(f),
+        }
+    }
+
+    /// `f` in one transaction: committed when it returns `Ok`, rolled back otherwise.
+    fn write<T>(&self, f: impl FnOnce(&mut dyn sql::Db) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(sqlite) => sqlite.write(f),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(postgres) => postgres.write(f),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::params;
+use super::sql::{Row, params};
 
 use super::{DatasetId, LineStatus, Result, RowStatus, RunId, Store, StoreError};
 use crate::grouping::{CorrectionsApplied, Creator, Grouping, UniqueVideo};
@@ -76,52 +76,45 @@ pub struct AdLine {
 impl Store {
     /// Upserts row outcomes in one transaction.
     pub fn set_row_outcomes(&self, run: RunId, outcomes: &[RowOutcome]) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO run_rows (run_id, row_number, status, detail, video_sha256) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (run_id, row_number) DO UPDATE
-                 SET status = excluded.status, detail = excluded.detail, video_sha256 = excluded.video_sha256",
-            )?;
+        self.write(|db| {
             for o in outcomes {
-                stmt.execute(params![run, o.row, o.status.word(), o.detail, o.sha256])?;
+                db.execute(
+                    "INSERT INTO run_rows (run_id, row_number, status, detail, video_sha256) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (run_id, row_number) DO UPDATE
+                     SET status = excluded.status, detail = excluded.detail, video_sha256 = excluded.video_sha256",
+                    params![run, o.row, o.status.word(), o.detail, o.sha256],
+                )?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Says of every row of `run` whose video is `sha256` that it downloaded but could not be read.
     pub fn mark_rows_unreadable(&self, run: RunId, sha256: &str, reason: &str) -> Result<()> {
-        self.conn().execute(
-            "UPDATE run_rows SET status = ?4, detail = ?3 WHERE run_id = ?1 AND video_sha256 = ?2",
-            params![run, sha256, reason, RowStatus::Unreadable.word()],
-        )?;
-        Ok(())
+        self.read(|db| {
+            db.execute(
+                "UPDATE run_rows SET status = ?4, detail = ?3 WHERE run_id = ?1 AND video_sha256 = ?2",
+                params![run, sha256, reason, RowStatus::Unreadable.word()],
+            )?;
+            Ok(())
+        })
     }
 
     pub fn row_outcomes(&self, run: RunId) -> Result<Vec<RowOutcome>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT row_number, status, detail, video_sha256 FROM run_rows WHERE run_id = ?1 ORDER BY row_number",
-        )?;
-        let rows = stmt.query_map([run], |r| {
-            Ok(RowOutcome { row: r.get(0)?, status: r.get(1)?, detail: r.get(2)?, sha256: r.get(3)? })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|db| {
+            db.query_map(
+                "SELECT row_number, status, detail, video_sha256 FROM run_rows WHERE run_id = ?1 ORDER BY row_number",
+                params![run],
+                row_outcome_from_row,
+            )
+        })
     }
 
     /// Replaces the run's grouping.
     pub fn save_grouping(&self, run: RunId, grouping: &Grouping) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute("DELETE FROM run_videos WHERE run_id = ?1", [run])?;
-        tx.execute("DELETE FROM run_creators WHERE run_id = ?1", [run])?;
-        {
-            let mut video = tx.prepare(
-                "INSERT INTO run_videos (run_id, video_id, sha256, creator_id, hook_family, similar, links) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
+        self.write(|db| {
+            db.execute("DELETE FROM run_videos WHERE run_id = ?1", params![run])?;
+            db.execute("DELETE FROM run_creators WHERE run_id = ?1", params![run])?;
             for v in &grouping.videos {
                 let similar = v
                     .similar
@@ -133,228 +126,218 @@ impl Store {
                 let links = to_json(&v.links)?;
                 for (k, sha) in v.sha256s.iter().enumerate() {
                     let links = if k == 0 { links.as_str() } else { "[]" };
-                    video.execute(params![run, v.id, sha, v.creator, v.hook_family, similar, links])?;
+                    db.execute(
+                        "INSERT INTO run_videos (run_id, video_id, sha256, creator_id, hook_family, \"similar\", links) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![run, v.id, sha, v.creator, v.hook_family, similar, links],
+                    )?;
                 }
             }
             // The crash test kills the process here, with the transaction open and half written.
             fail::fail_point!("save-grouping");
-            let mut creator = tx.prepare(
-                "INSERT INTO run_creators (run_id, creator_id, label, face_file, members, appears_in, hidden, still, hidden_reason, named, face_track, cohesion, member_distances, left_out)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )?;
             for c in &grouping.creators {
                 let members = to_json(&c.members)?;
                 let appears_in = to_json(&c.appears_in)?;
                 let face_track = c.face_track.as_ref().map(to_json).transpose()?;
-                creator.execute(params![
-                    run,
-                    c.id,
-                    c.label,
-                    c.face_file,
-                    members,
-                    appears_in,
-                    c.hidden,
-                    c.still,
-                    c.hidden_reason,
-                    c.named,
-                    face_track,
-                    c.cohesion,
-                    to_json(&c.member_distances)?,
-                    c.left_out
-                ])?;
+                db.execute(
+                    "INSERT INTO run_creators (run_id, creator_id, label, face_file, members, appears_in, hidden, still, hidden_reason, named, face_track, cohesion, member_distances, left_out)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    params![
+                        run,
+                        c.id,
+                        c.label,
+                        c.face_file,
+                        members,
+                        appears_in,
+                        c.hidden,
+                        c.still,
+                        c.hidden_reason,
+                        c.named,
+                        face_track,
+                        c.cohesion,
+                        to_json(&c.member_distances)?,
+                        c.left_out
+                    ],
+                )?;
             }
-        }
-        tx.execute(
-            "UPDATE runs SET corrections = ?2, faces = ?3, questions = ?4 WHERE id = ?1",
-            params![run, to_json(&grouping.corrections)?, to_json(&grouping.faces)?, to_json(&grouping.questions)?],
-        )?;
-        tx.commit()?;
-        Ok(())
+            db.execute(
+                "UPDATE runs SET corrections = ?2, faces = ?3, questions = ?4 WHERE id = ?1",
+                params![run, to_json(&grouping.corrections)?, to_json(&grouping.faces)?, to_json(&grouping.questions)?],
+            )?;
+            Ok(())
+        })
     }
 
     /// The run's grouping as saved, with rows mapped through their outcomes' video hashes.
     pub fn grouping(&self, run: RunId) -> Result<Grouping> {
-        let conn = self.conn();
-        let mut videos: Vec<UniqueVideo> = Vec::new();
-        let mut stmt =
-            conn.prepare("SELECT video_id, sha256, creator_id, hook_family, similar, links FROM run_videos WHERE run_id = ?1 ORDER BY video_id, rowid")?;
-        let rows = stmt.query_map([run], |r| {
-            Ok((
-                r.get::<_, u32>(0)?,
-                r.get::<_, String>(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })?;
-        for row in rows {
-            let (id, sha, creator, hook_family, similar, links) = row?;
-            match videos.last_mut() {
-                Some(last) if last.id == id => last.sha256s.push(sha),
-                _ => {
-                    let similar = similar
-                        .map(|s| serde_json::from_str(&s))
-                        .transpose()
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    videos.push(UniqueVideo {
-                        id,
-                        sha256s: vec![sha],
-                        creator,
-                        hook_family,
-                        similar,
-                        links: from_json(&links)?,
-                    })
+        self.read(|db| {
+            let mut videos: Vec<UniqueVideo> = Vec::new();
+            let rows = db.query_map(
+                "SELECT video_id, sha256, creator_id, hook_family, \"similar\", links FROM run_videos WHERE run_id = ?1 ORDER BY video_id, rowid",
+                params![run],
+                |r| {
+                    Ok((
+                        r.get::<u32>(0)?,
+                        r.get::<String>(1)?,
+                        r.get::<Option<u32>>(2)?,
+                        r.get::<u32>(3)?,
+                        r.get::<Option<String>>(4)?,
+                        r.get::<String>(5)?,
+                    ))
+                },
+            )?;
+            for (id, sha, creator, hook_family, similar, links) in rows {
+                match videos.last_mut() {
+                    Some(last) if last.id == id => last.sha256s.push(sha),
+                    _ => {
+                        let similar = similar
+                            .map(|s| serde_json::from_str(&s))
+                            .transpose()
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        videos.push(UniqueVideo {
+                            id,
+                            sha256s: vec![sha],
+                            creator,
+                            hook_family,
+                            similar,
+                            links: from_json(&links)?,
+                        })
+                    }
                 }
             }
-        }
-        let mut stmt = conn.prepare(
-            "SELECT creator_id, label, face_file, members, appears_in, hidden, still, hidden_reason, named, face_track, cohesion, member_distances, left_out
-             FROM run_creators WHERE run_id = ?1 ORDER BY creator_id",
-        )?;
-        let rows = stmt
-            .query_map([run], |r| {
-                Ok(StoredCreator {
-                    id: r.get(0)?,
-                    label: r.get(1)?,
-                    face_file: r.get(2)?,
-                    members: r.get(3)?,
-                    appears_in: r.get(4)?,
-                    hidden: r.get(5)?,
-                    still: r.get(6)?,
-                    hidden_reason: r.get(7)?,
-                    named: r.get(8)?,
-                    face_track: r.get(9)?,
-                    cohesion: r.get(10)?,
-                    member_distances: r.get(11)?,
-                    left_out: r.get(12)?,
+            let rows = db.query_map(
+                "SELECT creator_id, label, face_file, members, appears_in, hidden, still, hidden_reason, named, face_track, cohesion, member_distances, left_out
+                 FROM run_creators WHERE run_id = ?1 ORDER BY creator_id",
+                params![run],
+                stored_creator_from_row,
+            )?;
+            let mut creators = rows
+                .into_iter()
+                .map(|c| {
+                    Ok(Creator {
+                        id: c.id,
+                        label: c.label,
+                        videos: Vec::new(),
+                        face_file: c.face_file,
+                        members: from_json(&c.members)?,
+                        appears_in: from_json(&c.appears_in)?,
+                        hidden: c.hidden,
+                        hidden_reason: c.hidden_reason,
+                        named: c.named,
+                        face_track: c.face_track.as_deref().map(from_json).transpose()?,
+                        still: c.still,
+                        cohesion: c.cohesion,
+                        member_distances: from_json(&c.member_distances)?,
+                        left_out: c.left_out,
+                    })
                 })
-            })?
-            .collect::<rusqlite::Result<Vec<StoredCreator>>>()?;
-        let mut creators = rows
-            .into_iter()
-            .map(|c| {
-                Ok(Creator {
-                    id: c.id,
-                    label: c.label,
-                    videos: Vec::new(),
-                    face_file: c.face_file,
-                    members: from_json(&c.members)?,
-                    appears_in: from_json(&c.appears_in)?,
-                    hidden: c.hidden,
-                    hidden_reason: c.hidden_reason,
-                    named: c.named,
-                    face_track: c.face_track.as_deref().map(from_json).transpose()?,
-                    still: c.still,
-                    cohesion: c.cohesion,
-                    member_distances: from_json(&c.member_distances)?,
-                    left_out: c.left_out,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        for v in &videos {
-            if let Some(c) = v.creator.and_then(|c| creators.iter_mut().find(|x| x.id == c)) {
-                c.videos.push(v.id);
+                .collect::<Result<Vec<_>>>()?;
+            for v in &videos {
+                if let Some(c) = v.creator.and_then(|c| creators.iter_mut().find(|x| x.id == c)) {
+                    c.videos.push(v.id);
+                }
             }
-        }
-        let video_of_sha: HashMap<&str, u32> =
-            videos.iter().flat_map(|v| v.sha256s.iter().map(move |s| (s.as_str(), v.id))).collect();
-        let mut stmt = conn
-            .prepare("SELECT row_number, video_sha256 FROM run_rows WHERE run_id = ?1 AND video_sha256 IS NOT NULL")?;
-        let video_of_row = stmt
-            .query_map([run], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?
-            .into_iter()
-            .filter_map(|(row, sha)| video_of_sha.get(sha.as_str()).map(|v| (row, *v)))
-            .collect();
-        let (corrections, faces, questions): (String, String, String) =
-            conn.query_row("SELECT corrections, faces, questions FROM runs WHERE id = ?1", [run], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
-        let corrections: CorrectionsApplied = from_json(&corrections)?;
-        Ok(Grouping {
-            videos,
-            creators,
-            video_of_row,
-            corrections,
-            faces: from_json(&faces)?,
-            questions: from_json(&questions)?,
+            let video_of_sha: HashMap<&str, u32> =
+                videos.iter().flat_map(|v| v.sha256s.iter().map(move |s| (s.as_str(), v.id))).collect();
+            let video_of_row = db
+                .query_map(
+                    "SELECT row_number, video_sha256 FROM run_rows WHERE run_id = ?1 AND video_sha256 IS NOT NULL",
+                    params![run],
+                    |r| Ok((r.get::<u32>(0)?, r.get::<String>(1)?)),
+                )?
+                .into_iter()
+                .filter_map(|(row, sha)| video_of_sha.get(sha.as_str()).map(|v| (row, *v)))
+                .collect();
+            let (corrections, faces, questions): (String, String, String) =
+                db.query_one("SELECT corrections, faces, questions FROM runs WHERE id = ?1", params![run], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            let corrections: CorrectionsApplied = from_json(&corrections)?;
+            Ok(Grouping {
+                videos,
+                creators,
+                video_of_row,
+                corrections,
+                faces: from_json(&faces)?,
+                questions: from_json(&questions)?,
+            })
         })
     }
 
     /// Replaces the run's statistics at one level.
     pub fn save_stats(&self, run: RunId, level: StatsLevel, stats: &[GroupStats]) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute("DELETE FROM run_stats WHERE run_id = ?1 AND level = ?2", params![run, level.as_str()])?;
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO run_stats (run_id, level, group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst, ci_low, ci_high, spend, spend_weighted_mean)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?;
+        self.write(|db| {
+            db.execute("DELETE FROM run_stats WHERE run_id = ?1 AND level = ?2", params![run, level.as_str()])?;
             for s in stats {
-                stmt.execute(params![
-                    run,
-                    level.as_str(),
-                    s.key.unwrap_or(0),
-                    s.ads,
-                    s.mean,
-                    s.median,
-                    s.std_dev,
-                    s.best_row,
-                    s.best,
-                    s.worst_row,
-                    s.worst,
-                    s.ci95.map(|c| c.0),
-                    s.ci95.map(|c| c.1),
-                    s.spend,
-                    s.spend_weighted_mean
-                ])?;
+                db.execute(
+                    "INSERT INTO run_stats (run_id, level, group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst, ci_low, ci_high, spend, spend_weighted_mean)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    params![
+                        run,
+                        level.as_str(),
+                        s.key.unwrap_or(0),
+                        s.ads,
+                        s.mean,
+                        s.median,
+                        s.std_dev,
+                        s.best_row,
+                        s.best,
+                        s.worst_row,
+                        s.worst,
+                        s.ci95.map(|c| c.0),
+                        s.ci95.map(|c| c.1),
+                        s.spend,
+                        s.spend_weighted_mean
+                    ],
+                )?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The run's statistics at one level, in group order (the no-creator group, key None, last).
     pub fn stats(&self, run: RunId, level: StatsLevel) -> Result<Vec<GroupStats>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst, ci_low, ci_high, spend, spend_weighted_mean FROM run_stats
-             WHERE run_id = ?1 AND level = ?2 ORDER BY group_id = 0, group_id",
-        )?;
-        let rows = stmt.query_map(params![run, level.as_str()], |r| {
-            let key: u32 = r.get(0)?;
-            Ok(GroupStats {
-                key: (key != 0).then_some(key),
-                ads: r.get(1)?,
-                mean: r.get(2)?,
-                median: r.get(3)?,
-                std_dev: r.get(4)?,
-                best_row: r.get(5)?,
-                best: r.get(6)?,
-                worst_row: r.get(7)?,
-                worst: r.get(8)?,
-                ci95: r.get::<_, Option<f64>>(9)?.zip(r.get::<_, Option<f64>>(10)?),
-                spend: r.get(11)?,
-                spend_weighted_mean: r.get(12)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|db| {
+            // CASE rather than `group_id = 0`: the same number (0, then 1 for the no-creator
+            // group) in both dialects, not a boolean on PostgreSQL.
+            db.query_map(
+                "SELECT group_id, ads, mean, median, std_dev, best_row, best, worst_row, worst, ci_low, ci_high, spend, spend_weighted_mean FROM run_stats
+                 WHERE run_id = ?1 AND level = ?2 ORDER BY CASE WHEN group_id = 0 THEN 1 ELSE 0 END, group_id",
+                params![run, level.as_str()],
+                |r| {
+                    let key: u32 = r.get(0)?;
+                    Ok(GroupStats {
+                        key: (key != 0).then_some(key),
+                        ads: r.get(1)?,
+                        mean: r.get(2)?,
+                        median: r.get(3)?,
+                        std_dev: r.get(4)?,
+                        best_row: r.get(5)?,
+                        best: r.get(6)?,
+                        worst_row: r.get(7)?,
+                        worst: r.get(8)?,
+                        ci95: r.get::<Option<f64>>(9)?.zip(r.get::<Option<f64>>(10)?),
+                        spend: r.get(11)?,
+                        spend_weighted_mean: r.get(12)?,
+                    })
+                },
+            )
+        })
     }
 
     /// The distinct URLs of each unique video of the run, in input order.
     pub fn video_urls(&self, run: RunId, dataset: DatasetId) -> Result<HashMap<u32, Vec<String>>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT rv.video_id, r.video_url FROM run_rows rr
-             JOIN rows r ON r.dataset_id = ?2 AND r.row_number = rr.row_number
-             JOIN run_videos rv ON rv.run_id = rr.run_id AND rv.sha256 = rr.video_sha256
-             WHERE rr.run_id = ?1 ORDER BY rr.row_number",
-        )?;
+        let rows = self.read(|db| {
+            db.query_map(
+                "SELECT rv.video_id, r.video_url FROM run_rows rr
+                 JOIN rows r ON r.dataset_id = ?2 AND r.row_number = rr.row_number
+                 JOIN run_videos rv ON rv.run_id = rr.run_id AND rv.sha256 = rr.video_sha256
+                 WHERE rr.run_id = ?1 ORDER BY rr.row_number",
+                params![run, dataset],
+                |r| Ok((r.get::<u32>(0)?, r.get::<String>(1)?)),
+            )
+        })?;
         let mut urls: HashMap<u32, Vec<String>> = HashMap::new();
-        for row in stmt.query_map(params![run, dataset], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))? {
-            let (video, url) = row?;
+        for (video, url) in rows {
             let list = urls.entry(video).or_default();
             if !list.contains(&url) {
                 list.push(url);
@@ -372,34 +355,57 @@ impl Store {
                 (r.row, r.problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))
             })
             .collect();
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT r.row_number, r.video_url, r.perf_raw, r.accepted, rr.status, rr.detail, rv.video_id, rv.creator_id, rv.hook_family
-             FROM rows r
-             LEFT JOIN run_rows rr ON rr.run_id = ?1 AND rr.row_number = r.row_number
-             LEFT JOIN run_videos rv ON rv.run_id = ?1 AND rv.sha256 = rr.video_sha256
-             WHERE r.dataset_id = ?2
-             ORDER BY r.row_number",
-        )?;
-        let lines = stmt.query_map(params![run, dataset], |r| {
-            let row: u32 = r.get(0)?;
-            let accepted: bool = r.get(3)?;
-            let status: Option<RowStatus> = r.get(4)?;
-            let detail: Option<String> = r.get(5)?;
-            Ok(AdLine {
-                row,
-                video_url: r.get(1)?,
-                performance: r.get(2)?,
-                status: if accepted {
-                    LineStatus::of(status, detail)
-                } else {
-                    LineStatus::Rejected(problems.get(&row).cloned().unwrap_or_default())
+        self.read(|db| {
+            db.query_map(
+                "SELECT r.row_number, r.video_url, r.perf_raw, r.accepted, rr.status, rr.detail, rv.video_id, rv.creator_id, rv.hook_family
+                 FROM rows r
+                 LEFT JOIN run_rows rr ON rr.run_id = ?1 AND rr.row_number = r.row_number
+                 LEFT JOIN run_videos rv ON rv.run_id = ?1 AND rv.sha256 = rr.video_sha256
+                 WHERE r.dataset_id = ?2
+                 ORDER BY r.row_number",
+                params![run, dataset],
+                |r| {
+                    let row: u32 = r.get(0)?;
+                    let accepted: bool = r.get(3)?;
+                    let status: Option<RowStatus> = r.get(4)?;
+                    let detail: Option<String> = r.get(5)?;
+                    Ok(AdLine {
+                        row,
+                        video_url: r.get(1)?,
+                        performance: r.get(2)?,
+                        status: if accepted {
+                            LineStatus::of(status, detail)
+                        } else {
+                            LineStatus::Rejected(problems.get(&row).cloned().unwrap_or_default())
+                        },
+                        video_id: r.get(6)?,
+                        creator_id: r.get(7)?,
+                        hook_family: r.get(8)?,
+                    })
                 },
-                video_id: r.get(6)?,
-                creator_id: r.get(7)?,
-                hook_family: r.get(8)?,
-            })
-        })?;
-        Ok(lines.collect::<rusqlite::Result<_>>()?)
+            )
+        })
     }
+}
+
+fn row_outcome_from_row(r: &Row) -> Result<RowOutcome> {
+    Ok(RowOutcome { row: r.get(0)?, status: r.get(1)?, detail: r.get(2)?, sha256: r.get(3)? })
+}
+
+fn stored_creator_from_row(r: &Row) -> Result<StoredCreator> {
+    Ok(StoredCreator {
+        id: r.get(0)?,
+        label: r.get(1)?,
+        face_file: r.get(2)?,
+        members: r.get(3)?,
+        appears_in: r.get(4)?,
+        hidden: r.get(5)?,
+        still: r.get(6)?,
+        hidden_reason: r.get(7)?,
+        named: r.get(8)?,
+        face_track: r.get(9)?,
+        cohesion: r.get(10)?,
+        member_distances: r.get(11)?,
+        left_out: r.get(12)?,
+    })
 }

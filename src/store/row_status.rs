@@ -1,7 +1,7 @@
 //! What a run made of each row: the status stored per row ([`RowStatus`]) and the text the
 //! report and the exports show for it ([`LineStatus`]).
 
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
+use super::sql::{FromValue, Value};
 
 /// Where a row is in a run. Stored (and exported) as its word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,10 +47,13 @@ impl std::fmt::Display for RowStatus {
     }
 }
 
-impl FromSql for RowStatus {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let word = value.as_str()?;
-        RowStatus::from_word(word).ok_or_else(|| FromSqlError::Other(format!("unknown row status {word:?}").into()))
+/// Read from its word; an unknown word reads as no value (a typed error naming the column).
+impl FromValue for RowStatus {
+    fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::Text(word) => RowStatus::from_word(word),
+            _ => None,
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 //! Runs, their progress, their event log, and the per-row outcome of each run.
 
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use super::sql::{Row, params};
 use super::{DatasetId, Result, Store, StoreError, now_ms};
 
 pub type RunId = i64;
@@ -71,13 +71,13 @@ pub struct RunEvent {
 const RUN_COLUMNS: &str =
     "id, dataset_id, status, stage, done, total, created_at_ms, started_at_ms, finished_at_ms, error";
 
-fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
+fn run_from_row(row: &Row) -> Result<Run> {
     let status: String = row.get(2)?;
     Ok(Run {
         id: row.get(0)?,
         dataset_id: row.get(1)?,
         status: RunStatus::parse(&status)
-            .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, status.into()))?,
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown run status {status:?}")))?,
         stage: row.get(3)?,
         done: row.get(4)?,
         total: row.get(5)?,
@@ -91,41 +91,44 @@ fn run_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
 impl Store {
     /// A new queued run of a dataset.
     pub fn create_run(&self, dataset_id: DatasetId) -> Result<RunId> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO runs (dataset_id, status, created_at_ms) VALUES (?1, 'queued', ?2)",
-            params![dataset_id, now_ms()],
-        )?;
-        let id = conn.last_insert_rowid();
-        drop(conn);
+        let id = self.read(|db| {
+            db.query_one(
+                "INSERT INTO runs (dataset_id, status, created_at_ms) VALUES (?1, 'queued', ?2) RETURNING id",
+                params![dataset_id, now_ms()],
+                |r| r.get(0),
+            )
+        })?;
         self.add_event(id, "Queued")?;
         Ok(id)
     }
 
     pub fn run(&self, id: RunId) -> Result<Run> {
-        self.conn()
-            .query_row(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"), [id], run_from_row)
-            .optional()?
-            .ok_or(StoreError::NotFound { what: "run", id })
+        self.read(|db| {
+            db.query_opt(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"), params![id], run_from_row)
+        })?
+        .ok_or(StoreError::NotFound { what: "run", id })
     }
 
     /// Runs of a dataset, newest first.
     pub fn runs_for_dataset(&self, dataset_id: DatasetId) -> Result<Vec<Run>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE dataset_id = ?1 ORDER BY id DESC"))?;
-        let runs = stmt.query_map([dataset_id], run_from_row)?;
-        Ok(runs.collect::<rusqlite::Result<_>>()?)
+        self.read(|db| {
+            db.query_map(
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE dataset_id = ?1 ORDER BY id DESC"),
+                params![dataset_id],
+                run_from_row,
+            )
+        })
     }
 
     /// Ids of runs with one of these statuses, oldest first.
     pub fn runs_with_status(&self, statuses: &[RunStatus]) -> Result<Vec<RunId>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT id, status FROM runs ORDER BY id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, RunId>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = self.read(|db| {
+            db.query_map("SELECT id, status FROM runs ORDER BY id", params![], |r| {
+                Ok((r.get::<RunId>(0)?, r.get::<String>(1)?))
+            })
+        })?;
         let mut ids = Vec::new();
-        for row in rows {
-            let (id, status) = row?;
+        for (id, status) in rows {
             if RunStatus::parse(&status).is_some_and(|s| statuses.contains(&s)) {
                 ids.push(id);
             }
@@ -137,13 +140,15 @@ impl Store {
     pub fn set_run_status(&self, id: RunId, status: RunStatus, error: Option<&str>) -> Result<()> {
         let now = now_ms();
         let finished = (!status.is_active() && status != RunStatus::Interrupted).then_some(now);
-        let changed = self.conn().execute(
-            "UPDATE runs SET status = ?2, error = ?3,
-                    started_at_ms = CASE WHEN ?2 = 'running' THEN COALESCE(started_at_ms, ?4) ELSE started_at_ms END,
-                    finished_at_ms = ?5
-             WHERE id = ?1",
-            params![id, status.as_str(), error, now, finished],
-        )?;
+        let changed = self.read(|db| {
+            db.execute(
+                "UPDATE runs SET status = ?2, error = ?3,
+                        started_at_ms = CASE WHEN ?2 = 'running' THEN COALESCE(started_at_ms, ?4) ELSE started_at_ms END,
+                        finished_at_ms = ?5
+                 WHERE id = ?1",
+                params![id, status.as_str(), error, now, finished],
+            )
+        })?;
         if changed == 0 {
             return Err(StoreError::NotFound { what: "run", id });
         }
@@ -161,37 +166,43 @@ impl Store {
 
     /// Records which stage a run is in and how far it got.
     pub fn set_progress(&self, id: RunId, stage: &str, done: u64, total: u64) -> Result<()> {
-        self.conn().execute(
-            "UPDATE runs SET stage = ?2, done = ?3, total = ?4 WHERE id = ?1",
-            params![id, stage, done as i64, total as i64],
-        )?;
+        self.read(|db| {
+            db.execute(
+                "UPDATE runs SET stage = ?2, done = ?3, total = ?4 WHERE id = ?1",
+                params![id, stage, done, total],
+            )
+        })?;
         Ok(())
     }
 
     /// The settings (JSON) a run was first started with, if it has started.
     pub fn run_settings(&self, id: RunId) -> Result<Option<String>> {
-        Ok(self.conn().query_row("SELECT settings FROM runs WHERE id = ?1", [id], |r| r.get(0))?)
+        self.read(|db| db.query_opt("SELECT settings FROM runs WHERE id = ?1", params![id], |r| r.get(0)))?
+            .ok_or(StoreError::NotFound { what: "run", id })
     }
 
     pub fn set_run_settings(&self, id: RunId, settings: &str) -> Result<()> {
-        self.conn().execute("UPDATE runs SET settings = ?2 WHERE id = ?1", params![id, settings])?;
+        self.read(|db| db.execute("UPDATE runs SET settings = ?2 WHERE id = ?1", params![id, settings]))?;
         Ok(())
     }
 
     pub fn add_event(&self, run: RunId, message: &str) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO run_events (run_id, at_ms, message) VALUES (?1, ?2, ?3)",
-            params![run, now_ms(), message],
-        )?;
+        self.read(|db| {
+            db.execute(
+                "INSERT INTO run_events (run_id, at_ms, message) VALUES (?1, ?2, ?3)",
+                params![run, now_ms(), message],
+            )
+        })?;
         Ok(())
     }
 
     /// A run's events, oldest first.
     pub fn events(&self, run: RunId) -> Result<Vec<RunEvent>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT at_ms, message FROM run_events WHERE run_id = ?1 ORDER BY id")?;
-        let events = stmt.query_map([run], |r| Ok(RunEvent { at_ms: r.get(0)?, message: r.get(1)? }))?;
-        Ok(events.collect::<rusqlite::Result<_>>()?)
+        self.read(|db| {
+            db.query_map("SELECT at_ms, message FROM run_events WHERE run_id = ?1 ORDER BY id", params![run], |r| {
+                Ok(RunEvent { at_ms: r.get(0)?, message: r.get(1)? })
+            })
+        })
     }
 
     /// At start-up: runs left `running` by a server that stopped are marked interrupted.
@@ -205,26 +216,30 @@ impl Store {
     }
 
     pub fn is_stage_done(&self, run: RunId, stage: &str) -> Result<bool> {
-        Ok(self
-            .conn()
-            .query_row("SELECT 1 FROM run_stages WHERE run_id = ?1 AND stage = ?2", params![run, stage], |_| Ok(()))
-            .optional()?
-            .is_some())
+        let found = self.read(|db| {
+            db.query_opt("SELECT 1 FROM run_stages WHERE run_id = ?1 AND stage = ?2", params![run, stage], |_| Ok(()))
+        })?;
+        Ok(found.is_some())
     }
 
     /// (stage, finished at) of the run's finished stages, in the order they finished.
     pub fn stage_finish_times(&self, run: RunId) -> Result<Vec<(String, i64)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT stage, finished_at_ms FROM run_stages WHERE run_id = ?1 ORDER BY rowid")?;
-        let stages = stmt.query_map([run], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(stages.collect::<rusqlite::Result<_>>()?)
+        self.read(|db| {
+            db.query_map(
+                "SELECT stage, finished_at_ms FROM run_stages WHERE run_id = ?1 ORDER BY rowid",
+                params![run],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
     }
 
     pub fn mark_stage_done(&self, run: RunId, stage: &str) -> Result<()> {
-        self.conn().execute(
-            "INSERT OR IGNORE INTO run_stages (run_id, stage, finished_at_ms) VALUES (?1, ?2, ?3)",
-            params![run, stage, now_ms()],
-        )?;
+        self.read(|db| {
+            db.execute(
+                "INSERT INTO run_stages (run_id, stage, finished_at_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![run, stage, now_ms()],
+            )
+        })?;
         Ok(())
     }
 
@@ -232,10 +247,13 @@ impl Store {
     /// the server had stopped right after `stage`. For tests of resume.
     #[doc(hidden)]
     pub fn forget_stages_after(&self, run: RunId, stage: &str) -> Result<()> {
-        self.conn().execute(
-            "DELETE FROM run_stages WHERE run_id = ?1 AND rowid > (SELECT rowid FROM run_stages WHERE run_id = ?1 AND stage = ?2)",
-            params![run, stage],
-        )?;
+        self.read(|db| {
+            db.execute(
+                "DELETE FROM run_stages
+                 WHERE run_id = ?1 AND rowid > (SELECT rowid FROM run_stages WHERE run_id = ?1 AND stage = ?2)",
+                params![run, stage],
+            )
+        })?;
         Ok(())
     }
 }

@@ -61,6 +61,16 @@ impl TempPostgres {
         format!("postgres://ips@localhost/postgres?host={}", self.socket_dir())
     }
 
+    /// Creates a new, empty database and returns its URL: tests sharing one server each get
+    /// their own.
+    pub fn create_database(&self) -> Result<String, TempPostgresError> {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!("test_{}", NEXT.fetch_add(1, Ordering::SeqCst));
+        let socket = self.socket_dir();
+        self.run("createdb", &["-h", &socket, "-U", "ips", &name])?;
+        Ok(format!("postgres://ips@localhost/{name}?host={socket}"))
+    }
+
     /// Stops the server at once (as a crash would) and starts it again: for reconnection tests.
     pub fn restart(&self) -> Result<(), TempPostgresError> {
         self.stop_server()?;

@@ -1,8 +1,7 @@
 use super::{dataset_with_run, fresh, sheet};
 use crate::store::{NewDataset, StoreError};
 
-#[test]
-fn a_dataset_keeps_every_row_accepted_or_not_with_its_problems() {
+pub(super) fn a_dataset_keeps_every_row_accepted_or_not_with_its_problems() {
     let store = fresh();
     let (id, _) = dataset_with_run(&store, 3);
 
@@ -23,8 +22,7 @@ fn a_dataset_keeps_every_row_accepted_or_not_with_its_problems() {
     assert_eq!(rejected[0].problems[0].field, "roas");
 }
 
-#[test]
-fn datasets_are_listed_newest_first_and_found_by_content() {
+pub(super) fn datasets_are_listed_newest_first_and_found_by_content() {
     let store = fresh();
     let (first, _) = dataset_with_run(&store, 1);
     let other = NewDataset { name: "more.csv", sha256: &"cd".repeat(32), size_bytes: 5, is_demo: true };
@@ -36,8 +34,7 @@ fn datasets_are_listed_newest_first_and_found_by_content() {
     assert!(store.datasets_with_sha256(&"ef".repeat(32)).unwrap().is_empty());
 }
 
-#[test]
-fn a_missing_dataset_is_not_found() {
+pub(super) fn a_missing_dataset_is_not_found() {
     let store = fresh();
     assert!(matches!(store.dataset(7), Err(StoreError::NotFound { what: "dataset", id: 7 })));
 }

@@ -7,8 +7,7 @@ fn track(byte: &str, index: u32) -> TrackRef {
     TrackRef { sha256: byte.repeat(32), track: index }
 }
 
-#[test]
-fn an_edit_lands_only_at_the_version_its_writer_saw_and_is_logged() {
+pub(super) fn an_edit_lands_only_at_the_version_its_writer_saw_and_is_logged() {
     let store = fresh();
     let (_, run) = dataset_with_run(&store, 1);
     assert_eq!(store.edit_version(run).unwrap(), 0);
@@ -48,8 +47,7 @@ fn an_edit_lands_only_at_the_version_its_writer_saw_and_is_logged() {
     assert!(matches!(store.edit_version(42), Err(StoreError::NotFound { what: "run", id: 42 })));
 }
 
-#[test]
-fn an_edit_finds_the_finished_runs_holding_its_files() {
+pub(super) fn an_edit_finds_the_finished_runs_holding_its_files() {
     let store = fresh();
     let (dataset, run) = dataset_with_run(&store, 2);
     let unfinished = store.create_run(dataset).unwrap();

@@ -6,8 +6,7 @@ fn outcome(row: u32, status: RowStatus, sha: Option<&str>) -> RowOutcome {
     RowOutcome { row, status, detail: None, sha256: sha.map(|s| s.repeat(32)) }
 }
 
-#[test]
-fn row_outcomes_are_upserted_and_every_row_has_a_line() {
+pub(super) fn row_outcomes_are_upserted_and_every_row_has_a_line() {
     let store = fresh();
     let (dataset, run) = dataset_with_run(&store, 3);
     store
@@ -34,8 +33,7 @@ fn row_outcomes_are_upserted_and_every_row_has_a_line() {
     assert_eq!(lines[0].video_url.as_deref(), Some("https://ads.example/1.mp4"));
 }
 
-#[test]
-fn a_grouping_and_its_statistics_read_back_as_saved() {
+pub(super) fn a_grouping_and_its_statistics_read_back_as_saved() {
     let store = fresh();
     let run = synthetic_run(&store, 3, 2, 2).unwrap();
     let dataset = store.run(run).unwrap().dataset_id;

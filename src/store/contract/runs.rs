@@ -1,8 +1,7 @@
 use super::{dataset_with_run, fresh};
 use crate::store::{RunStatus, StoreError};
 
-#[test]
-fn a_new_run_is_queued_with_an_event_and_listed_newest_first() {
+pub(super) fn a_new_run_is_queued_with_an_event_and_listed_newest_first() {
     let store = fresh();
     let (dataset, first) = dataset_with_run(&store, 2);
     let second = store.create_run(dataset).unwrap();
@@ -20,8 +19,7 @@ fn a_new_run_is_queued_with_an_event_and_listed_newest_first() {
     assert!(store.runs_with_status(&[RunStatus::Running]).unwrap().is_empty());
 }
 
-#[test]
-fn status_changes_stamp_times_and_say_why_in_the_events() {
+pub(super) fn status_changes_stamp_times_and_say_why_in_the_events() {
     let store = fresh();
     let (_, run) = dataset_with_run(&store, 1);
     store.set_run_status(run, RunStatus::Running, None).unwrap();
@@ -46,8 +44,7 @@ fn status_changes_stamp_times_and_say_why_in_the_events() {
     assert!(matches!(store.run(99), Err(StoreError::NotFound { what: "run", id: 99 })));
 }
 
-#[test]
-fn progress_settings_and_interrupted_runs() {
+pub(super) fn progress_settings_and_interrupted_runs() {
     let store = fresh();
     let (_, run) = dataset_with_run(&store, 1);
     store.set_progress(run, "fetch", 3, 10).unwrap();
@@ -66,8 +63,7 @@ fn progress_settings_and_interrupted_runs() {
     assert!(store.mark_interrupted_runs().unwrap().is_empty());
 }
 
-#[test]
-fn finished_stages_are_kept_for_resume() {
+pub(super) fn finished_stages_are_kept_for_resume() {
     let store = fresh();
     let (_, run) = dataset_with_run(&store, 1);
     assert!(!store.is_stage_done(run, "ingest").unwrap());

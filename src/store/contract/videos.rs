@@ -7,8 +7,7 @@ fn video(byte: &str, size_bytes: u64) -> CachedVideo {
     CachedVideo { sha256: byte.repeat(32), size_bytes, container: Container::IsoBmff }
 }
 
-#[test]
-fn the_cache_index_says_which_url_gave_which_file_and_who_fetched_it() {
+pub(super) fn the_cache_index_says_which_url_gave_which_file_and_who_fetched_it() {
     let store = fresh();
     let (dataset, run) = dataset_with_run(&store, 1);
     let later = store.create_run(dataset).unwrap();
@@ -27,8 +26,7 @@ fn the_cache_index_says_which_url_gave_which_file_and_who_fetched_it() {
     assert_eq!(store.urls_fetched_by(later).unwrap(), ["https://ads.example/1.mp4".to_string()].into());
 }
 
-#[test]
-fn an_analysis_is_kept_per_file_and_settings() {
+pub(super) fn an_analysis_is_kept_per_file_and_settings() {
     let store = fresh();
     let (_, run) = dataset_with_run(&store, 1);
     let sha = "cc".repeat(32);
