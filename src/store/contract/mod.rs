@@ -101,7 +101,7 @@ on_every_backend! {
     datasets: [a_dataset_keeps_every_row_accepted_or_not_with_its_problems, datasets_are_listed_newest_first_and_found_by_content, a_missing_dataset_is_not_found],
     edits: [an_edit_lands_only_at_the_version_its_writer_saw_and_is_logged, an_edit_finds_the_finished_runs_holding_its_files],
     results: [row_outcomes_are_upserted_and_every_row_has_a_line, a_grouping_and_its_statistics_read_back_as_saved],
-    runs: [a_new_run_is_queued_with_an_event_and_listed_newest_first, status_changes_stamp_times_and_say_why_in_the_events, progress_settings_and_interrupted_runs, finished_stages_are_kept_for_resume],
+    runs: [a_new_run_is_queued_with_an_event_and_listed_newest_first, status_changes_stamp_times_and_say_why_in_the_events, progress_settings_and_interrupted_runs, finished_stages_are_kept_for_resume, a_failed_write_leaves_nothing_behind],
     videos: [the_cache_index_says_which_url_gave_which_file_and_who_fetched_it, an_analysis_is_kept_per_file_and_settings],
 }
 
@@ -114,6 +114,22 @@ fn sheet(good: u32) -> ParsedSheet {
     }
     csv.push_str("https://ads.example/x.mp4,abc,fall\n");
     crate::ingest::parse_sheet(csv.as_bytes()).expect("the test sheet reads")
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn processes_starting_together_migrate_postgres_once() {
+    let server = shared_postgres();
+    let url = server.create_database().unwrap();
+    let stores: Vec<Store> = std::thread::scope(|scope| {
+        let starting: Vec<_> = (0..3).map(|_| scope.spawn(|| Store::connect(&url))).collect();
+        starting.into_iter().map(|s| s.join().unwrap().expect("each process migrates or finds it done")).collect()
+    });
+    assert!(stores.iter().all(|s| s.backend_name() == "postgres"));
+    // All three see one schema: what one writes the others read.
+    let (dataset, run) = dataset_with_run(&stores[0], 1);
+    assert_eq!(stores[2].run(run).unwrap().dataset_id, dataset);
+    assert!(matches!(stores[1].snapshot_to(std::path::Path::new("/tmp/x")), Err(super::StoreError::SqliteOnly(_))));
 }
 
 /// A dataset of `good` accepted rows and one rejected, with a queued run.

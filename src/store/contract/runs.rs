@@ -61,6 +61,22 @@ pub(super) fn progress_settings_and_interrupted_runs() {
     let r = store.run(run).unwrap();
     assert_eq!((r.status, r.finished_at_ms), (RunStatus::Interrupted, None));
     assert!(store.mark_interrupted_runs().unwrap().is_empty());
+
+    store.add_event(run, "Fetched 1 of 1 videos: 0 failed").unwrap();
+    assert_eq!(store.events(run).unwrap().last().map(|e| e.message.as_str()), Some("Fetched 1 of 1 videos: 0 failed"));
+    assert!(matches!(store.run_settings(run + 1), Err(StoreError::NotFound { what: "run", .. })));
+}
+
+/// A write that fails half-way leaves nothing behind: here the second row of a dataset repeats
+/// the first's row number, so the whole upload is refused and no dataset appears.
+pub(super) fn a_failed_write_leaves_nothing_behind() {
+    let store = fresh();
+    let mut sheet = super::sheet(2);
+    sheet.accepted[1].row = sheet.accepted[0].row;
+    let new = crate::store::NewDataset { name: "dup.csv", sha256: &"cd".repeat(32), size_bytes: 1, is_demo: false };
+    assert!(store.insert_dataset(&new, &sheet).is_err());
+    assert!(store.list_datasets().unwrap().is_empty());
+    assert!(store.datasets_with_sha256(&"cd".repeat(32)).unwrap().is_empty());
 }
 
 pub(super) fn finished_stages_are_kept_for_resume() {
