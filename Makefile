@@ -51,11 +51,11 @@ site-release:
 
 test-rust:
 	@mkdir -p $(LOGS)
-	cargo test --workspace --features ips-core/test-support,ips-core/postgres 2>&1 | tee $(LOGS)/cargo-test.log
+	cargo test --workspace --features ips-core/test-support,ips-server/postgres 2>&1 | tee $(LOGS)/cargo-test.log
 
 test-e2e: site
 	# The same build as test-rust's (same features), so nothing is compiled twice.
-	cargo test --workspace --features ips-core/test-support,ips-core/postgres --no-run
+	cargo test --workspace --features ips-core/test-support,ips-server/postgres --no-run
 	cd end2end && IPS_E2E_JSON=$(abspath $(LOGS))/e2e.json npx playwright test
 
 fmt:

@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use ips_core::pipeline::{self, CancelFlag, Context, Outcome, runs};
-use ips_core::store::Store;
 
 use crate::config::Config;
 
@@ -15,7 +14,7 @@ use crate::config::Config;
 /// cannot be read, a stage that broke), not when some rows did.
 pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
     let bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
-    let store = Store::open(&config.data_dir)?;
+    let store = config.open_store()?;
     let name = input.file_name().map_or_else(|| "input.csv".to_string(), |n| n.to_string_lossy().to_string());
     let file = runs::Import { name: &name, bytes: &bytes, columns: &Default::default(), is_demo: false };
     let imported = runs::import(&store, &file).with_context(|| format!("in {}", input.display()))?;

@@ -16,6 +16,9 @@ pub const DEFAULT_CONFIG_FILE: &str = "ips.toml";
 pub struct Config {
     /// Where the database, caches and face crops live.
     pub data_dir: PathBuf,
+    /// A PostgreSQL URL (`postgres://user@host/db`) puts the store there instead of SQLite in
+    /// `data_dir`, for many machines (README, "Scaling out"). `IPS_DATABASE_URL`.
+    pub database_url: Option<String>,
     /// Address the web app listens on.
     pub addr: SocketAddr,
     /// The built site (wasm, JS, CSS, public files), as made by `make site` or cargo-leptos.
@@ -43,6 +46,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("data"),
+            database_url: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             site_root: PathBuf::from("target/site"),
             max_upload_mib: 50,
@@ -108,11 +112,22 @@ impl Config {
         pipeline
     }
 
-    /// `IPS_DATA_DIR`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`,
+    /// The store: PostgreSQL when `database_url` is set, else SQLite in `data_dir`.
+    pub fn open_store(&self) -> Result<ips_core::store::Store> {
+        let store = ips_core::store::Store::open_configured(&self.data_dir, self.database_url.as_deref())
+            .context("opening the store")?;
+        tracing::info!(backend = store.backend_name(), "store open");
+        Ok(store)
+    }
+
+    /// `IPS_DATA_DIR`, `IPS_DATABASE_URL`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`,
     /// `IPS_DEMO`, `IPS_ACCESS_TOKEN`, `IPS_ALLOW_HOSTS`, `IPS_FETCH_CONCURRENCY`, `IPS_WORKERS`, `IPS_MODELS_DIR`.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(v) = var("IPS_DATA_DIR") {
             self.data_dir = v.into();
+        }
+        if let Some(v) = var("IPS_DATABASE_URL") {
+            self.database_url = Some(v).filter(|url| !url.trim().is_empty());
         }
         if let Some(v) = var("IPS_ADDR") {
             self.addr = v.parse().with_context(|| format!("IPS_ADDR={v} is not an address like 127.0.0.1:3000"))?;

@@ -43,7 +43,7 @@ pub struct Server {
 /// Opens the store, starts the job runner (resuming interrupted runs if configured) and builds
 /// the router. Must be called inside a tokio runtime.
 pub fn build(config: &Config) -> anyhow::Result<Server> {
-    let store = Arc::new(Store::open(&config.data_dir)?);
+    let store = Arc::new(config.open_store()?);
     let jobs = JobRunner::start(
         Arc::clone(&store),
         config.data_dir.clone(),

@@ -79,6 +79,56 @@ async fn ips_run_writes_ads_videos_and_creators() {
     }
 }
 
+/// The store on PostgreSQL (`IPS_DATABASE_URL`) gives the same report as on SQLite, file for
+/// file, on the first 20 corpus rows.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ips_run_on_postgres_writes_the_same_report_as_on_sqlite() {
+    let Some(dir) = require_corpus() else { return };
+    let corpus = CorpusServer::start(&dir).await.unwrap();
+    let postgres = ips_core::testing::TempPostgres::start().expect("a throwaway PostgreSQL starts");
+    let database_url = postgres.create_database().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let csv: Vec<String> = corpus.rewritten_assignment_csv().unwrap().lines().take(21).map(str::to_string).collect();
+    let input = work.path().join("input.csv");
+    std::fs::write(&input, csv.join("\n")).unwrap();
+
+    let run = |name: &'static str, database_url: Option<String>| {
+        let (input, work) = (input.clone(), work.path().to_path_buf());
+        tokio::task::spawn_blocking(move || {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_ips"));
+            command
+                .arg("--data-dir")
+                .arg(work.join(format!("data-{name}")))
+                .arg("run")
+                .arg(&input)
+                .arg("--out")
+                .arg(work.join(format!("report-{name}")))
+                .env("IPS_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
+                .env("IPS_ALLOW_HOSTS", "127.0.0.1")
+                .env_remove("IPS_DATABASE_URL")
+                .current_dir(env!("CARGO_MANIFEST_DIR"));
+            if let Some(url) = database_url {
+                command.env("IPS_DATABASE_URL", url);
+            }
+            let output = command.output().unwrap();
+            assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+            work.join(format!("report-{name}"))
+        })
+    };
+    let sqlite = run("sqlite", None).await.unwrap();
+    let on_postgres = run("postgres", Some(database_url.clone())).await.unwrap();
+    for file in ["ads.csv", "videos.csv", "creators.csv"] {
+        let expected = std::fs::read_to_string(sqlite.join(file)).unwrap();
+        assert!(expected.lines().count() > 1, "{file} has lines");
+        assert_eq!(std::fs::read_to_string(on_postgres.join(file)).unwrap(), expected, "{file}");
+    }
+    // The run is in PostgreSQL, not in a SQLite file of the data dir.
+    assert!(!work.path().join("data-postgres").join(ips_core::store::DB_FILE).exists());
+    let store = ips_core::store::Store::connect(&database_url).unwrap();
+    assert_eq!(store.list_datasets().unwrap().len(), 1);
+}
+
 /// A CSV file as one map per line, by column name (fields may be quoted, with `""` inside).
 fn table(text: &str) -> Vec<std::collections::HashMap<String, String>> {
     let mut lines = text.lines().map(fields);

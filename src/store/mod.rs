@@ -48,6 +48,8 @@ pub enum StoreError {
     Postgres(#[from] sqlx::Error),
     #[error("{0} is not available on PostgreSQL")]
     SqliteOnly(&'static str),
+    #[error("this IPS was built without {0}")]
+    NotBuiltIn(&'static str),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("{what} {id} does not exist")]
@@ -88,6 +90,20 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations::migrations().to_latest(&mut conn)?;
         Ok(Self { backend: Backend::Sqlite(backend::SqliteBackend::new(conn)) })
+    }
+
+    /// The store a configuration names: PostgreSQL at `database_url` when one is given, else
+    /// SQLite in `data_dir` (the default).
+    pub fn open_configured(data_dir: &Path, database_url: Option<&str>) -> Result<Self> {
+        match database_url.map(str::trim).filter(|url| !url.is_empty()) {
+            None => Self::open(data_dir),
+            #[cfg(feature = "postgres")]
+            Some(url) => Self::connect(url),
+            #[cfg(not(feature = "postgres"))]
+            Some(_) => Err(StoreError::NotBuiltIn(
+                "PostgreSQL (a database URL is set): build IPS with `--features ips-core/postgres`",
+            )),
+        }
     }
 
     /// Connects to the PostgreSQL database at `url` (`postgres://…`; `?host=/dir` for a Unix

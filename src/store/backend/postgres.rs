@@ -19,8 +19,9 @@ use crate::store::{Result, StoreError};
 const MIGRATE_LOCK: i64 = 0x1b5_0002;
 
 pub(in crate::store) struct PostgresBackend {
-    runtime: tokio::runtime::Runtime,
-    pool: PgPool,
+    /// Both are `Some` until dropped (see `Drop`).
+    runtime: Option<tokio::runtime::Runtime>,
+    pool: Option<PgPool>,
 }
 
 impl PostgresBackend {
@@ -32,10 +33,11 @@ impl PostgresBackend {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Corrupt(format!("cannot start the PostgreSQL client runtime: {e}")))?;
-        let pool = runtime.block_on(
+        let pool = block_on(
+            &runtime,
             PgPoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(10)).connect_with(options),
         )?;
-        let backend = Self { runtime, pool };
+        let backend = Self { runtime: Some(runtime), pool: Some(pool) };
         backend.migrate()?;
         Ok(backend)
     }
@@ -44,7 +46,7 @@ impl PostgresBackend {
     fn migrate(&self) -> Result<()> {
         let versions = migrations::postgres_versions();
         self.block_on(async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.pool().begin().await?;
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATE_LOCK).execute(&mut *tx).await?;
             sqlx::raw_sql("CREATE TABLE IF NOT EXISTS ips_schema_version (version BIGINT NOT NULL)")
                 .execute(&mut *tx)
@@ -71,12 +73,12 @@ impl PostgresBackend {
     }
 
     pub fn read<T>(&self, f: impl FnOnce(&mut dyn Db) -> Result<T>) -> Result<T> {
-        let mut conn = self.dropped_here(self.block_on(self.pool.acquire())?);
+        let mut conn = self.dropped_here(self.block_on(self.pool().acquire())?);
         f(&mut PostgresDb { conn: conn.held(), backend: self })
     }
 
     pub fn write<T>(&self, f: impl FnOnce(&mut dyn Db) -> Result<T>) -> Result<T> {
-        let mut tx = self.dropped_here(self.block_on(self.pool.begin())?);
+        let mut tx = self.dropped_here(self.block_on(self.pool().begin())?);
         match f(&mut PostgresDb { conn: tx.held(), backend: self }) {
             Ok(value) => {
                 self.block_on(tx.take().commit())?;
@@ -93,25 +95,52 @@ impl PostgresBackend {
     /// sqlx returns a dropped connection (or rolls back a dropped transaction) with a task on
     /// the current runtime: this one, even when a panic drops it on a thread outside it.
     fn dropped_here<T>(&self, value: T) -> OnRuntime<'_, T> {
-        OnRuntime { value: Some(value), runtime: &self.runtime }
+        OnRuntime { value: Some(value), runtime: self.runtime() }
     }
 
-    /// Runs `future` on this backend's runtime. A thread inside another tokio runtime (a page's
-    /// blocking task) may not block on a runtime, so there it runs on a scoped thread of its own.
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime.as_ref().expect("the runtime lives until the store is dropped")
+    }
+
+    fn pool(&self) -> &PgPool {
+        self.pool.as_ref().expect("the pool lives until the store is dropped")
+    }
+
     fn block_on<F: Future + Send>(&self, future: F) -> F::Output
     where
         F::Output: Send,
     {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return self.runtime.block_on(future);
-        }
-        std::thread::scope(|scope| {
-            scope
-                .spawn(|| self.runtime.block_on(future))
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
+        block_on(self.runtime(), future)
     }
+}
+
+/// A store may be dropped anywhere, an async task included, where dropping a runtime the usual
+/// way (waiting for its threads) would panic: its pool is dropped inside it, then it is shut
+/// down without waiting.
+impl Drop for PostgresBackend {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            {
+                let _inside = runtime.enter();
+                self.pool.take();
+            }
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Runs `future` on `runtime`. A thread inside another tokio runtime (an async task, or a page's
+/// blocking task) may not block on a runtime, so there it runs on a scoped thread of its own.
+fn block_on<F: Future + Send>(runtime: &tokio::runtime::Runtime, future: F) -> F::Output
+where
+    F::Output: Send,
+{
+    if tokio::runtime::Handle::try_current().is_err() {
+        return runtime.block_on(future);
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| runtime.block_on(future)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 struct OnRuntime<'a, T> {
