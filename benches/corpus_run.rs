@@ -43,7 +43,7 @@ fn main() {
     settings.fetch.allow_hosts = vec!["127.0.0.1".into()];
     let workers = std::thread::available_parallelism().map_or(0, |n| n.get());
     let models_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    let ctx = Context { store: &store, data_dir: data.path().to_path_buf(), models_dir, settings };
+    let ctx = Context { store: &store, data_dir: data.path().to_path_buf(), models_dir, settings, shared_queue: None };
 
     let started = Instant::now();
     let _guard = runtime.enter();

@@ -39,7 +39,7 @@ fn corpus_run() -> (Store, i64, std::path::PathBuf) {
     let mut settings = PipelineSettings::default();
     settings.fetch.allow_hosts = vec!["127.0.0.1".into()];
     let models_dir = ips_core::testing::models_dir();
-    let ctx = Context { store: &store, data_dir: data.clone(), models_dir, settings };
+    let ctx = Context { store: &store, data_dir: data.clone(), models_dir, settings, shared_queue: None };
     let started = Instant::now();
     let _guard = runtime.enter();
     pipeline::execute(&ctx, run, &CancelFlag::new()).expect("the corpus run succeeds");

@@ -16,3 +16,15 @@ pub fn configure_from_env() {
 /// Release builds have no fail points to configure.
 #[cfg(not(feature = "test-support"))]
 pub fn configure_from_env() {}
+
+/// The value a test gave fail point `name` (`FAILPOINTS=name=return(value)`), e.g. which video
+/// to poison; `None` when it is not configured, and always in builds without `test-support`.
+pub fn value_of(name: &str) -> Option<String> {
+    #[cfg(feature = "test-support")]
+    return fail::eval(name, |value| value).flatten();
+    #[cfg(not(feature = "test-support"))]
+    {
+        let _ = name;
+        None
+    }
+}

@@ -11,6 +11,8 @@
 //! computes; the `server` crate wires it to HTTP and a job runner.
 
 pub mod align;
+#[cfg(feature = "postgres")]
+pub mod blocking;
 pub mod charts;
 pub mod clip;
 pub mod corrections;

@@ -51,6 +51,7 @@ async fn the_corpus_goes_from_rows_to_creators() {
                 settings.fetch.allow_hosts = vec!["127.0.0.1".into()];
                 settings
             },
+            shared_queue: None,
         };
         assert_eq!(pipeline::execute(&ctx, run, &CancelFlag::new()).unwrap(), Outcome::Succeeded);
         eprintln!("corpus run: {:.1} s", started.elapsed().as_secs_f64());

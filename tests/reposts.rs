@@ -96,7 +96,13 @@ async fn re_posted_copies_are_one_video_with_their_original() {
         settings.fetch.local_dir = Some(dir);
         // Faces play no part here: the quick detector.
         settings.faces.detector = ips_core::faces::DetectorKind::Haar;
-        let ctx = Context { store: &store, data_dir: data, models_dir: ips_core::testing::models_dir(), settings };
+        let ctx = Context {
+            store: &store,
+            data_dir: data,
+            models_dir: ips_core::testing::models_dir(),
+            settings,
+            shared_queue: None,
+        };
         assert_eq!(pipeline::execute(&ctx, run, &CancelFlag::new()).unwrap(), Outcome::Succeeded);
         (store, run)
     })

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use ips_core::pipeline::{self, CancelFlag, Context, Outcome, runs};
+use ips_core::pipeline::{self, CancelFlag, Context, Outcome, SharedQueue, runs};
 
 use crate::config::Config;
 
@@ -34,6 +34,7 @@ pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
+    let shared_queue = config.open_shared_queue()?;
     let outcome = std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
             let ctx = Context {
@@ -41,6 +42,9 @@ pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
                 data_dir: config.data_dir.clone(),
                 models_dir: config.models_dir.clone(),
                 settings: config.pipeline_settings(),
+                shared_queue: shared_queue
+                    .as_deref()
+                    .map(|queue| SharedQueue { queue, embedded_worker: config.embedded_worker }),
             };
             pipeline::execute(&ctx, run, &CancelFlag::new())
         });

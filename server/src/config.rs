@@ -19,6 +19,9 @@ pub struct Config {
     /// A PostgreSQL URL (`postgres://user@host/db`) puts the store there instead of SQLite in
     /// `data_dir`, for many machines (README, "Scaling out"). `IPS_DATABASE_URL`.
     pub database_url: Option<String>,
+    /// With a `database_url`, this process analyses videos too (besides any `ips worker`), so a
+    /// single machine on PostgreSQL needs nothing more. `IPS_EMBEDDED_WORKER`.
+    pub embedded_worker: bool,
     /// Address the web app listens on.
     pub addr: SocketAddr,
     /// The built site (wasm, JS, CSS, public files), as made by `make site` or cargo-leptos.
@@ -47,6 +50,7 @@ impl Default for Config {
         Self {
             data_dir: PathBuf::from("data"),
             database_url: None,
+            embedded_worker: true,
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             site_root: PathBuf::from("target/site"),
             max_upload_mib: 50,
@@ -120,7 +124,14 @@ impl Config {
         Ok(store)
     }
 
-    /// `IPS_DATA_DIR`, `IPS_DATABASE_URL`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`,
+    /// The video work queue shared with `ips worker` processes: pgmq in the database at
+    /// `database_url`; `None` with SQLite (the runs' own threads take the videos).
+    pub fn open_shared_queue(&self) -> Result<Option<std::sync::Arc<dyn ips_core::queue::WorkQueue>>> {
+        ips_core::queue::open_shared(self.database_url.as_deref(), ips_core::pipeline::VIDEO_QUEUE)
+            .context("opening the work queue")
+    }
+
+    /// `IPS_DATA_DIR`, `IPS_DATABASE_URL`, `IPS_EMBEDDED_WORKER`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`,
     /// `IPS_DEMO`, `IPS_ACCESS_TOKEN`, `IPS_ALLOW_HOSTS`, `IPS_FETCH_CONCURRENCY`, `IPS_WORKERS`, `IPS_MODELS_DIR`.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(v) = var("IPS_DATA_DIR") {
@@ -128,6 +139,10 @@ impl Config {
         }
         if let Some(v) = var("IPS_DATABASE_URL") {
             self.database_url = Some(v).filter(|url| !url.trim().is_empty());
+        }
+        if let Some(v) = var("IPS_EMBEDDED_WORKER") {
+            self.embedded_worker =
+                v.parse().with_context(|| format!("IPS_EMBEDDED_WORKER={v} is not true or false"))?;
         }
         if let Some(v) = var("IPS_ADDR") {
             self.addr = v.parse().with_context(|| format!("IPS_ADDR={v} is not an address like 127.0.0.1:3000"))?;

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use ips_app::ssr::JobControl;
 use std::path::PathBuf;
 
-use ips_core::pipeline::{self, CancelFlag, Context, PipelineSettings};
+use ips_core::pipeline::{self, CancelFlag, Context, PipelineSettings, SharedQueue};
+use ips_core::queue::WorkQueue;
 use ips_core::store::{RunId, RunStatus, Store};
 use tokio::sync::mpsc;
 
@@ -16,6 +17,9 @@ pub struct JobRunner {
     data_dir: PathBuf,
     models_dir: PathBuf,
     settings: PipelineSettings,
+    /// With PostgreSQL: the video queue shared with `ips worker`s, and whether this process
+    /// works on it too.
+    shared: Option<(Arc<dyn WorkQueue>, bool)>,
     queue: mpsc::UnboundedSender<RunId>,
     /// Cancel flags of runs the worker has started and not finished.
     running: Mutex<HashMap<RunId, CancelFlag>>,
@@ -23,10 +27,16 @@ pub struct JobRunner {
 
 impl JobRunner {
     /// Starts the worker task. Must be called inside a tokio runtime.
-    pub fn start(store: Arc<Store>, data_dir: PathBuf, models_dir: PathBuf, settings: PipelineSettings) -> Arc<Self> {
+    pub fn start(
+        store: Arc<Store>,
+        data_dir: PathBuf,
+        models_dir: PathBuf,
+        settings: PipelineSettings,
+        shared: Option<(Arc<dyn WorkQueue>, bool)>,
+    ) -> Arc<Self> {
         let (queue, mut receiver) = mpsc::unbounded_channel();
-        let runner =
-            Arc::new(Self { store, data_dir, models_dir, settings, queue, running: Mutex::new(HashMap::new()) });
+        let running = Mutex::new(HashMap::new());
+        let runner = Arc::new(Self { store, data_dir, models_dir, settings, shared, queue, running });
         let worker = Arc::clone(&runner);
         tokio::spawn(async move {
             while let Some(run) = receiver.recv().await {
@@ -80,8 +90,13 @@ impl JobRunner {
         tracing::info!(run, "run started");
         let store = Arc::clone(&self.store);
         let (data_dir, models_dir, settings) = (self.data_dir.clone(), self.models_dir.clone(), self.settings.clone());
+        let shared = self.shared.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let ctx = Context { store: &store, data_dir, models_dir, settings };
+            let shared_queue = shared.as_ref().map(|(queue, embedded_worker)| SharedQueue {
+                queue: queue.as_ref(),
+                embedded_worker: *embedded_worker,
+            });
+            let ctx = Context { store: &store, data_dir, models_dir, settings, shared_queue };
             pipeline::execute(&ctx, run, &flag)
         })
         .await;

@@ -15,3 +15,4 @@ pub mod same_origin;
 pub mod state;
 pub mod upload;
 pub mod web;
+pub mod worker;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use ips_core::pipeline::CancelFlag;
 use ips_server::config::Config;
 use tracing_subscriber::EnvFilter;
 
@@ -16,6 +17,10 @@ struct Cli {
     /// Data directory (database, caches). Overrides the config file and IPS_DATA_DIR.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// With the store on PostgreSQL: whether `serve` and `run` analyse videos themselves too
+    /// (default true) or leave them all to `ips worker`s. Overrides IPS_EMBEDDED_WORKER.
+    #[arg(long, global = true)]
+    embedded_worker: Option<bool>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -36,6 +41,13 @@ enum Command {
         #[arg(long, default_value = "report")]
         out: PathBuf,
     },
+    /// Analyse videos from the work queue in PostgreSQL (IPS_DATABASE_URL) for runs started on
+    /// any machine; stops on Ctrl-C or SIGTERM, after the video in hand.
+    Worker {
+        /// Stop when the queue is empty instead of waiting for more.
+        #[arg(long)]
+        until_empty: bool,
+    },
 }
 
 #[tokio::main]
@@ -49,6 +61,9 @@ async fn main() -> anyhow::Result<()> {
     if let Some(dir) = cli.data_dir {
         config.data_dir = dir;
     }
+    if let Some(embedded) = cli.embedded_worker {
+        config.embedded_worker = embedded;
+    }
     match cli.command.unwrap_or(Command::Serve { addr: None }) {
         Command::Serve { addr } => {
             if let Some(addr) = addr {
@@ -59,6 +74,27 @@ async fn main() -> anyhow::Result<()> {
         Command::Run { input, out } => {
             tokio::task::spawn_blocking(move || ips_server::cli_run::run(&config, &input, &out)).await?
         }
+        Command::Worker { until_empty } => {
+            let cancel = CancelFlag::new();
+            tokio::spawn({
+                let cancel = cancel.clone();
+                async move {
+                    shutdown_signal().await;
+                    tracing::info!("ips worker: stopping after the videos in hand");
+                    cancel.cancel();
+                }
+            });
+            tokio::task::spawn_blocking(move || ips_server::worker::run(&config, until_empty, &cancel)).await?
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM (what `kill` and service managers send).
+async fn shutdown_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match terminate.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
     }
 }
 

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use opencv::prelude::*;
 
+use super::video_worker::VideoWorker;
 use super::{CancelFlag, Context, PipelineError, PipelineSettings, Stage};
 use crate::clip::{ClipError, ClipImageEncoder};
 use crate::faceapi::FaceModels;
@@ -20,7 +21,7 @@ use crate::fetch::VideoCache;
 use crate::fingerprint::{crop_uniform_borders, fingerprint_of};
 use crate::frames::{self, FramesError};
 use crate::human::LivenessModels;
-use crate::queue::{self, Attempt, LocalQueue, QueueSettings, VideoTask, WorkQueue};
+use crate::queue::{self, Attempt, DeadLetter, LocalQueue, QueueSettings, VideoTask, WorkQueue};
 use crate::stills;
 use crate::store::{RunId, VideoAnalysis};
 
@@ -61,6 +62,49 @@ pub(super) fn run(
     }
     let done = AtomicU64::new(total - todo.len() as u64);
     store.set_progress(run_id, Stage::Analyse.name(), done.load(Ordering::SeqCst), total)?;
+    let finished = match &ctx.shared_queue {
+        Some(shared) => on_shared_queue(ctx, shared, settings, run_id, &key, clip.is_some(), &todo, total, cancel)?,
+        None => here(ctx, settings, run_id, &key, clip, &todo, &done, total, cancel)?,
+    };
+    if !finished {
+        return Ok(false);
+    }
+    let (mut with_face, mut unreadable) = (0, 0);
+    for sha in &shas {
+        let Some(analysis) = store.video_analysis(sha, &key)? else { continue };
+        with_face += usize::from(analysis.face_file.is_some());
+        // Downloaded, yet not a single frame came out: the rows say so, with OpenCV's reason.
+        if analysis.info.is_none() {
+            let reason = analysis.error.as_deref().unwrap_or("no frame could be decoded");
+            store.mark_rows_unreadable(run_id, sha, reason)?;
+            unreadable += 1;
+        }
+    }
+    let unreadable = match unreadable {
+        0 => String::new(),
+        n => format!("; {n} could not be read"),
+    };
+    store.add_event(
+        run_id,
+        &format!("Analysed {total} distinct videos: someone on camera in {with_face}{unreadable}"),
+    )?;
+    Ok(true)
+}
+
+/// The videos analysed by this process's threads, through a work queue in memory.
+#[allow(clippy::too_many_arguments)]
+fn here(
+    ctx: &Context<'_>,
+    settings: &PipelineSettings,
+    run_id: RunId,
+    key: &str,
+    clip: Option<Arc<ClipImageEncoder>>,
+    todo: &[&str],
+    done: &AtomicU64,
+    total: u64,
+    cancel: &CancelFlag,
+) -> Result<bool, PipelineError> {
+    let store = ctx.store;
     // The models are loaded (and checked) once up front: a missing model fails the stage with its
     // own message instead of failing every video.
     let (models, liveness) = if settings.faces.detector.needs_face_models() && !todo.is_empty() {
@@ -154,29 +198,83 @@ pub(super) fn run(
         second_looks = looks.second_looks,
         "analyse: frames given to the face detector"
     );
-    if cancel.is_cancelled() {
-        return Ok(false);
+    Ok(!cancel.is_cancelled())
+}
+
+/// The videos as tasks of the shared queue (pgmq), analysed by `ips worker` processes and, when
+/// `embedded_worker` is on, by this process's threads too; the stage waits until each has an
+/// analysis in the store or was given up (its rows then say why).
+#[allow(clippy::too_many_arguments)]
+fn on_shared_queue(
+    ctx: &Context<'_>,
+    shared: &super::SharedQueue<'_>,
+    settings: &PipelineSettings,
+    run_id: RunId,
+    key: &str,
+    with_clip: bool,
+    todo: &[&str],
+    total: u64,
+    cancel: &CancelFlag,
+) -> Result<bool, PipelineError> {
+    let store = ctx.store;
+    let tasks: Vec<VideoTask> = todo.iter().map(|sha| VideoTask { run: run_id, sha256: sha.to_string() }).collect();
+    if !tasks.is_empty() {
+        shared.queue.push(&tasks)?;
     }
-    let (mut with_face, mut unreadable) = (0, 0);
-    for sha in &shas {
-        let Some(analysis) = store.video_analysis(sha, &key)? else { continue };
-        with_face += usize::from(analysis.face_file.is_some());
-        // Downloaded, yet not a single frame came out: the rows say so, with OpenCV's reason.
-        if analysis.info.is_none() {
-            let reason = analysis.error.as_deref().unwrap_or("no frame could be decoded");
-            store.mark_rows_unreadable(run_id, sha, reason)?;
-            unreadable += 1;
+    let waited = CancelFlag::new();
+    let threads = if shared.embedded_worker { settings.workers().min(todo.len()) } else { 0 };
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut worker = VideoWorker::new(store, ctx.data_dir.clone(), ctx.models_dir.clone(), cancel);
+                let stop = || cancel.is_cancelled() || waited.is_cancelled();
+                let settings = QueueSettings::default();
+                if let Err(e) = queue::work_until_empty(shared.queue, &settings, POLL, &stop, |t| worker.attempt(t)) {
+                    tracing::warn!("analyse: this process's worker stopped: {e}");
+                }
+            });
         }
+        let result = wait_for_workers(store, shared.queue, run_id, key, with_clip, todo, total, cancel);
+        waited.cancel();
+        result
+    })
+}
+
+/// How often the stage looks at how far the workers have got.
+const WAIT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+#[allow(clippy::too_many_arguments)]
+fn wait_for_workers(
+    store: &crate::store::Store,
+    queue: &dyn WorkQueue,
+    run_id: RunId,
+    key: &str,
+    with_clip: bool,
+    todo: &[&str],
+    total: u64,
+    cancel: &CancelFlag,
+) -> Result<bool, PipelineError> {
+    let todo: HashSet<&str> = todo.iter().copied().collect();
+    loop {
+        if cancel.is_cancelled() {
+            return Ok(false);
+        }
+        let analysed = store.count_analysed(run_id, key, with_clip)?;
+        let given_up: Vec<DeadLetter> = queue
+            .dead_letters()?
+            .into_iter()
+            .filter(|d| d.task.run == run_id && todo.contains(d.task.sha256.as_str()))
+            .collect();
+        let accounted = analysed + given_up.len() as u64;
+        store.set_progress(run_id, Stage::Analyse.name(), accounted.min(total), total)?;
+        if accounted >= total {
+            for dead in &given_up {
+                store.mark_rows_failed(run_id, &dead.task.sha256, &dead.reason())?;
+            }
+            return Ok(true);
+        }
+        std::thread::sleep(WAIT_POLL);
     }
-    let unreadable = match unreadable {
-        0 => String::new(),
-        n => format!("; {n} could not be read"),
-    };
-    store.add_event(
-        run_id,
-        &format!("Analysed {total} distinct videos: someone on camera in {with_face}{unreadable}"),
-    )?;
-    Ok(true)
 }
 
 /// The CLIP encoder when its weights are in `models/`; otherwise the run says CLIP is off (a

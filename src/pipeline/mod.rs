@@ -15,9 +15,11 @@ mod ingest;
 pub mod limits;
 pub mod runs;
 mod statistics;
+mod video_worker;
 
 pub use cancel::CancelFlag;
 pub use edit::{EditDone, EditError, History, HistoryLine, edit_creators, history, redo, undo};
+pub use video_worker::{VIDEO_QUEUE, VideoWorker};
 
 use std::path::{Path, PathBuf};
 
@@ -75,7 +77,8 @@ pub struct PipelineSettings {
 }
 
 impl PipelineSettings {
-    fn workers(&self) -> usize {
+    /// Videos analysed in parallel: `workers`, or one per core.
+    pub fn workers(&self) -> usize {
         if self.workers > 0 { self.workers } else { std::thread::available_parallelism().map_or(2, |n| n.get()) }
     }
 }
@@ -87,6 +90,19 @@ pub struct Context<'a> {
     /// Where `make models` put the model files (face-api, optional CLIP).
     pub models_dir: PathBuf,
     pub settings: PipelineSettings,
+    /// Where the analyse stage's video tasks go. `None` (the embedded default): a queue in
+    /// memory, worked by this process's threads. `Some`: a queue shared with `ips worker`
+    /// processes (pgmq, next to a store on PostgreSQL).
+    pub shared_queue: Option<SharedQueue<'a>>,
+}
+
+/// A work queue other processes take video tasks from too.
+#[derive(Clone, Copy)]
+pub struct SharedQueue<'a> {
+    pub queue: &'a dyn crate::queue::WorkQueue,
+    /// This process analyses videos too (`--embedded-worker`, on by default), so one machine
+    /// needs no `ips worker` of its own.
+    pub embedded_worker: bool,
 }
 
 impl Context<'_> {

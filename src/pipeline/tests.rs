@@ -95,7 +95,13 @@ fn execute_with_models(
     cancel: CancelFlag,
 ) -> Result<Outcome, String> {
     let store = Store::open(&data_dir).unwrap();
-    let ctx = Context { store: &store, data_dir: data_dir.clone(), models_dir, settings: local_settings() };
+    let ctx = Context {
+        store: &store,
+        data_dir: data_dir.clone(),
+        models_dir,
+        settings: local_settings(),
+        shared_queue: None,
+    };
     execute(&ctx, run, &cancel).map_err(|e| e.to_string())
 }
 

@@ -53,7 +53,12 @@ pub struct DeadLetter {
 impl DeadLetter {
     /// What the task's rows say: `failed: worker gave up after 3 tries: <last error>`.
     pub fn status_message(&self) -> String {
-        format!("failed: worker gave up after {} tries: {}", self.reads, self.error)
+        format!("failed: {}", self.reason())
+    }
+
+    /// Why the task failed, as the detail of a failed row: `worker gave up after 3 tries: …`.
+    pub fn reason(&self) -> String {
+        format!("worker gave up after {} tries: {}", self.reads, self.error)
     }
 }
 
@@ -79,6 +84,23 @@ pub enum QueueError {
     Database(String),
     #[error("a work queue message is unreadable: {0}")]
     Corrupt(String),
+    #[error("this IPS was built without {0}")]
+    NotBuiltIn(&'static str),
+}
+
+/// The queue shared with `ips worker` processes: pgmq's queue `name` in the PostgreSQL
+/// database at `database_url`; `None` when there is none (the embedded default).
+pub fn open_shared(database_url: Option<&str>, name: &str) -> Result<Option<std::sync::Arc<dyn WorkQueue>>> {
+    match database_url.map(str::trim).filter(|url| !url.is_empty()) {
+        None => Ok(None),
+        #[cfg(feature = "postgres")]
+        Some(url) => Ok(Some(std::sync::Arc::new(PgmqQueue::connect(url, name)?))),
+        #[cfg(not(feature = "postgres"))]
+        Some(_) => {
+            let _ = name;
+            Err(QueueError::NotBuiltIn("PostgreSQL: build IPS with `--features ips-core/postgres`"))
+        }
+    }
 }
 
 pub type Result<T, E = QueueError> = std::result::Result<T, E>;

@@ -3,8 +3,7 @@
 //! `<name>_dead`, written in the same transaction that archives the given-up message.
 //!
 //! The pipeline's workers are plain threads, so this type is synchronous: it owns a small tokio
-//! runtime and blocks on it. (Calling it from inside another tokio runtime's async task would
-//! panic; the server calls the pipeline on blocking threads.) sqlx's pool replaces connections
+//! runtime and blocks on it ([`crate::blocking`]). sqlx's pool replaces connections
 //! that broke, so a restarted database costs the calls made while it was down, not the worker.
 
 use std::time::Duration;
@@ -14,7 +13,7 @@ use pgmq::PGMQueueExt;
 use super::{DeadLetter, Delivery, QueueError, Result, VideoTask, WorkQueue};
 
 pub struct PgmqQueue {
-    runtime: tokio::runtime::Runtime,
+    runtime: crate::blocking::BlockingRuntime,
     pgmq: PGMQueueExt,
     name: String,
     dead: String,
@@ -31,12 +30,7 @@ impl PgmqQueue {
     /// Connects to `url`, installs (or upgrades) pgmq there if needed and creates queue `name`
     /// and its dead letters. `name`: lower-case letters, digits and `_`.
     pub fn connect(url: &str, name: &str) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("ips-queue")
-            .enable_all()
-            .build()
-            .map_err(db)?;
+        let runtime = crate::blocking::BlockingRuntime::new("ips-queue").map_err(db)?;
         let dead = format!("{name}_dead");
         let pgmq = runtime.block_on(async {
             // sqlx reads the URL (pgmq's own parser needs a TCP port and a password).

@@ -91,10 +91,20 @@ impl Store {
 
     /// Says of every row of `run` whose video is `sha256` that it downloaded but could not be read.
     pub fn mark_rows_unreadable(&self, run: RunId, sha256: &str, reason: &str) -> Result<()> {
+        self.mark_rows(run, sha256, RowStatus::Unreadable, reason)
+    }
+
+    /// Says of every row of `run` whose video is `sha256` that its analysis failed for good
+    /// (a work-queue task given up), with why.
+    pub fn mark_rows_failed(&self, run: RunId, sha256: &str, reason: &str) -> Result<()> {
+        self.mark_rows(run, sha256, RowStatus::Failed, reason)
+    }
+
+    fn mark_rows(&self, run: RunId, sha256: &str, status: RowStatus, reason: &str) -> Result<()> {
         self.read(|db| {
             db.execute(
                 "UPDATE run_rows SET status = ?4, detail = ?3 WHERE run_id = ?1 AND video_sha256 = ?2",
-                params![run, sha256, reason, RowStatus::Unreadable.word()],
+                params![run, sha256, reason, status.word()],
             )?;
             Ok(())
         })

@@ -234,6 +234,7 @@ impl dyn Db + '_ {
     }
 }
 
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 /// `?1` → `$1` (and a bare `?` → the next number), outside quoted strings: the one difference of
 /// text between the two dialects the queries keep.
 pub fn postgres_placeholders(sql: &str) -> String {

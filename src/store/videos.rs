@@ -184,4 +184,19 @@ impl Store {
         })?;
         Ok(())
     }
+
+    /// How many of `run`'s files have an analysis under `settings_key` (with a CLIP embedding,
+    /// or unreadable, when `with_clip`): how far workers elsewhere have got.
+    pub fn count_analysed(&self, run: RunId, settings_key: &str, with_clip: bool) -> Result<u64> {
+        self.read(|db| {
+            db.query_one(
+                "SELECT COUNT(*) FROM video_analyses a
+                 WHERE a.settings_key = ?2
+                   AND a.sha256 IN (SELECT video_sha256 FROM run_rows WHERE run_id = ?1)
+                   AND (?3 = 0 OR a.clip_embedding IS NOT NULL OR a.info IS NULL)",
+                params![run, settings_key, with_clip],
+                |r| r.get(0),
+            )
+        })
+    }
 }

@@ -6,6 +6,8 @@
 //! connection that broke, so a restarted database costs the calls made while it was down.
 
 use std::future::Future;
+
+use crate::blocking::BlockingRuntime;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
@@ -19,25 +21,20 @@ use crate::store::{Result, StoreError};
 const MIGRATE_LOCK: i64 = 0x1b5_0002;
 
 pub(in crate::store) struct PostgresBackend {
-    /// Both are `Some` until dropped (see `Drop`).
-    runtime: Option<tokio::runtime::Runtime>,
+    /// `Some` until dropped (see `Drop`).
     pool: Option<PgPool>,
+    runtime: BlockingRuntime,
 }
 
 impl PostgresBackend {
     pub fn connect(url: &str) -> Result<Self> {
         let options: PgConnectOptions = url.parse()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("ips-store")
-            .enable_all()
-            .build()
+        let runtime = BlockingRuntime::new("ips-store")
             .map_err(|e| StoreError::Corrupt(format!("cannot start the PostgreSQL client runtime: {e}")))?;
-        let pool = block_on(
-            &runtime,
+        let pool = runtime.block_on(
             PgPoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(10)).connect_with(options),
         )?;
-        let backend = Self { runtime: Some(runtime), pool: Some(pool) };
+        let backend = Self { pool: Some(pool), runtime };
         backend.migrate()?;
         Ok(backend)
     }
@@ -95,11 +92,7 @@ impl PostgresBackend {
     /// sqlx returns a dropped connection (or rolls back a dropped transaction) with a task on
     /// the current runtime: this one, even when a panic drops it on a thread outside it.
     fn dropped_here<T>(&self, value: T) -> OnRuntime<'_, T> {
-        OnRuntime { value: Some(value), runtime: self.runtime() }
-    }
-
-    fn runtime(&self) -> &tokio::runtime::Runtime {
-        self.runtime.as_ref().expect("the runtime lives until the store is dropped")
+        OnRuntime { value: Some(value), runtime: &self.runtime }
     }
 
     fn pool(&self) -> &PgPool {
@@ -110,42 +103,22 @@ impl PostgresBackend {
     where
         F::Output: Send,
     {
-        block_on(self.runtime(), future)
+        self.runtime.block_on(future)
     }
 }
 
-/// A store may be dropped anywhere, an async task included, where dropping a runtime the usual
-/// way (waiting for its threads) would panic: its pool is dropped inside it, then it is shut
-/// down without waiting.
+/// Pooled connections hand work to the current runtime as they go: the pool is dropped inside
+/// its own runtime, which then shuts down (see [`BlockingRuntime`]).
 impl Drop for PostgresBackend {
     fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            {
-                let _inside = runtime.enter();
-                self.pool.take();
-            }
-            runtime.shutdown_background();
-        }
+        let _inside = self.runtime.enter();
+        self.pool.take();
     }
-}
-
-/// Runs `future` on `runtime`. A thread inside another tokio runtime (an async task, or a page's
-/// blocking task) may not block on a runtime, so there it runs on a scoped thread of its own.
-fn block_on<F: Future + Send>(runtime: &tokio::runtime::Runtime, future: F) -> F::Output
-where
-    F::Output: Send,
-{
-    if tokio::runtime::Handle::try_current().is_err() {
-        return runtime.block_on(future);
-    }
-    std::thread::scope(|scope| {
-        scope.spawn(|| runtime.block_on(future)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
 }
 
 struct OnRuntime<'a, T> {
     value: Option<T>,
-    runtime: &'a tokio::runtime::Runtime,
+    runtime: &'a BlockingRuntime,
 }
 
 impl<T> OnRuntime<'_, T> {

@@ -1,0 +1,168 @@
+//! Many machines, played on one: the store on a throwaway PostgreSQL, `ips run` leaving every
+//! video to two `ips worker` processes (pgmq), compared with the embedded SQLite run.
+#![cfg(feature = "postgres")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+
+use ips_core::store::Store;
+use ips_core::testing::{CorpusServer, TempPostgres, require_corpus};
+
+fn ips(data: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ips"));
+    command
+        .arg("--data-dir")
+        .arg(data)
+        .env("IPS_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
+        // The corpus is served on loopback, which downloads may not reach by default.
+        .env("IPS_ALLOW_HOSTS", "127.0.0.1")
+        .env_remove("IPS_DATABASE_URL")
+        .env_remove("FAILPOINTS")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
+/// `ips run input --out report`, on PostgreSQL when `database_url` is given; its stderr on failure.
+fn ips_run(data: &Path, input: &Path, report: &Path, database_url: Option<&str>) {
+    let mut command = ips(data);
+    command.arg("run").arg(input).arg("--out").arg(report);
+    if let Some(url) = database_url {
+        command.env("IPS_DATABASE_URL", url).arg("--embedded-worker").arg("false");
+    }
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "ips run: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// `ips worker` on the database, its log going to `log`.
+fn start_worker(data: &Path, database_url: &str, log: &Path, failpoints: Option<&str>) -> Child {
+    let mut command = ips(data);
+    command.arg("worker").env("IPS_DATABASE_URL", database_url).env("IPS_WORKERS", "1");
+    if let Some(failpoints) = failpoints {
+        command.env("FAILPOINTS", failpoints);
+    }
+    // The log goes to stdout; errors to stderr: both into `log`.
+    let file = std::fs::File::create(log).unwrap();
+    command.stdout(file.try_clone().unwrap()).stderr(file).spawn().unwrap()
+}
+
+/// Stops a worker as a service manager would (SIGTERM) and returns its log.
+fn stop_worker(mut worker: Child, log: &Path) -> String {
+    let status = Command::new("kill").arg("-TERM").arg(worker.id().to_string()).status().unwrap();
+    assert!(status.success());
+    let exit = worker.wait().unwrap();
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(exit.success(), "a worker stops cleanly on SIGTERM: {exit:?}\n{log}");
+    log
+}
+
+/// Tasks a worker's log says it finished (`finished: n` of each time it found the queue empty).
+fn finished_in(log: &str) -> usize {
+    log.split("finished: ").skip(1).map(|rest| rest.split(',').next().unwrap().trim().parse::<usize>().unwrap()).sum()
+}
+
+async fn corpus_input(corpus: &CorpusServer, work: &Path, rows: usize) -> PathBuf {
+    let csv: Vec<String> =
+        corpus.rewritten_assignment_csv().unwrap().lines().take(rows + 1).map(str::to_string).collect();
+    let input = work.join(format!("input-{rows}.csv"));
+    std::fs::write(&input, csv.join("\n")).unwrap();
+    input
+}
+
+fn distinct_files(store: &Store) -> usize {
+    let run = store.runs_with_status(&[ips_core::store::RunStatus::Succeeded]).unwrap()[0];
+    let files: std::collections::HashSet<String> =
+        store.row_outcomes(run).unwrap().into_iter().filter_map(|o| o.sha256).collect();
+    files.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_on_postgres_make_the_embedded_report() {
+    let Some(dir) = require_corpus() else { return };
+    let corpus = CorpusServer::start(&dir).await.unwrap();
+    let postgres = TempPostgres::start().expect("a throwaway PostgreSQL starts");
+    let database_url = postgres.create_database().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path().to_path_buf();
+    let input = corpus_input(&corpus, &work, 20).await;
+
+    let sqlite_report = work.join("report-sqlite");
+    let embedded = tokio::task::spawn_blocking({
+        let (work, input, report) = (work.clone(), input.clone(), sqlite_report.clone());
+        move || ips_run(&work.join("data-sqlite"), &input, &report, None)
+    });
+    embedded.await.unwrap();
+
+    // Workers share the run's data directory (one machine here; README, "Scaling out").
+    let data = work.join("data-postgres");
+    let logs = [work.join("worker-1.log"), work.join("worker-2.log")];
+    let workers: Vec<Child> = logs.iter().map(|log| start_worker(&data, &database_url, log, None)).collect();
+    let postgres_report = work.join("report-postgres");
+    tokio::task::spawn_blocking({
+        let (data, input, report, url) = (data.clone(), input.clone(), postgres_report.clone(), database_url.clone());
+        move || ips_run(&data, &input, &report, Some(&url))
+    })
+    .await
+    .unwrap();
+    let logs: Vec<String> = workers.into_iter().zip(&logs).map(|(worker, log)| stop_worker(worker, log)).collect();
+
+    for file in ["ads.csv", "videos.csv", "creators.csv"] {
+        let expected = std::fs::read_to_string(sqlite_report.join(file)).unwrap();
+        assert!(expected.lines().count() > 1, "{file} has lines");
+        assert_eq!(std::fs::read_to_string(postgres_report.join(file)).unwrap(), expected, "{file}");
+    }
+    let store = Store::connect(&database_url).unwrap();
+    let finished: Vec<usize> = logs.iter().map(|log| finished_in(log)).collect();
+    assert_eq!(finished.iter().sum::<usize>(), distinct_files(&store), "each file analysed once: {finished:?}");
+    assert!(finished.iter().all(|&n| n > 0), "both workers took part: {finished:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poisoned_video_is_given_up_with_its_reason_and_the_run_finishes() {
+    let Some(dir) = require_corpus() else { return };
+    let corpus = CorpusServer::start(&dir).await.unwrap();
+    let postgres = TempPostgres::start().expect("a throwaway PostgreSQL starts");
+    let database_url = postgres.create_database().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let work = work.path().to_path_buf();
+    let input = corpus_input(&corpus, &work, 3).await;
+    // The first row's file is poisoned (routes.csv: URL path → file).
+    let first_row = std::fs::read_to_string(&input).unwrap().lines().nth(1).unwrap().to_string();
+    let routes = std::fs::read_to_string(dir.join("routes.csv")).unwrap();
+    let file = routes
+        .lines()
+        .filter_map(|line| line.split_once(','))
+        .find(|(path, _)| first_row.ends_with(path))
+        .map(|(_, file)| file.to_string())
+        .expect("the first row's URL is routed");
+    let poisoned = ips_core::hash::sha256_hex(&std::fs::read(dir.join(file)).unwrap());
+
+    let data = work.join("data");
+    let log = work.join("worker.log");
+    let worker = start_worker(&data, &database_url, &log, Some(&format!("poisoned-video=return({poisoned})")));
+    tokio::task::spawn_blocking({
+        let (data, input, report, url) = (data.clone(), input.clone(), work.join("report"), database_url.clone());
+        move || ips_run(&data, &input, &report, Some(&url))
+    })
+    .await
+    .unwrap();
+    stop_worker(worker, &log);
+
+    let store = Store::connect(&database_url).unwrap();
+    let run = store.runs_with_status(&[ips_core::store::RunStatus::Succeeded]).unwrap()[0];
+    let outcomes = store.row_outcomes(run).unwrap();
+    let failed: Vec<_> = outcomes.iter().filter(|o| o.sha256.as_deref() == Some(poisoned.as_str())).collect();
+    assert!(!failed.is_empty(), "the poisoned file is one of the run's: {outcomes:?}");
+    for row in failed {
+        assert_eq!(row.status, ips_core::store::RowStatus::Failed);
+        assert_eq!(
+            row.detail.as_deref(),
+            Some("worker gave up after 3 tries: this video always fails (fault injected)"),
+            "row {}",
+            row.row
+        );
+    }
+    assert!(
+        outcomes.iter().any(|o| o.sha256.as_deref() != Some(poisoned.as_str()) && !o.status.is_problem()),
+        "the other rows were analysed: {outcomes:?}"
+    );
+}

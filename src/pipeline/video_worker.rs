@@ -1,0 +1,128 @@
+//! One video analysis per work-queue task, for a worker that may serve many runs: `ips worker`
+//! processes on any machine, and the server's own threads when the store is on PostgreSQL
+//! (README, "Scaling out"). The task names the run; the run's saved settings say how to analyse,
+//! and the analysis is stored under those settings' key, as the embedded analyse stage does.
+//!
+//! A task whose analysis is already stored (a late duplicate: its message came back after a
+//! slow worker's timeout and both finished it) is done without analysing again, and the store
+//! keeps one analysis per video and settings (an upsert on that key), so a run reads one row
+//! whichever worker wrote it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::analyse::{OutputDirs, analyse_video, settings_key};
+use super::{CancelFlag, PipelineError, PipelineSettings, run_settings};
+use crate::clip::ClipImageEncoder;
+use crate::faceapi::FaceModels;
+use crate::faces::FaceDetector;
+use crate::fetch::VideoCache;
+use crate::human::LivenessModels;
+use crate::queue::{Attempt, VideoTask};
+use crate::store::Store;
+
+/// The name of the pgmq queue video tasks go through.
+pub const VIDEO_QUEUE: &str = "ips_videos";
+
+/// Analyses the videos of tasks, keeping what it loaded (models, a detector per settings) for
+/// the next task.
+pub struct VideoWorker<'a> {
+    store: &'a Store,
+    data_dir: PathBuf,
+    models_dir: PathBuf,
+    cancel: &'a CancelFlag,
+    models: Option<(Arc<FaceModels>, Arc<LivenessModels>)>,
+    clip: Option<Option<Arc<ClipImageEncoder>>>,
+    detectors: HashMap<String, (PipelineSettings, FaceDetector)>,
+}
+
+impl<'a> VideoWorker<'a> {
+    pub fn new(store: &'a Store, data_dir: PathBuf, models_dir: PathBuf, cancel: &'a CancelFlag) -> Self {
+        Self { store, data_dir, models_dir, cancel, models: None, clip: None, detectors: HashMap::new() }
+    }
+
+    /// Works on one task, as [`crate::queue::work_until_empty`] wants: the video's own trouble
+    /// (a corrupt file) is part of its analysis and the task is done; trouble of the worker's
+    /// (a missing model, the store unreachable) fails the attempt, to be tried again.
+    pub fn attempt(&mut self, task: &VideoTask) -> Attempt {
+        match self.analyse(task) {
+            Ok(()) if self.cancel.is_cancelled() => Attempt::Stop,
+            Ok(()) => Attempt::Done,
+            Err(e) => Attempt::Failed(e.to_string()),
+        }
+    }
+
+    fn analyse(&mut self, task: &VideoTask) -> Result<(), PipelineError> {
+        // `FAILPOINTS=poisoned-video=return(<sha256>)`: that video always fails, for the tests
+        // of dead letters (compiled in only with `test-support`).
+        if crate::faults::value_of("poisoned-video").as_deref() == Some(task.sha256.as_str()) {
+            return Err(PipelineError::Io("this video always fails (fault injected)".into()));
+        }
+        let settings = run_settings(self.store, task.run)?
+            .ok_or_else(|| PipelineError::Settings(format!("run {} has no settings yet", task.run)))?;
+        let key = settings_key(&settings);
+        let clip = self.clip()?;
+        if let Some(done) = self.store.video_analysis(&task.sha256, &key)? {
+            if clip.is_none() || done.clip_embedding.is_some() || done.info.is_none() {
+                return Ok(());
+            }
+        }
+        let video = self
+            .store
+            .video(&task.sha256)?
+            .ok_or_else(|| PipelineError::Io(format!("video {} is not in the index", task.sha256)))?;
+        let path = VideoCache::new(&self.data_dir).path(&task.sha256, video.container);
+        let dirs = OutputDirs { faces: super::faces_dir(&self.data_dir), stills: super::stills_dir(&self.data_dir) };
+        for dir in [&dirs.faces, &dirs.stills] {
+            std::fs::create_dir_all(dir).map_err(|e| PipelineError::Io(format!("{}: {e}", dir.display())))?;
+        }
+        let (cancel, store) = (self.cancel, self.store);
+        let (settings, detector) = self.detector(&key, settings)?;
+        let analysis = analyse_video(&path, settings, detector, clip.as_deref(), &dirs, cancel);
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
+        store.save_video_analysis(&task.sha256, &key, &analysis)?;
+        Ok(())
+    }
+
+    fn clip(&mut self) -> Result<Option<Arc<ClipImageEncoder>>, PipelineError> {
+        if self.clip.is_none() {
+            // As the analyse stage: no weights, or unusable ones, means CLIP is off.
+            let loaded = ClipImageEncoder::load(&self.models_dir.join(crate::clip::MODEL_DIR)).ok().map(Arc::new);
+            self.clip = Some(loaded);
+        }
+        Ok(self.clip.clone().flatten())
+    }
+
+    fn detector(
+        &mut self,
+        key: &str,
+        settings: PipelineSettings,
+    ) -> Result<(&PipelineSettings, &mut FaceDetector), PipelineError> {
+        if !self.detectors.contains_key(key) {
+            let (models, liveness) = if settings.faces.detector.needs_face_models() {
+                let (models, liveness) = match &self.models {
+                    Some(loaded) => loaded.clone(),
+                    None => {
+                        let load_error = crate::faces::FaceError::from;
+                        let loaded = (
+                            Arc::new(FaceModels::load(&self.models_dir).map_err(load_error)?),
+                            Arc::new(LivenessModels::load(&self.models_dir).map_err(load_error)?),
+                        );
+                        self.models = Some(loaded.clone());
+                        loaded
+                    }
+                };
+                (Some(models), Some(liveness))
+            } else {
+                (None, None)
+            };
+            let detector = FaceDetector::new(&settings.faces, models, liveness)?;
+            self.detectors.insert(key.to_string(), (settings, detector));
+        }
+        let (settings, detector) = self.detectors.get_mut(key).expect("inserted above");
+        Ok((settings, detector))
+    }
+}
