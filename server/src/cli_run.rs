@@ -42,9 +42,11 @@ pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
                 data_dir: config.data_dir.clone(),
                 models_dir: config.models_dir.clone(),
                 settings: config.pipeline_settings(),
-                shared_queue: shared_queue
-                    .as_deref()
-                    .map(|queue| SharedQueue { queue, embedded_worker: config.embedded_worker }),
+                shared_queue: shared_queue.as_deref().map(|queue| SharedQueue {
+                    queue,
+                    embedded_worker: config.embedded_worker,
+                    settings: config.queue_settings(),
+                }),
             };
             pipeline::execute(&ctx, run, &CancelFlag::new())
         });

@@ -22,6 +22,10 @@ pub struct Config {
     /// With a `database_url`, this process analyses videos too (besides any `ips worker`), so a
     /// single machine on PostgreSQL needs nothing more. `IPS_EMBEDDED_WORKER`.
     pub embedded_worker: bool,
+    /// With a `database_url`: how long a video taken from the queue stays hidden from other
+    /// workers (renewed every third of it while the work goes on), i.e. how soon the video of a
+    /// worker that died is taken by another. `IPS_QUEUE_VISIBILITY_S`.
+    pub queue_visibility_s: u64,
     /// Address the web app listens on.
     pub addr: SocketAddr,
     /// The built site (wasm, JS, CSS, public files), as made by `make site` or cargo-leptos.
@@ -51,6 +55,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database_url: None,
             embedded_worker: true,
+            queue_visibility_s: 60,
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             site_root: PathBuf::from("target/site"),
             max_upload_mib: 50,
@@ -131,7 +136,12 @@ impl Config {
             .context("opening the work queue")
     }
 
-    /// `IPS_DATA_DIR`, `IPS_DATABASE_URL`, `IPS_EMBEDDED_WORKER`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`,
+    /// How this process's workers use the shared queue.
+    pub fn queue_settings(&self) -> ips_core::queue::QueueSettings {
+        ips_core::queue::QueueSettings::with_visibility(std::time::Duration::from_secs(self.queue_visibility_s.max(3)))
+    }
+
+    /// `IPS_DATA_DIR`, `IPS_DATABASE_URL`, `IPS_EMBEDDED_WORKER`, `IPS_QUEUE_VISIBILITY_S`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`,
     /// `IPS_DEMO`, `IPS_ACCESS_TOKEN`, `IPS_ALLOW_HOSTS`, `IPS_FETCH_CONCURRENCY`, `IPS_WORKERS`, `IPS_MODELS_DIR`.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(v) = var("IPS_DATA_DIR") {
@@ -143,6 +153,10 @@ impl Config {
         if let Some(v) = var("IPS_EMBEDDED_WORKER") {
             self.embedded_worker =
                 v.parse().with_context(|| format!("IPS_EMBEDDED_WORKER={v} is not true or false"))?;
+        }
+        if let Some(v) = var("IPS_QUEUE_VISIBILITY_S") {
+            self.queue_visibility_s =
+                v.parse().with_context(|| format!("IPS_QUEUE_VISIBILITY_S={v} is not a whole number of seconds"))?;
         }
         if let Some(v) = var("IPS_ADDR") {
             self.addr = v.parse().with_context(|| format!("IPS_ADDR={v} is not an address like 127.0.0.1:3000"))?;

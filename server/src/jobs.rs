@@ -8,7 +8,7 @@ use ips_app::ssr::JobControl;
 use std::path::PathBuf;
 
 use ips_core::pipeline::{self, CancelFlag, Context, PipelineSettings, SharedQueue};
-use ips_core::queue::WorkQueue;
+use ips_core::queue::{QueueSettings, WorkQueue};
 use ips_core::store::{RunId, RunStatus, Store};
 use tokio::sync::mpsc;
 
@@ -19,7 +19,7 @@ pub struct JobRunner {
     settings: PipelineSettings,
     /// With PostgreSQL: the video queue shared with `ips worker`s, and whether this process
     /// works on it too.
-    shared: Option<(Arc<dyn WorkQueue>, bool)>,
+    shared: Option<(Arc<dyn WorkQueue>, bool, QueueSettings)>,
     queue: mpsc::UnboundedSender<RunId>,
     /// Cancel flags of runs the worker has started and not finished.
     running: Mutex<HashMap<RunId, CancelFlag>>,
@@ -32,7 +32,7 @@ impl JobRunner {
         data_dir: PathBuf,
         models_dir: PathBuf,
         settings: PipelineSettings,
-        shared: Option<(Arc<dyn WorkQueue>, bool)>,
+        shared: Option<(Arc<dyn WorkQueue>, bool, QueueSettings)>,
     ) -> Arc<Self> {
         let (queue, mut receiver) = mpsc::unbounded_channel();
         let running = Mutex::new(HashMap::new());
@@ -92,9 +92,10 @@ impl JobRunner {
         let (data_dir, models_dir, settings) = (self.data_dir.clone(), self.models_dir.clone(), self.settings.clone());
         let shared = self.shared.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let shared_queue = shared.as_ref().map(|(queue, embedded_worker)| SharedQueue {
+            let shared_queue = shared.as_ref().map(|(queue, embedded_worker, settings)| SharedQueue {
                 queue: queue.as_ref(),
                 embedded_worker: *embedded_worker,
+                settings: *settings,
             });
             let ctx = Context { store: &store, data_dir, models_dir, settings, shared_queue };
             pipeline::execute(&ctx, run, &flag)

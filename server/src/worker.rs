@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::bail;
 use ips_core::pipeline::{CancelFlag, VideoWorker};
-use ips_core::queue::{QueueSettings, work_until_empty};
+use ips_core::queue::{Attempt, work_until_empty};
 
 use crate::config::Config;
 
@@ -21,6 +21,7 @@ pub fn run(config: &Config, until_empty: bool, cancel: &CancelFlag) -> anyhow::R
     };
     let store = config.open_store()?;
     let threads = config.pipeline.workers().max(1);
+    let settings = config.queue_settings();
     tracing::info!(threads, "ips worker: taking videos from the queue");
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
@@ -30,8 +31,12 @@ pub fn run(config: &Config, until_empty: bool, cancel: &CancelFlag) -> anyhow::R
                         VideoWorker::new(&store, config.data_dir.clone(), config.models_dir.clone(), cancel);
                     loop {
                         let stop = || cancel.is_cancelled();
-                        let done = work_until_empty(queue.as_ref(), &QueueSettings::default(), POLL, &stop, |task| {
-                            worker.attempt(task)
+                        let done = work_until_empty(queue.as_ref(), &settings, POLL, &stop, |task| {
+                            let attempt = worker.attempt(task);
+                            if let Attempt::Failed(e) = &attempt {
+                                tracing::warn!(run = task.run, file = %task.sha256, "ips worker: failed: {e}");
+                            }
+                            attempt
                         })?;
                         if done.finished + done.given_up + done.failed_attempts > 0 {
                             tracing::info!(?done, "ips worker: queue empty");

@@ -228,8 +228,9 @@ fn on_shared_queue(
             scope.spawn(|| {
                 let mut worker = VideoWorker::new(store, ctx.data_dir.clone(), ctx.models_dir.clone(), cancel);
                 let stop = || cancel.is_cancelled() || waited.is_cancelled();
-                let settings = QueueSettings::default();
-                if let Err(e) = queue::work_until_empty(shared.queue, &settings, POLL, &stop, |t| worker.attempt(t)) {
+                if let Err(e) =
+                    queue::work_until_empty(shared.queue, &shared.settings, POLL, &stop, |t| worker.attempt(t))
+                {
                     tracing::warn!("analyse: this process's worker stopped: {e}");
                 }
             });

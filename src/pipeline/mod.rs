@@ -103,6 +103,8 @@ pub struct SharedQueue<'a> {
     /// This process analyses videos too (`--embedded-worker`, on by default), so one machine
     /// needs no `ips worker` of its own.
     pub embedded_worker: bool,
+    /// The visibility timeout and takes this process's workers use.
+    pub settings: crate::queue::QueueSettings,
 }
 
 impl Context<'_> {

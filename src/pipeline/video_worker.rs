@@ -65,6 +65,7 @@ impl<'a> VideoWorker<'a> {
         let clip = self.clip()?;
         if let Some(done) = self.store.video_analysis(&task.sha256, &key)? {
             if clip.is_none() || done.clip_embedding.is_some() || done.info.is_none() {
+                tracing::info!(run = task.run, file = %task.sha256, "video worker: already analysed, skipped");
                 return Ok(());
             }
         }
@@ -77,13 +78,15 @@ impl<'a> VideoWorker<'a> {
         for dir in [&dirs.faces, &dirs.stills] {
             std::fs::create_dir_all(dir).map_err(|e| PipelineError::Io(format!("{}: {e}", dir.display())))?;
         }
-        let (cancel, store) = (self.cancel, self.store);
+        let (cancel, store, started) = (self.cancel, self.store, std::time::Instant::now());
         let (settings, detector) = self.detector(&key, settings)?;
         let analysis = analyse_video(&path, settings, detector, clip.as_deref(), &dirs, cancel);
         if cancel.is_cancelled() {
             return Ok(());
         }
         store.save_video_analysis(&task.sha256, &key, &analysis)?;
+        let seconds = started.elapsed().as_secs_f32();
+        tracing::info!(run = task.run, file = %task.sha256, seconds, "video worker: analysed");
         Ok(())
     }
 

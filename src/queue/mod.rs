@@ -74,7 +74,15 @@ pub struct QueueSettings {
 
 impl Default for QueueSettings {
     fn default() -> Self {
-        Self { visibility: Duration::from_secs(60), heartbeat: Duration::from_secs(20), max_reads: 3 }
+        Self::with_visibility(Duration::from_secs(60))
+    }
+}
+
+impl QueueSettings {
+    /// Tasks hidden for `visibility` once taken (how long a dead worker's task waits to come
+    /// back), renewed every third of it, 3 takes each.
+    pub fn with_visibility(visibility: Duration) -> Self {
+        Self { visibility, heartbeat: visibility / 3, max_reads: 3 }
     }
 }
 
