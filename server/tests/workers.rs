@@ -81,12 +81,30 @@ fn kill_9(child: &mut Child) {
     child.wait().unwrap();
 }
 
-async fn corpus_input(corpus: &CorpusServer, work: &Path, rows: usize) -> PathBuf {
+/// The corpus served on 127.0.0.1, a throwaway PostgreSQL with a database, and an input CSV of
+/// the first `rows` corpus rows in a temporary work directory.
+struct Setup {
+    corpus_dir: PathBuf,
+    _corpus: CorpusServer,
+    postgres: TempPostgres,
+    database_url: String,
+    _work: tempfile::TempDir,
+    work: PathBuf,
+    input: PathBuf,
+}
+
+async fn setup(rows: usize) -> Option<Setup> {
+    let corpus_dir = require_corpus()?;
+    let corpus = CorpusServer::start(&corpus_dir).await.unwrap();
+    let postgres = TempPostgres::start().expect("a throwaway PostgreSQL starts");
+    let database_url = postgres.create_database().unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let work = temp.path().to_path_buf();
     let csv: Vec<String> =
         corpus.rewritten_assignment_csv().unwrap().lines().take(rows + 1).map(str::to_string).collect();
     let input = work.join(format!("input-{rows}.csv"));
     std::fs::write(&input, csv.join("\n")).unwrap();
-    input
+    Some(Setup { corpus_dir, _corpus: corpus, postgres, database_url, _work: temp, work, input })
 }
 
 fn distinct_files(store: &Store) -> usize {
@@ -96,18 +114,15 @@ fn distinct_files(store: &Store) -> usize {
     files.len()
 }
 
-/// Two workers, one killed (SIGKILL) in the middle of the run's videos: its video comes back
-/// after the visibility timeout and the other worker finishes it; the report is the embedded
-/// SQLite run's, file for file, and every file was analysed to the end exactly once.
+/// Two workers, one killed (SIGKILL) in the middle of the run's videos, then the database
+/// restarted at once while the run goes on: the killed worker's video comes back after the
+/// visibility timeout and the other worker finishes it, the run and the worker ride out the
+/// restart; the report is the embedded SQLite run's, file for file, and every file was
+/// analysed to the end exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_workers_on_postgres_make_the_embedded_report_though_one_is_killed() {
-    let Some(dir) = require_corpus() else { return };
-    let corpus = CorpusServer::start(&dir).await.unwrap();
-    let postgres = TempPostgres::start().expect("a throwaway PostgreSQL starts");
-    let database_url = postgres.create_database().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let work = work.path().to_path_buf();
-    let input = corpus_input(&corpus, &work, 20).await;
+async fn two_workers_on_postgres_make_the_embedded_report_through_a_kill_and_a_database_restart() {
+    let Some(setup) = setup(20).await else { return };
+    let (postgres, database_url, work, input) = (&setup.postgres, &setup.database_url, &setup.work, &setup.input);
 
     let sqlite_report = work.join("report-sqlite");
     let embedded = tokio::task::spawn_blocking({
@@ -139,6 +154,8 @@ async fn two_workers_on_postgres_make_the_embedded_report_though_one_is_killed()
         }
     });
     let before_kill = killed.await.unwrap();
+    assert!(!run.is_finished(), "the run was still analysing when the worker was killed");
+    postgres.restart().expect("the database restarts");
     run.await.unwrap();
     let survivor = stop_worker(workers.remove(0), &logs[1]);
 
@@ -158,13 +175,8 @@ async fn two_workers_on_postgres_make_the_embedded_report_though_one_is_killed()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poisoned_video_is_given_up_with_its_reason_and_the_run_finishes() {
-    let Some(dir) = require_corpus() else { return };
-    let corpus = CorpusServer::start(&dir).await.unwrap();
-    let postgres = TempPostgres::start().expect("a throwaway PostgreSQL starts");
-    let database_url = postgres.create_database().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let work = work.path().to_path_buf();
-    let input = corpus_input(&corpus, &work, 3).await;
+    let Some(setup) = setup(3).await else { return };
+    let (dir, database_url, work, input) = (&setup.corpus_dir, &setup.database_url, &setup.work, &setup.input);
     // The first row's file is poisoned (routes.csv: URL path → file).
     let first_row = std::fs::read_to_string(&input).unwrap().lines().nth(1).unwrap().to_string();
     let routes = std::fs::read_to_string(dir.join("routes.csv")).unwrap();

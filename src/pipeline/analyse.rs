@@ -241,6 +241,9 @@ fn on_shared_queue(
     })
 }
 
+/// How long the stage keeps waiting through database errors (a restart) before failing.
+const OUTAGE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How often the stage looks at how far the workers have got.
 const WAIT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -256,23 +259,36 @@ fn wait_for_workers(
     cancel: &CancelFlag,
 ) -> Result<bool, PipelineError> {
     let todo: HashSet<&str> = todo.iter().copied().collect();
+    // When the database is unreachable (restarting), keep waiting as the workers do.
+    let mut unreachable_since: Option<std::time::Instant> = None;
     loop {
         if cancel.is_cancelled() {
             return Ok(false);
         }
-        let analysed = store.count_analysed(run_id, key, with_clip)?;
-        let given_up: Vec<DeadLetter> = queue
-            .dead_letters()?
-            .into_iter()
-            .filter(|d| d.task.run == run_id && todo.contains(d.task.sha256.as_str()))
-            .collect();
-        let accounted = analysed + given_up.len() as u64;
-        store.set_progress(run_id, Stage::Analyse.name(), accounted.min(total), total)?;
-        if accounted >= total {
+        let poll = || -> Result<bool, PipelineError> {
+            let analysed = store.count_analysed(run_id, key, with_clip)?;
+            let given_up: Vec<DeadLetter> = queue
+                .dead_letters()?
+                .into_iter()
+                .filter(|d| d.task.run == run_id && todo.contains(d.task.sha256.as_str()))
+                .collect();
+            let accounted = analysed + given_up.len() as u64;
+            store.set_progress(run_id, Stage::Analyse.name(), accounted.min(total), total)?;
+            if accounted < total {
+                return Ok(false);
+            }
             for dead in &given_up {
                 store.mark_rows_failed(run_id, &dead.task.sha256, &dead.reason())?;
             }
-            return Ok(true);
+            Ok(true)
+        };
+        match poll() {
+            Ok(true) => return Ok(true),
+            Ok(false) => unreachable_since = None,
+            Err(e) if unreachable_since.get_or_insert_with(std::time::Instant::now).elapsed() < OUTAGE => {
+                tracing::warn!("analyse: waiting for the database: {e}");
+            }
+            Err(e) => return Err(e),
         }
         std::thread::sleep(WAIT_POLL);
     }
