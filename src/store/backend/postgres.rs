@@ -6,13 +6,12 @@
 //! connection that broke, so a restarted database costs the calls made while it was down.
 
 use std::future::Future;
-
-use crate::blocking::BlockingRuntime;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Row as _, TypeInfo, ValueRef};
 
+use crate::blocking::BlockingRuntime;
 use crate::store::migrations;
 use crate::store::sql::{Db, Kind, Row, Value, postgres_placeholders};
 use crate::store::{Result, StoreError};
