@@ -5,12 +5,11 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use ips_core::queue::{PgmqQueue, VideoTask, WorkQueue};
-use ips_core::testing::TempPostgres;
 use ips_core::testing::queue_worker::{SimulatedWorker, run_if_worker, spawn_worker};
+use ips_core::testing::{KillOnDrop, TempPostgres};
 
 fn main() {
     if run_if_worker() {
@@ -41,8 +40,8 @@ fn worker(postgres: &TempPostgres, queue: &str, cost_ms: u64) -> SimulatedWorker
 }
 
 /// Reads a worker's lines until it exits: how many times it finished each task, and its summary.
-fn finished_by(child: Child) -> (HashMap<String, u32>, String) {
-    let output = child.wait_with_output().expect("the worker ran");
+fn finished_by(child: KillOnDrop) -> (HashMap<String, u32>, String) {
+    let output = child.into_inner().wait_with_output().expect("the worker ran");
     assert!(output.status.success(), "worker failed: {:?}", output.status);
     let mut done = HashMap::new();
     let mut summary = String::new();
@@ -99,7 +98,7 @@ fn workers_outlive_a_database_restart(postgres: &TempPostgres) {
     let queue = PgmqQueue::connect(&postgres.url(), "restart_test").unwrap();
     queue.push(&tasks(30)).unwrap();
     let slow = worker(postgres, "restart_test", 150);
-    let workers: Vec<Child> = (0..2).map(|_| spawn_worker(&slow).unwrap()).collect();
+    let workers: Vec<KillOnDrop> = (0..2).map(|_| spawn_worker(&slow).unwrap()).collect();
     std::thread::sleep(Duration::from_millis(1000));
     postgres.restart().expect("the database restarts");
     let results: Vec<(HashMap<String, u32>, String)> = workers.into_iter().map(finished_by).collect();

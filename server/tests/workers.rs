@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
 use ips_core::store::Store;
-use ips_core::testing::{CorpusServer, TempPostgres, require_corpus};
+use ips_core::testing::{CorpusServer, KillOnDrop, TempPostgres, require_corpus};
 
 fn ips(data: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ips"));
@@ -34,7 +34,7 @@ fn ips_run(data: &Path, input: &Path, report: &Path, database_url: Option<&str>)
 }
 
 /// `ips worker` on the database, its log going to `log`.
-fn start_worker(data: &Path, database_url: &str, log: &Path, failpoints: Option<&str>) -> Child {
+fn start_worker(data: &Path, database_url: &str, log: &Path, failpoints: Option<&str>) -> KillOnDrop {
     let mut command = ips(data);
     command
         .arg("worker")
@@ -47,11 +47,11 @@ fn start_worker(data: &Path, database_url: &str, log: &Path, failpoints: Option<
     }
     // The log goes to stdout; errors to stderr: both into `log`.
     let file = std::fs::File::create(log).unwrap();
-    command.stdout(file.try_clone().unwrap()).stderr(file).spawn().unwrap()
+    command.stdout(file.try_clone().unwrap()).stderr(file).spawn().unwrap().into()
 }
 
 /// Stops a worker as a service manager would (SIGTERM) and returns its log.
-fn stop_worker(mut worker: Child, log: &Path) -> String {
+fn stop_worker(mut worker: KillOnDrop, log: &Path) -> String {
     let status = Command::new("kill").arg("-TERM").arg(worker.id().to_string()).status().unwrap();
     assert!(status.success());
     let exit = worker.wait().unwrap();
@@ -134,7 +134,7 @@ async fn two_workers_on_postgres_make_the_embedded_report_through_a_kill_and_a_d
     // Workers share the run's data directory (one machine here; README, "Scaling out").
     let data = work.join("data-postgres");
     let logs = [work.join("worker-1.log"), work.join("worker-2.log")];
-    let mut workers: Vec<Child> = logs.iter().map(|log| start_worker(&data, &database_url, log, None)).collect();
+    let mut workers: Vec<KillOnDrop> = logs.iter().map(|log| start_worker(&data, &database_url, log, None)).collect();
     let postgres_report = work.join("report-postgres");
     let run = tokio::task::spawn_blocking({
         let (data, input, report, url) = (data.clone(), input.clone(), postgres_report.clone(), database_url.clone());

@@ -12,6 +12,7 @@ pub use corpus_server::CorpusServer;
 
 #[cfg(feature = "postgres")]
 mod postgres;
+mod process;
 #[cfg(feature = "postgres")]
 pub mod queue_worker;
 #[cfg(feature = "postgres")]
@@ -23,6 +24,7 @@ pub use postgres::{TempPostgres, TempPostgresError};
 #[cfg(feature = "postgres")]
 pub use s3::TempS3;
 
+pub use process::KillOnDrop;
 pub use synthetic::synthetic_run;
 
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //! the epoch>`, `done <task>`, `summary <reads of the last task>`), which its parent reads.
 
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -66,7 +66,12 @@ pub fn run_if_worker() -> bool {
 }
 
 /// Starts this binary again as a simulated worker, its stdout piped to the caller.
-pub fn spawn_worker(worker: &SimulatedWorker) -> std::io::Result<Child> {
+pub fn spawn_worker(worker: &SimulatedWorker) -> std::io::Result<super::KillOnDrop> {
     let json = serde_json::to_string(worker).map_err(std::io::Error::other)?;
-    Command::new(std::env::current_exe()?).env(WORKER_ENV, json).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()
+    Command::new(std::env::current_exe()?)
+        .env(WORKER_ENV, json)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map(Into::into)
 }
