@@ -28,11 +28,13 @@ pub fn run(config: &Config, until_empty: bool, cancel: &CancelFlag) -> anyhow::R
             .map(|_| {
                 scope.spawn(|| -> anyhow::Result<()> {
                     let mut worker =
-                        VideoWorker::new(&store, config.data_dir.clone(), config.models_dir.clone(), cancel);
+                        VideoWorker::new(&store, config.data_dir.clone(), config.models_dir.clone(), cancel)
+                            .finishing_in_store(queue.as_ref());
                     loop {
                         let stop = || cancel.is_cancelled();
-                        let done = work_until_empty(queue.as_ref(), &settings, POLL, &stop, |task| {
-                            let attempt = worker.attempt(task);
+                        let done = work_until_empty(queue.as_ref(), &settings, POLL, &stop, |delivery| {
+                            let task = &delivery.task;
+                            let attempt = worker.attempt(delivery);
                             if let Attempt::Failed(e) = &attempt {
                                 tracing::warn!(run = task.run, file = %task.sha256, "ips worker: failed: {e}");
                             }

@@ -164,7 +164,8 @@ fn here(
                         store.set_progress(run_id, Stage::Analyse.name(), n, total)?;
                         Ok(())
                     };
-                    queue::work_until_empty(&queue, &QueueSettings::default(), POLL, &stopping, |task| {
+                    queue::work_until_empty(&queue, &QueueSettings::default(), POLL, &stopping, |delivery| {
+                        let task = &delivery.task;
                         // A video's own trouble (corrupt file…) is in its analysis, not an
                         // error: an error here is the store's, and stops the stage.
                         match analyse_one(&task.sha256) {
@@ -226,7 +227,8 @@ fn on_shared_queue(
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                let mut worker = VideoWorker::new(store, ctx.data_dir.clone(), ctx.models_dir.clone(), cancel);
+                let mut worker = VideoWorker::new(store, ctx.data_dir.clone(), ctx.models_dir.clone(), cancel)
+                    .finishing_in_store(shared.queue);
                 let stop = || cancel.is_cancelled() || waited.is_cancelled();
                 if let Err(e) =
                     queue::work_until_empty(shared.queue, &shared.settings, POLL, &stop, |t| worker.attempt(t))

@@ -19,11 +19,19 @@ use crate::faceapi::FaceModels;
 use crate::faces::FaceDetector;
 use crate::fetch::VideoCache;
 use crate::human::LivenessModels;
-use crate::queue::{Attempt, VideoTask};
-use crate::store::Store;
+use crate::queue::{Attempt, Delivery};
+use crate::store::{QueueMessage, Store};
 
 /// The name of the pgmq queue video tasks go through.
 pub const VIDEO_QUEUE: &str = "ips_videos";
+
+/// Who archives a task's message once the work is done.
+enum Finish {
+    /// The queue, after the attempt (nothing written, or written on its own).
+    ByQueue,
+    /// This worker did, with the result; `won` is false for a late duplicate, which wrote nothing.
+    Archived { won: bool },
+}
 
 /// Analyses the videos of tasks, keeping what it loaded (models, a detector per settings) for
 /// the next task.
@@ -35,25 +43,49 @@ pub struct VideoWorker<'a> {
     models: Option<(Arc<FaceModels>, Arc<LivenessModels>)>,
     clip: Option<Option<Arc<ClipImageEncoder>>>,
     detectors: HashMap<String, (PipelineSettings, FaceDetector)>,
+    /// The pgmq queue whose messages this worker archives itself, with its result (see
+    /// [`VideoWorker::finishing_in_store`]).
+    finishing: Option<String>,
 }
 
 impl<'a> VideoWorker<'a> {
     pub fn new(store: &'a Store, data_dir: PathBuf, models_dir: PathBuf, cancel: &'a CancelFlag) -> Self {
-        Self { store, data_dir, models_dir, cancel, models: None, clip: None, detectors: HashMap::new() }
+        Self {
+            store,
+            data_dir,
+            models_dir,
+            cancel,
+            models: None,
+            clip: None,
+            detectors: HashMap::new(),
+            finishing: None,
+        }
+    }
+
+    /// When the work queue is pgmq in the store's own PostgreSQL database: each analysis is
+    /// written and its message archived in one transaction, fenced on the message's read count,
+    /// so a late duplicate (a worker whose timeout ran out while another took the video over)
+    /// writes nothing. Otherwise (the embedded queue, SQLite) the analysis is an upsert and the
+    /// queue archives the message after it.
+    pub fn finishing_in_store(mut self, queue: &dyn crate::queue::WorkQueue) -> Self {
+        self.finishing = queue.pgmq_name().filter(|_| self.store.on_postgres()).map(str::to_string);
+        self
     }
 
     /// Works on one task, as [`crate::queue::work_until_empty`] wants: the video's own trouble
     /// (a corrupt file) is part of its analysis and the task is done; trouble of the worker's
     /// (a missing model, the store unreachable) fails the attempt, to be tried again.
-    pub fn attempt(&mut self, task: &VideoTask) -> Attempt {
-        match self.analyse(task) {
-            Ok(()) if self.cancel.is_cancelled() => Attempt::Stop,
-            Ok(()) => Attempt::Done,
+    pub fn attempt(&mut self, delivery: &Delivery) -> Attempt {
+        match self.analyse(delivery) {
+            Ok(Finish::ByQueue) if self.cancel.is_cancelled() => Attempt::Stop,
+            Ok(Finish::ByQueue) => Attempt::Done,
+            Ok(Finish::Archived { won }) => Attempt::Finished(won),
             Err(e) => Attempt::Failed(e.to_string()),
         }
     }
 
-    fn analyse(&mut self, task: &VideoTask) -> Result<(), PipelineError> {
+    fn analyse(&mut self, delivery: &Delivery) -> Result<Finish, PipelineError> {
+        let task = &delivery.task;
         // `FAILPOINTS=poisoned-video=return(<sha256>)`: that video always fails, for the tests
         // of dead letters (compiled in only with `test-support`).
         if crate::faults::value_of("poisoned-video").as_deref() == Some(task.sha256.as_str()) {
@@ -66,7 +98,7 @@ impl<'a> VideoWorker<'a> {
         if let Some(done) = self.store.video_analysis(&task.sha256, &key)? {
             if clip.is_none() || done.clip_embedding.is_some() || done.info.is_none() {
                 tracing::info!(run = task.run, file = %task.sha256, "video worker: already analysed, skipped");
-                return Ok(());
+                return Ok(Finish::ByQueue);
             }
         }
         let video = self
@@ -82,12 +114,26 @@ impl<'a> VideoWorker<'a> {
         let (settings, detector) = self.detector(&key, settings)?;
         let analysis = analyse_video(&path, settings, detector, clip.as_deref(), &dirs, cancel);
         if cancel.is_cancelled() {
-            return Ok(());
+            return Ok(Finish::ByQueue);
         }
-        store.save_video_analysis(&task.sha256, &key, &analysis)?;
+        let finish = match self.finishing.as_deref() {
+            Some(queue) => {
+                let message = QueueMessage { queue, id: delivery.id, reads: delivery.reads };
+                let won = store.save_video_analysis_finishing(&task.sha256, &key, &analysis, &message)?;
+                if !won {
+                    tracing::info!(run = task.run, file = %task.sha256, "video worker: another worker finished this file first; nothing written");
+                    return Ok(Finish::Archived { won });
+                }
+                Finish::Archived { won }
+            }
+            None => {
+                store.save_video_analysis(&task.sha256, &key, &analysis)?;
+                Finish::ByQueue
+            }
+        };
         let seconds = started.elapsed().as_secs_f32();
         tracing::info!(run = task.run, file = %task.sha256, seconds, "video worker: analysed");
-        Ok(())
+        Ok(finish)
     }
 
     fn clip(&mut self) -> Result<Option<Arc<ClipImageEncoder>>, PipelineError> {

@@ -133,7 +133,8 @@ fn a_poisoned_task_is_given_up_and_the_rest_finish(queue: &dyn WorkQueue) {
     let poisoned = tasks(3)[1].clone();
     let settings = QueueSettings { visibility: LONG, heartbeat: Duration::from_secs(10), max_reads: 3 };
     let mut attempts: HashMap<VideoTask, u32> = HashMap::new();
-    let done = work_until_empty(queue, &settings, Duration::from_millis(50), &|| false, |task| {
+    let done = work_until_empty(queue, &settings, Duration::from_millis(50), &|| false, |delivery| {
+        let task = &delivery.task;
         *attempts.entry(task.clone()).or_default() += 1;
         if *task == poisoned { Attempt::Failed("cannot decode".to_string()) } else { Attempt::Done }
     })
@@ -154,7 +155,8 @@ fn a_dead_workers_task_is_finished_by_another(queue: &dyn WorkQueue) {
     let settings = QueueSettings { visibility: LONG, heartbeat: Duration::from_secs(10), max_reads: 3 };
     let mut worked = Vec::new();
     let started = Instant::now();
-    let done = work_until_empty(queue, &settings, Duration::from_millis(100), &|| false, |task| {
+    let done = work_until_empty(queue, &settings, Duration::from_millis(100), &|| false, |delivery| {
+        let task = &delivery.task;
         worked.push(task.clone());
         Attempt::Done
     })
@@ -210,7 +212,8 @@ fn two_workers_finish_every_task_exactly_once(queue: &dyn WorkQueue) {
         let workers: Vec<_> = (0..2)
             .map(|_| {
                 scope.spawn(|| {
-                    work_until_empty(queue, &settings, Duration::from_millis(20), &|| false, |task| {
+                    work_until_empty(queue, &settings, Duration::from_millis(20), &|| false, |delivery| {
+                        let task = &delivery.task;
                         // Some tasks outlast the visibility timeout: only the heartbeat keeps
                         // the other worker off them.
                         let slow = task.sha256.ends_with('3') || task.sha256.ends_with('7');

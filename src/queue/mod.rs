@@ -142,12 +142,24 @@ pub trait WorkQueue: Send + Sync {
 
     /// Every task given up so far, oldest first.
     fn dead_letters(&self) -> Result<Vec<DeadLetter>>;
+
+    /// The pgmq queue's name when the queue lives in PostgreSQL, so that a worker whose store
+    /// is the same database can archive a message in the transaction that writes its result
+    /// ([`Attempt::Finished`]); `None` for a queue elsewhere.
+    fn pgmq_name(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// How one attempt at a task went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
+    /// Done: the loop archives the message.
     Done,
+    /// Done, and the work archived the message itself in the transaction that wrote its result
+    /// (`Store::save_video_analysis_finishing`); `false` when it found the message no longer
+    /// its own and wrote nothing (a late duplicate).
+    Finished(bool),
     /// The task failed: tried again (by any worker) until its takes run out.
     Failed(String),
     /// The worker must stop (cancelled, or an error that is not the task's): the task is left
@@ -155,7 +167,7 @@ pub enum Attempt {
     Stop,
 }
 
-/// A worker's loop: takes tasks and runs `work` on each (under a [`Heartbeat`]) until no task is
+/// A worker's loop: takes tasks and runs `work` on each delivery (under a [`Heartbeat`]) until no task is
 /// left, `work` says stop, or `stop()` is true (checked before each take), waiting `poll` while
 /// the only tasks left are hidden (taken by someone else). A task whose last allowed take
 /// fails, or that comes back more than `max_reads` times because the workers taking it died, is
@@ -167,7 +179,7 @@ pub fn work_until_empty(
     settings: &QueueSettings,
     poll: Duration,
     stop: &dyn Fn() -> bool,
-    mut work: impl FnMut(&VideoTask) -> Attempt,
+    mut work: impl FnMut(&Delivery) -> Attempt,
 ) -> Result<WorkDone> {
     let mut done = WorkDone::default();
     loop {
@@ -187,11 +199,12 @@ pub fn work_until_empty(
             done.given_up += usize::from(patiently(settings, || queue.give_up(&delivery, settings.max_reads, error))?);
             continue;
         }
-        let (attempt, beat) = Heartbeat::around(queue, &delivery, settings, || work(&delivery.task));
+        let (attempt, beat) = Heartbeat::around(queue, &delivery, settings, || work(&delivery));
         done.beats += beat.beats;
         match attempt {
             Attempt::Done if patiently(settings, || queue.finish(&delivery))? => done.finished += 1,
-            Attempt::Done => done.lost_races += 1,
+            Attempt::Done | Attempt::Finished(false) => done.lost_races += 1,
+            Attempt::Finished(true) => done.finished += 1,
             Attempt::Failed(e) if delivery.reads >= settings.max_reads => {
                 done.given_up += usize::from(patiently(settings, || queue.give_up(&delivery, delivery.reads, &e))?);
             }

@@ -123,6 +123,10 @@ impl WorkQueue for PgmqQueue {
         Ok(count.max(0) as u64)
     }
 
+    fn pgmq_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+
     fn dead_letters(&self) -> Result<Vec<DeadLetter>> {
         // Read without taking, straight from the queue's table: its name passed pgmq's check (letters,
         // digits, `_`) when the queue was created.

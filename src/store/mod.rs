@@ -25,7 +25,7 @@ pub use edits::{EditLogEntry, StaleVersion, StoredEdit, rule_files};
 pub use results::{AdLine, RowOutcome, StatsLevel};
 pub use row_status::{LineStatus, RowStatus};
 pub use runs::{Run, RunEvent, RunId, RunStatus};
-pub use videos::VideoAnalysis;
+pub use videos::{QueueMessage, VideoAnalysis};
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -48,6 +48,8 @@ pub enum StoreError {
     Postgres(#[from] sqlx::Error),
     #[error("{0} is not available on PostgreSQL")]
     SqliteOnly(&'static str),
+    #[error("{0} needs the store on PostgreSQL")]
+    PostgresOnly(&'static str),
     #[error("this IPS was built without {0}")]
     NotBuiltIn(&'static str),
     #[error("stored data is corrupt: {0}")]
@@ -119,6 +121,15 @@ impl Store {
             Backend::Sqlite(_) => "sqlite",
             #[cfg(feature = "postgres")]
             Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Whether the store is on PostgreSQL (where the pgmq work queue lives too).
+    pub fn on_postgres(&self) -> bool {
+        match &self.backend {
+            Backend::Sqlite(_) => false,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => true,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The video cache index (which URL gave which content) and per-video analyses.
 
-use super::sql::{Row, params};
+use super::sql::{Db, Row, params};
 
 use super::{Result, RunId, Store, StoreError, now_ms};
 use crate::faces::{FaceSummary, FaceTrack};
@@ -143,46 +143,45 @@ impl Store {
         })
     }
 
+    /// Saves the analysis of file `sha256` under `settings_key`, replacing one saved before.
     pub fn save_video_analysis(&self, sha256: &str, settings_key: &str, analysis: &VideoAnalysis) -> Result<()> {
-        let info = analysis.info.as_ref().map(json).transpose()?;
-        let faces = json(&analysis.faces)?;
-        let fingerprints = json(&analysis.fingerprints)?;
-        let tracks = json(&analysis.tracks)?;
-        let clip = analysis.clip_embedding.as_ref().map(json).transpose()?;
-        let keypoints = (!analysis.keypoints.is_empty()).then(|| crate::keypoints::encode(&analysis.keypoints));
-        // Analysed again with the same settings: the row is replaced, every column rewritten.
-        self.read(|db| {
-            db.execute(
-                "INSERT INTO video_analyses
-                   (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms, fingerprints, stills_file, face_tracks, clip_embedding, keypoints, frames_file)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-                 ON CONFLICT (sha256, settings_key) DO UPDATE SET
-                   info = excluded.info, faces = excluded.faces, face_file = excluded.face_file,
-                   face_score = excluded.face_score, face_time_s = excluded.face_time_s, error = excluded.error,
-                   analysed_at_ms = excluded.analysed_at_ms, fingerprints = excluded.fingerprints,
-                   stills_file = excluded.stills_file, face_tracks = excluded.face_tracks,
-                   clip_embedding = excluded.clip_embedding, keypoints = excluded.keypoints,
-                   frames_file = excluded.frames_file",
-                params![
-                    sha256,
-                    settings_key,
-                    info,
-                    faces,
-                    analysis.face_file,
-                    analysis.face_score,
-                    analysis.face_time_s,
-                    analysis.error,
-                    now_ms(),
-                    fingerprints,
-                    analysis.stills_file,
-                    tracks,
-                    clip,
-                    keypoints,
-                    analysis.frames_file,
-                ],
-            )
-        })?;
-        Ok(())
+        let row = AnalysisRow::of(analysis)?;
+        self.read(|db| row.upsert(db, sha256, settings_key))
+    }
+
+    /// Saves a worker's analysis and archives the work-queue message that asked for it, in one
+    /// transaction (PostgreSQL, whose pgmq holds the queue), fenced: `false`, with nothing
+    /// written, when the message is no longer this worker's — another worker finished it, or took
+    /// it again after this one's visibility timeout ran out (its read count moved on). The
+    /// message's row is locked meanwhile, so no one takes or archives it halfway.
+    pub fn save_video_analysis_finishing(
+        &self,
+        sha256: &str,
+        settings_key: &str,
+        analysis: &VideoAnalysis,
+        message: &QueueMessage<'_>,
+    ) -> Result<bool> {
+        if !self.on_postgres() {
+            return Err(StoreError::PostgresOnly("finishing a work-queue message"));
+        }
+        let queue = message.queue;
+        if queue.is_empty() || !queue.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            return Err(StoreError::Corrupt(format!("{queue:?} is not a pgmq queue name")));
+        }
+        let row = AnalysisRow::of(analysis)?;
+        self.write(|db| {
+            // pgmq keeps queue `x`'s messages in table `pgmq.q_x`.
+            let held = db.query_opt(
+                &format!("SELECT read_ct FROM pgmq.q_{queue} WHERE msg_id = ?1 FOR UPDATE"),
+                params![message.id],
+                |r| r.get::<i64>(0),
+            )?;
+            if held != Some(i64::from(message.reads)) {
+                return Ok(false);
+            }
+            row.upsert(db, sha256, settings_key)?;
+            db.query_one("SELECT pgmq.archive(?1, ?2)", params![queue, message.id], |r| r.get::<bool>(0))
+        })
     }
 
     /// How many of `run`'s files have an analysis under `settings_key` (with a CLIP embedding,
@@ -198,5 +197,75 @@ impl Store {
                 |r| r.get(0),
             )
         })
+    }
+}
+
+/// A work-queue message as a worker took it (see [`Store::save_video_analysis_finishing`]).
+#[derive(Debug, Clone, Copy)]
+pub struct QueueMessage<'a> {
+    /// pgmq's queue name.
+    pub queue: &'a str,
+    pub id: i64,
+    /// Its read count when this worker took it.
+    pub reads: u32,
+}
+
+/// A [`VideoAnalysis`] as `video_analyses` stores it.
+struct AnalysisRow<'a> {
+    analysis: &'a VideoAnalysis,
+    info: Option<String>,
+    faces: String,
+    fingerprints: String,
+    tracks: String,
+    clip: Option<String>,
+    keypoints: Option<Vec<u8>>,
+}
+
+impl<'a> AnalysisRow<'a> {
+    fn of(analysis: &'a VideoAnalysis) -> Result<Self> {
+        Ok(Self {
+            analysis,
+            info: analysis.info.as_ref().map(json).transpose()?,
+            faces: json(&analysis.faces)?,
+            fingerprints: json(&analysis.fingerprints)?,
+            tracks: json(&analysis.tracks)?,
+            clip: analysis.clip_embedding.as_ref().map(json).transpose()?,
+            keypoints: (!analysis.keypoints.is_empty()).then(|| crate::keypoints::encode(&analysis.keypoints)),
+        })
+    }
+
+    /// Analysed again with the same settings: the row is replaced, every column rewritten.
+    fn upsert(&self, db: &mut dyn Db, sha256: &str, settings_key: &str) -> Result<()> {
+        let analysis = self.analysis;
+        db.execute(
+            "INSERT INTO video_analyses
+               (sha256, settings_key, info, faces, face_file, face_score, face_time_s, error, analysed_at_ms, fingerprints, stills_file, face_tracks, clip_embedding, keypoints, frames_file)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             ON CONFLICT (sha256, settings_key) DO UPDATE SET
+               info = excluded.info, faces = excluded.faces, face_file = excluded.face_file,
+               face_score = excluded.face_score, face_time_s = excluded.face_time_s, error = excluded.error,
+               analysed_at_ms = excluded.analysed_at_ms, fingerprints = excluded.fingerprints,
+               stills_file = excluded.stills_file, face_tracks = excluded.face_tracks,
+               clip_embedding = excluded.clip_embedding, keypoints = excluded.keypoints,
+               frames_file = excluded.frames_file",
+            params![
+                sha256,
+                settings_key,
+                self.info,
+                self.faces,
+                analysis.face_file,
+                analysis.face_score,
+                analysis.face_time_s,
+                analysis.error,
+                now_ms(),
+                self.fingerprints,
+                analysis.stills_file,
+                self.tracks,
+                self.clip,
+                self.keypoints,
+                analysis.frames_file,
+            ],
+        )?;
+        Ok(())
     }
 }

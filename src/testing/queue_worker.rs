@@ -47,7 +47,8 @@ pub fn run_if_worker() -> bool {
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     };
-    let done = work_until_empty(&queue, &settings, Duration::from_millis(20), &|| false, |task| {
+    let done = work_until_empty(&queue, &settings, Duration::from_millis(20), &|| false, |delivery| {
+        let task = &delivery.task;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros());
         say(format!("start {} {now}", task.sha256));
         std::thread::sleep(Duration::from_millis(worker.cost_ms));
