@@ -49,6 +49,10 @@ pub enum Stage {
 
 impl Stage {
     pub const ALL: [Stage; 5] = [Stage::Ingest, Stage::Fetch, Stage::Analyse, Stage::Group, Stage::Statistics];
+    /// Per video: work that workers on many machines can share.
+    const PER_VIDEO: [Stage; 3] = [Stage::Ingest, Stage::Fetch, Stage::Analyse];
+    /// Per run, once every video is analysed: one process does them ([`Store::finishing_run`]).
+    const FINISHING: [Stage; 2] = [Stage::Group, Stage::Statistics];
 
     /// The name stored in the database and shown to the user.
     pub fn name(self) -> &'static str {
@@ -236,30 +240,37 @@ fn execute_stages(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Resu
         }
     };
     store.set_run_status(run_id, RunStatus::Running, None)?;
-    for stage in Stage::ALL {
-        if cancel.is_cancelled() {
-            return Ok(Outcome::Cancelled);
+    let stages = |stages: &[Stage]| -> Result<Outcome, PipelineError> {
+        for &stage in stages {
+            if cancel.is_cancelled() {
+                return Ok(Outcome::Cancelled);
+            }
+            if store.is_stage_done(run_id, stage.name())? {
+                store.add_event(run_id, &format!("Stage {}: already done, skipped", stage.name()))?;
+                continue;
+            }
+            let started = std::time::Instant::now();
+            store.add_event(run_id, &format!("Stage {}: started", stage.name()))?;
+            let finished = match stage {
+                Stage::Ingest => ingest::run(store, run_id, run.dataset_id, cancel)?,
+                Stage::Fetch => fetch::run(ctx, &settings, run_id, run.dataset_id, cancel)?,
+                Stage::Analyse => analyse::run(ctx, &settings, run_id, cancel)?,
+                Stage::Group => group::run(store, &settings, run_id)?,
+                Stage::Statistics => statistics::run(store, run_id, run.dataset_id)?,
+            };
+            if !finished {
+                return Ok(Outcome::Cancelled);
+            }
+            store.mark_stage_done(run_id, stage.name())?;
+            let took = human_duration(started.elapsed());
+            store.add_event(run_id, &format!("Stage {}: done in {took}", stage.name()))?;
         }
-        if store.is_stage_done(run_id, stage.name())? {
-            store.add_event(run_id, &format!("Stage {}: already done, skipped", stage.name()))?;
-            continue;
-        }
-        let started = std::time::Instant::now();
-        store.add_event(run_id, &format!("Stage {}: started", stage.name()))?;
-        let finished = match stage {
-            Stage::Ingest => ingest::run(store, run_id, run.dataset_id, cancel)?,
-            Stage::Fetch => fetch::run(ctx, &settings, run_id, run.dataset_id, cancel)?,
-            Stage::Analyse => analyse::run(ctx, &settings, run_id, cancel)?,
-            Stage::Group => group::run(store, &settings, run_id)?,
-            Stage::Statistics => statistics::run(store, run_id, run.dataset_id)?,
-        };
-        if !finished {
-            return Ok(Outcome::Cancelled);
-        }
-        store.mark_stage_done(run_id, stage.name())?;
-        store.add_event(run_id, &format!("Stage {}: done in {}", stage.name(), human_duration(started.elapsed())))?;
+        Ok(Outcome::Succeeded)
+    };
+    match stages(&Stage::PER_VIDEO)? {
+        Outcome::Succeeded => store.finishing_run(run_id, || stages(&Stage::FINISHING)),
+        cancelled => Ok(cancelled),
     }
-    Ok(Outcome::Succeeded)
 }
 
 fn human_duration(d: std::time::Duration) -> String {

@@ -263,3 +263,72 @@ fn a_cancelled_run_stops_and_says_so() {
 }
 
 mod broken_videos;
+
+#[test]
+fn the_per_video_and_finishing_stages_are_every_stage_in_order() {
+    assert_eq!([&Stage::PER_VIDEO[..], &Stage::FINISHING[..]].concat(), Stage::ALL);
+}
+
+/// Two processes finishing one run at once (two servers resuming it after a crash): both get
+/// past the videos' stages, one groups and computes the statistics, the other waits for it
+/// (PostgreSQL's advisory lock on the run) and then finds both stages done.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_finishing_one_run_do_the_finishing_stages_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve_videos(dir.path()).await;
+    let postgres = crate::testing::TempPostgres::start().expect("a throwaway PostgreSQL starts");
+    let url = postgres.create_database().unwrap();
+    let data_dir = dir.path().join("data");
+    let process = |url: String, data_dir: std::path::PathBuf, run: RunId| {
+        std::thread::spawn(move || {
+            let store = Store::connect(&url).unwrap();
+            let ctx = Context {
+                store: &store,
+                data_dir,
+                models_dir: crate::testing::models_dir(),
+                settings: local_settings(),
+                shared_queue: None,
+            };
+            execute(&ctx, run, &CancelFlag::new()).map_err(|e| e.to_string())
+        })
+    };
+    let events = tokio::task::spawn_blocking(move || {
+        let store = Store::connect(&url).unwrap();
+        let run = store.create_run(dataset(&store, &served.base)).unwrap();
+        assert_eq!(process(url.clone(), data_dir.clone(), run).join().unwrap(), Ok(Outcome::Succeeded));
+        // As if the server had died right after analysing the videos.
+        store.forget_stages_after(run, Stage::Analyse.name()).unwrap();
+        store.set_run_status(run, RunStatus::Interrupted, None).unwrap();
+
+        let said = |text: &str| store.events(run).unwrap().iter().filter(|e| e.message == text).count();
+        // This test holds the run's lock until both processes are waiting for it.
+        let racers = store
+            .finishing_run(run, || -> Result<_, StoreError> {
+                let racers = [process(url.clone(), data_dir.clone(), run), process(url.clone(), data_dir.clone(), run)];
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+                while said("Stage analyse: already done, skipped") < 2 {
+                    assert!(std::time::Instant::now() < deadline, "both processes reach the finishing stages");
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                assert_eq!(said("Stage group: started"), 1, "only the first run's: both wait for the lock");
+                Ok(racers)
+            })
+            .unwrap();
+        for racer in racers {
+            assert_eq!(racer.join().unwrap(), Ok(Outcome::Succeeded));
+        }
+        assert_eq!(store.run(run).unwrap().status, RunStatus::Succeeded);
+        store.events(run).unwrap().into_iter().map(|e| e.message).collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    let count = |text: &str| events.iter().filter(|m| *m == text).count();
+    for stage in Stage::FINISHING {
+        let name = stage.name();
+        // The first run's, and one of the two racers'.
+        assert_eq!(count(&format!("Stage {name}: started")), 2, "{events:#?}");
+        assert_eq!(count(&format!("Stage {name}: already done, skipped")), 1, "the other racer's: {events:#?}");
+    }
+}

@@ -7,6 +7,11 @@ use super::{DatasetId, Result, Store, StoreError, now_ms};
 
 pub type RunId = i64;
 
+/// The first key of the advisory lock a run's finishing stages hold on PostgreSQL (the second is
+/// the run's id); the migration and pgmq locks are one-key, so they never collide with it.
+#[cfg(feature = "postgres")]
+const FINISH_LOCK_CLASS: i32 = 0x1b5;
+
 /// Where a run is in its life. `Interrupted` means the server stopped while the run was going;
 /// such a run can be resumed and skips the stages it had finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +218,26 @@ impl Store {
             self.set_run_status(id, RunStatus::Interrupted, None)?;
         }
         Ok(ids)
+    }
+
+    /// Runs `f` as the one process finishing run `run` (its stages after the videos' analysis):
+    /// on PostgreSQL, under an advisory lock on the run, so a second process finishing the same
+    /// run (two servers resuming it) waits, then finds the stages done. On SQLite `f` runs at
+    /// once: one machine, whose job runner runs a run once.
+    pub fn finishing_run<T, E: From<StoreError>>(
+        &self,
+        run: RunId,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        match &self.backend {
+            super::Backend::Sqlite(_) => f(),
+            #[cfg(feature = "postgres")]
+            super::Backend::Postgres(postgres) => {
+                let id =
+                    i32::try_from(run).map_err(|_| StoreError::Corrupt(format!("run id {run} is out of range")))?;
+                postgres.holding_lock(FINISH_LOCK_CLASS, id, f)
+            }
+        }
     }
 
     pub fn is_stage_done(&self, run: RunId, stage: &str) -> Result<bool> {

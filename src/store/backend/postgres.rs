@@ -88,6 +88,27 @@ impl PostgresBackend {
         }
     }
 
+    /// Runs `f` holding PostgreSQL's session advisory lock `(class, id)`, taken on a connection
+    /// of its own and waited for: processes calling this with one key run `f` one at a time. A
+    /// connection lost meanwhile (the database restarting) loses its lock with it.
+    pub fn holding_lock<T, E: From<StoreError>>(
+        &self,
+        class: i32,
+        id: i32,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let mut conn = self.dropped_here(self.block_on(self.pool().acquire()).map_err(StoreError::from)?);
+        let lock = sqlx::query("SELECT pg_advisory_lock($1, $2)").bind(class).bind(id);
+        self.block_on(lock.execute(&mut **conn.held())).map_err(StoreError::from)?;
+        let result = f();
+        let unlock = sqlx::query("SELECT pg_advisory_unlock($1, $2)").bind(class).bind(id);
+        if let Err(e) = self.block_on(unlock.execute(&mut **conn.held())) {
+            // The session is gone, and its locks with it.
+            tracing::warn!("PostgreSQL: releasing advisory lock ({class}, {id}): {e}");
+        }
+        result
+    }
+
     /// sqlx returns a dropped connection (or rolls back a dropped transaction) with a task on
     /// the current runtime: this one, even when a panic drops it on a thread outside it.
     fn dropped_here<T>(&self, value: T) -> OnRuntime<'_, T> {
