@@ -30,7 +30,6 @@ pub mod hash;
 pub mod human;
 pub mod ingest;
 pub mod keypoints;
-#[cfg(feature = "postgres")]
 pub mod media;
 pub mod pipeline;
 pub mod quality;

@@ -34,7 +34,7 @@ pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let shared_queue = config.open_shared_queue()?;
+    let shared = config.shared()?;
     let outcome = std::thread::scope(|scope| {
         let worker = scope.spawn(|| {
             let ctx = Context {
@@ -42,10 +42,11 @@ pub fn run(config: &Config, input: &Path, out: &Path) -> anyhow::Result<()> {
                 data_dir: config.data_dir.clone(),
                 models_dir: config.models_dir.clone(),
                 settings: config.pipeline_settings(),
-                shared_queue: shared_queue.as_deref().map(|queue| SharedQueue {
-                    queue,
-                    embedded_worker: config.embedded_worker,
-                    settings: config.queue_settings(),
+                shared_queue: shared.as_ref().map(|shared| SharedQueue {
+                    queue: shared.queue.as_ref(),
+                    embedded_worker: shared.embedded_worker,
+                    settings: shared.settings,
+                    media: shared.media.as_deref(),
                 }),
             };
             pipeline::execute(&ctx, run, &CancelFlag::new())

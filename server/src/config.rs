@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use ips_core::pipeline::PipelineSettings;
 use serde::Deserialize;
 
@@ -19,6 +19,10 @@ pub struct Config {
     /// A PostgreSQL URL (`postgres://user@host/db`) puts the store there instead of SQLite in
     /// `data_dir`, for many machines (README, "Scaling out"). `IPS_DATABASE_URL`.
     pub database_url: Option<String>,
+    /// With a `database_url`: where videos, face crops and stills are shared with `ips worker`s
+    /// on other machines, `s3://bucket[/prefix]` (credentials and endpoint from the `AWS_*`
+    /// variables) or `file:///shared/dir`; unset, every process uses `data_dir`. `IPS_MEDIA_URL`.
+    pub media_url: Option<String>,
     /// With a `database_url`, this process analyses videos too (besides any `ips worker`), so a
     /// single machine on PostgreSQL needs nothing more. `IPS_EMBEDDED_WORKER`.
     pub embedded_worker: bool,
@@ -54,6 +58,7 @@ impl Default for Config {
         Self {
             data_dir: PathBuf::from("data"),
             database_url: None,
+            media_url: None,
             embedded_worker: true,
             queue_visibility_s: 60,
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
@@ -136,12 +141,43 @@ impl Config {
             .context("opening the work queue")
     }
 
+    /// What runs share with `ips worker`s: the queue, how this process uses it, the media store.
+    pub fn shared(&self) -> Result<Option<crate::jobs::Shared>> {
+        let media = self.open_media()?;
+        Ok(self.open_shared_queue()?.map(|queue| crate::jobs::Shared {
+            queue,
+            embedded_worker: self.embedded_worker,
+            settings: self.queue_settings(),
+            media,
+        }))
+    }
+
+    /// The media store at `media_url`, shared with workers on other machines; `None` when unset
+    /// (every process uses `data_dir`).
+    pub fn open_media(&self) -> Result<Option<std::sync::Arc<dyn ips_core::media::SharedFiles>>> {
+        let Some(url) = self.media_url.as_deref() else { return Ok(None) };
+        if self.database_url.is_none() {
+            bail!(
+                "media_url ({url}) needs database_url: only workers on other machines share media, through PostgreSQL"
+            );
+        }
+        #[cfg(feature = "postgres")]
+        {
+            let media = ips_core::media::MediaStore::open(url, &[])
+                .with_context(|| format!("opening the media store {url}"))?;
+            tracing::info!(url, "media store open");
+            Ok(Some(std::sync::Arc::new(media)))
+        }
+        #[cfg(not(feature = "postgres"))]
+        bail!("media_url ({url}) needs a build with `--features postgres`")
+    }
+
     /// How this process's workers use the shared queue.
     pub fn queue_settings(&self) -> ips_core::queue::QueueSettings {
         ips_core::queue::QueueSettings::with_visibility(std::time::Duration::from_secs(self.queue_visibility_s.max(3)))
     }
 
-    /// `IPS_DATA_DIR`, `IPS_DATABASE_URL`, `IPS_EMBEDDED_WORKER`, `IPS_QUEUE_VISIBILITY_S`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`,
+    /// `IPS_DATA_DIR`, `IPS_DATABASE_URL`, `IPS_MEDIA_URL`, `IPS_EMBEDDED_WORKER`, `IPS_QUEUE_VISIBILITY_S`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`,
     /// `IPS_DEMO`, `IPS_ACCESS_TOKEN`, `IPS_ALLOW_HOSTS`, `IPS_FETCH_CONCURRENCY`, `IPS_WORKERS`, `IPS_MODELS_DIR`.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(v) = var("IPS_DATA_DIR") {
@@ -149,6 +185,9 @@ impl Config {
         }
         if let Some(v) = var("IPS_DATABASE_URL") {
             self.database_url = Some(v).filter(|url| !url.trim().is_empty());
+        }
+        if let Some(v) = var("IPS_MEDIA_URL") {
+            self.media_url = Some(v).filter(|url| !url.trim().is_empty());
         }
         if let Some(v) = var("IPS_EMBEDDED_WORKER") {
             self.embedded_worker =
@@ -244,6 +283,17 @@ mod tests {
             "a server on 0.0.0.0 serves the demo on 127.0.0.1"
         );
         assert!(Config::default().pipeline.fetch.allow_hosts.is_empty(), "nothing private by default");
+    }
+
+    #[test]
+    fn a_media_store_comes_from_the_environment_and_needs_the_database() {
+        let mut config = Config::default();
+        config.apply_env(|k| (k == "IPS_MEDIA_URL").then(|| "s3://ips-media/runs".into())).unwrap();
+        assert_eq!(config.media_url.as_deref(), Some("s3://ips-media/runs"));
+        let err = config.open_media().err().expect("refused without a database_url").to_string();
+        assert!(err.contains("media_url (s3://ips-media/runs) needs database_url"), "{err}");
+        config.media_url = None;
+        assert!(config.open_media().unwrap().is_none(), "unset: every process uses its data dir");
     }
 
     #[test]

@@ -7,19 +7,30 @@ use std::sync::{Arc, Mutex};
 use ips_app::ssr::JobControl;
 use std::path::PathBuf;
 
+use ips_core::media::SharedFiles;
 use ips_core::pipeline::{self, CancelFlag, Context, PipelineSettings, SharedQueue};
 use ips_core::queue::{QueueSettings, WorkQueue};
 use ips_core::store::{RunId, RunStatus, Store};
 use tokio::sync::mpsc;
+
+/// What runs on PostgreSQL share with `ips worker` processes (see [`SharedQueue`]).
+#[derive(Clone)]
+pub struct Shared {
+    pub queue: Arc<dyn WorkQueue>,
+    /// This process analyses videos too.
+    pub embedded_worker: bool,
+    pub settings: QueueSettings,
+    /// The media store (`media_url`), when workers run on other machines.
+    pub media: Option<Arc<dyn SharedFiles>>,
+}
 
 pub struct JobRunner {
     store: Arc<Store>,
     data_dir: PathBuf,
     models_dir: PathBuf,
     settings: PipelineSettings,
-    /// With PostgreSQL: the video queue shared with `ips worker`s, and whether this process
-    /// works on it too.
-    shared: Option<(Arc<dyn WorkQueue>, bool, QueueSettings)>,
+    /// With PostgreSQL: the video queue shared with `ips worker`s and how this process uses it.
+    shared: Option<Shared>,
     queue: mpsc::UnboundedSender<RunId>,
     /// Cancel flags of runs the worker has started and not finished.
     running: Mutex<HashMap<RunId, CancelFlag>>,
@@ -32,7 +43,7 @@ impl JobRunner {
         data_dir: PathBuf,
         models_dir: PathBuf,
         settings: PipelineSettings,
-        shared: Option<(Arc<dyn WorkQueue>, bool, QueueSettings)>,
+        shared: Option<Shared>,
     ) -> Arc<Self> {
         let (queue, mut receiver) = mpsc::unbounded_channel();
         let running = Mutex::new(HashMap::new());
@@ -92,10 +103,11 @@ impl JobRunner {
         let (data_dir, models_dir, settings) = (self.data_dir.clone(), self.models_dir.clone(), self.settings.clone());
         let shared = self.shared.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let shared_queue = shared.as_ref().map(|(queue, embedded_worker, settings)| SharedQueue {
-                queue: queue.as_ref(),
-                embedded_worker: *embedded_worker,
-                settings: *settings,
+            let shared_queue = shared.as_ref().map(|shared| SharedQueue {
+                queue: shared.queue.as_ref(),
+                embedded_worker: shared.embedded_worker,
+                settings: shared.settings,
+                media: shared.media.as_deref(),
             });
             let ctx = Context { store: &store, data_dir, models_dir, settings, shared_queue };
             pipeline::execute(&ctx, run, &flag)

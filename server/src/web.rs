@@ -49,7 +49,7 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
         config.data_dir.clone(),
         config.models_dir.clone(),
         config.served_pipeline_settings(),
-        config.open_shared_queue()?.map(|queue| (queue, config.embedded_worker, config.queue_settings())),
+        config.shared()?,
     );
     let resumed = jobs.recover(config.resume_on_start)?;
     if !resumed.is_empty() {

@@ -20,6 +20,7 @@ pub fn run(config: &Config, until_empty: bool, cancel: &CancelFlag) -> anyhow::R
         bail!("ips worker needs the store on PostgreSQL: set IPS_DATABASE_URL (or database_url in the config file)");
     };
     let store = config.open_store()?;
+    let media = config.open_media()?;
     let threads = config.pipeline.workers().max(1);
     let settings = config.queue_settings();
     tracing::info!(threads, "ips worker: taking videos from the queue");
@@ -29,7 +30,8 @@ pub fn run(config: &Config, until_empty: bool, cancel: &CancelFlag) -> anyhow::R
                 scope.spawn(|| -> anyhow::Result<()> {
                     let mut worker =
                         VideoWorker::new(&store, config.data_dir.clone(), config.models_dir.clone(), cancel)
-                            .finishing_in_store(queue.as_ref());
+                            .finishing_in_store(queue.as_ref())
+                            .sharing_files(media.as_deref());
                     loop {
                         let stop = || cancel.is_cancelled();
                         let done = work_until_empty(queue.as_ref(), &settings, POLL, &stop, |delivery| {

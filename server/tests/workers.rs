@@ -22,10 +22,11 @@ fn ips(data: &Path) -> Command {
     command
 }
 
-/// `ips run input --out report`, on PostgreSQL when `database_url` is given; its stderr on failure.
-fn ips_run(data: &Path, input: &Path, report: &Path, database_url: Option<&str>) {
+/// `ips run input --out report`, on PostgreSQL when `database_url` is given, with `env` set; its
+/// stderr on failure.
+fn ips_run(data: &Path, input: &Path, report: &Path, database_url: Option<&str>, env: &[(String, String)]) {
     let mut command = ips(data);
-    command.arg("run").arg(input).arg("--out").arg(report);
+    command.arg("run").arg(input).arg("--out").arg(report).envs(env.iter().cloned());
     if let Some(url) = database_url {
         command.env("IPS_DATABASE_URL", url).arg("--embedded-worker").arg("false");
     }
@@ -33,11 +34,18 @@ fn ips_run(data: &Path, input: &Path, report: &Path, database_url: Option<&str>)
     assert!(output.status.success(), "ips run: {}", String::from_utf8_lossy(&output.stderr));
 }
 
-/// `ips worker` on the database, its log going to `log`.
-fn start_worker(data: &Path, database_url: &str, log: &Path, failpoints: Option<&str>) -> KillOnDrop {
+/// `ips worker` on the database, with `env` set, its log going to `log`.
+fn start_worker(
+    data: &Path,
+    database_url: &str,
+    log: &Path,
+    failpoints: Option<&str>,
+    env: &[(String, String)],
+) -> KillOnDrop {
     let mut command = ips(data);
     command
         .arg("worker")
+        .envs(env.iter().cloned())
         .env("IPS_DATABASE_URL", database_url)
         .env("IPS_WORKERS", "1")
         // A killed worker's video comes back after 4 s instead of a minute.
@@ -114,11 +122,12 @@ fn distinct_files(store: &Store) -> usize {
     files.len()
 }
 
-/// Two workers, one killed (SIGKILL) in the middle of the run's videos, then the database
-/// restarted at once while the run goes on: the killed worker's video comes back after the
-/// visibility timeout and the other worker finishes it, the run and the worker ride out the
-/// restart; the report is the embedded SQLite run's, file for file, and every file was
-/// analysed to the end exactly once.
+/// Two workers on machines of their own (each its own data directory; videos, face crops and
+/// stills shared through S3), one killed (SIGKILL) in the middle of the run's videos, then the
+/// database restarted at once while the run goes on: the killed worker's video comes back after
+/// the visibility timeout and the other worker finishes it, the run and the worker ride out the
+/// restart; the report is the embedded SQLite run's, file for file, every file was analysed to
+/// the end exactly once, and the run's data directory has every face crop the report names.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_on_postgres_make_the_embedded_report_through_a_kill_and_a_database_restart() {
     let Some(setup) = setup(20).await else { return };
@@ -127,18 +136,25 @@ async fn two_workers_on_postgres_make_the_embedded_report_through_a_kill_and_a_d
     let sqlite_report = work.join("report-sqlite");
     let embedded = tokio::task::spawn_blocking({
         let (work, input, report) = (work.clone(), input.clone(), sqlite_report.clone());
-        move || ips_run(&work.join("data-sqlite"), &input, &report, None)
+        move || ips_run(&work.join("data-sqlite"), &input, &report, None, &[])
     });
     embedded.await.unwrap();
 
-    // Workers share the run's data directory (one machine here; README, "Scaling out").
+    // Each worker has a data directory of its own, as on another machine: the media is in S3.
+    let s3 = ips_core::testing::TempS3::start("ips-media").expect("moto_server starts (tools/setup.sh installs it)");
+    let mut media_env = vec![("IPS_MEDIA_URL".to_string(), "s3://ips-media/test".to_string())];
+    media_env.extend(s3.options().into_iter().map(|(key, value)| (key.to_ascii_uppercase(), value)));
     let data = work.join("data-postgres");
     let logs = [work.join("worker-1.log"), work.join("worker-2.log")];
-    let mut workers: Vec<KillOnDrop> = logs.iter().map(|log| start_worker(&data, &database_url, log, None)).collect();
+    let mut workers: Vec<KillOnDrop> = logs
+        .iter()
+        .map(|log| start_worker(&log.with_extension("data"), &database_url, log, None, &media_env))
+        .collect();
     let postgres_report = work.join("report-postgres");
     let run = tokio::task::spawn_blocking({
         let (data, input, report, url) = (data.clone(), input.clone(), postgres_report.clone(), database_url.clone());
-        move || ips_run(&data, &input, &report, Some(&url))
+        let env = media_env.clone();
+        move || ips_run(&data, &input, &report, Some(&url), &env)
     });
     // Once the first worker has analysed two files, it is in the middle of a third: kill it.
     let killed = tokio::task::spawn_blocking({
@@ -171,6 +187,18 @@ async fn two_workers_on_postgres_make_the_embedded_report_through_a_kill_and_a_d
     assert_eq!(analysed.len(), distinct.len(), "no file analysed to the end twice: {analysed:?}");
     assert_eq!(distinct.len(), distinct_files(&store), "every file analysed");
     assert!(before_kill.len() >= 2, "the killed worker took part: {before_kill:?}");
+
+    // The run's machine analysed nothing, yet has every face crop the report names, from S3.
+    let run_data = |dir: &str| data.join(dir).read_dir().map_or(0, |files| files.count());
+    assert_eq!(run_data("tmp"), 0, "no analysis scratch left on the run's machine");
+    let creators = std::fs::read_to_string(postgres_report.join("creators.csv")).unwrap();
+    // Its `face_file` cells: `faces/<sha256>.jpg`, a path under the data directory too.
+    let faces: Vec<&str> = creators.split([',', '\n']).filter(|cell| cell.ends_with(".jpg")).collect();
+    assert!(!faces.is_empty(), "creators.csv names face crops: {creators}");
+    for face in faces {
+        assert!(data.join(face).is_file(), "{face} brought home to the run's data directory");
+    }
+    assert!(run_data("stills") > 0, "and the stills");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,10 +218,12 @@ async fn a_poisoned_video_is_given_up_with_its_reason_and_the_run_finishes() {
 
     let data = work.join("data");
     let log = work.join("worker.log");
-    let worker = start_worker(&data, &database_url, &log, Some(&format!("poisoned-video=return({poisoned})")));
+    // This worker shares the run's data directory (one machine, no media store).
+    let failpoints = format!("poisoned-video=return({poisoned})");
+    let worker = start_worker(&data, &database_url, &log, Some(&failpoints), &[]);
     tokio::task::spawn_blocking({
         let (data, input, report, url) = (data.clone(), input.clone(), work.join("report"), database_url.clone());
-        move || ips_run(&data, &input, &report, Some(&url))
+        move || ips_run(&data, &input, &report, Some(&url), &[])
     })
     .await
     .unwrap();

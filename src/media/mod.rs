@@ -8,16 +8,18 @@
 //! `AWS_REGION`, `AWS_ALLOW_HTTP`), or from `options` for tests. Synchronous like the store: it
 //! owns a small tokio runtime (not to be called from inside another runtime's async task).
 
-use std::path::Path;
-use std::sync::Arc;
+#[cfg(feature = "postgres")]
+mod object;
+#[cfg(feature = "postgres")]
+pub use object::MediaStore;
 
-use object_store::path::Path as Key;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     #[error("media URL {url:?}: {reason}")]
     Url { url: String, reason: String },
+    #[cfg(feature = "postgres")]
     #[error("media store: {0}")]
     Store(#[from] object_store::Error),
     #[error("media store: {0}")]
@@ -26,98 +28,27 @@ pub enum MediaError {
 
 pub type Result<T, E = MediaError> = std::result::Result<T, E>;
 
-pub struct MediaStore {
-    runtime: tokio::runtime::Runtime,
-    store: Arc<dyn ObjectStore>,
-    /// Key prefix inside the bucket (`s3://bucket/prefix`), empty for none.
-    prefix: String,
+/// A run's files shared between machines through the media store: the videos, the face crops
+/// and the stills, each under its path relative to the data directory (`videos/ab/<sha256>.mp4`,
+/// `faces/<sha256>.jpg`), so every machine's data directory is a local cache of it.
+pub trait SharedFiles: Send + Sync {
+    /// Uploads the local file `local` under `key`, unless the media store has that key already
+    /// (keys are content-addressed: the same key is the same bytes).
+    fn publish(&self, key: &str, local: &Path) -> Result<()>;
+
+    /// Downloads `key` to `local` unless `local` is there already (creating its directory);
+    /// `false` when the media store has no such key.
+    fn bring_home(&self, key: &str, local: &Path) -> Result<bool>;
 }
 
-impl MediaStore {
-    /// Opens the store `url` points at; `options` override the `AWS_*` variables (S3 only).
-    pub fn open(url: &str, options: &[(&str, &str)]) -> Result<Self> {
-        let bad = |reason: String| MediaError::Url { url: url.to_string(), reason };
-        let parsed = url::Url::parse(url).map_err(|e| bad(e.to_string()))?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("ips-media")
-            .enable_all()
-            .build()
-            .map_err(|e| MediaError::Io(e.to_string()))?;
-        let (store, prefix): (Arc<dyn ObjectStore>, String) = match parsed.scheme() {
-            "file" => {
-                let dir = parsed.to_file_path().map_err(|()| bad("not an absolute local path".into()))?;
-                std::fs::create_dir_all(&dir).map_err(|e| bad(format!("{}: {e}", dir.display())))?;
-                (Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&dir)?), String::new())
-            }
-            "s3" => {
-                let bucket = parsed.host_str().ok_or_else(|| bad("no bucket name".into()))?;
-                let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
-                for (key, value) in options {
-                    let key = key.to_ascii_lowercase().parse().map_err(|e| bad(format!("option {key}: {e}")))?;
-                    builder = builder.with_config(key, *value);
-                }
-                (Arc::new(builder.build()?), parsed.path().trim_matches('/').to_string())
-            }
-            other => return Err(bad(format!("unknown scheme {other:?} (file:// or s3://)"))),
-        };
-        Ok(Self { runtime, store, prefix })
-    }
-
-    fn key(&self, key: &str) -> Key {
-        if self.prefix.is_empty() { Key::from(key) } else { Key::from(format!("{}/{key}", self.prefix)) }
-    }
-
-    pub fn put(&self, key: &str, bytes: Vec<u8>) -> Result<()> {
-        self.runtime.block_on(self.store.put(&self.key(key), PutPayload::from(bytes)))?;
-        Ok(())
-    }
-
-    /// Uploads a local file (a downloaded video) under `key`.
-    pub fn put_file(&self, key: &str, path: &Path) -> Result<()> {
-        let bytes = std::fs::read(path).map_err(|e| MediaError::Io(format!("{}: {e}", path.display())))?;
-        self.put(key, bytes)
-    }
-
-    /// Stores `bytes` under `<dir>/<sha256>.<ext>` and returns that key.
-    pub fn put_content_addressed(&self, dir: &str, ext: &str, bytes: Vec<u8>) -> Result<String> {
-        let key = format!("{dir}/{}.{ext}", crate::hash::sha256_hex(&bytes));
-        if !self.exists(&key)? {
-            self.put(&key, bytes)?;
-        }
-        Ok(key)
-    }
-
-    /// The object's bytes, `None` when there is no such key.
-    pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        self.runtime.block_on(async {
-            match self.store.get(&self.key(key)).await {
-                Ok(found) => Ok(Some(found.bytes().await?.to_vec())),
-                Err(object_store::Error::NotFound { .. }) => Ok(None),
-                Err(e) => Err(e.into()),
-            }
-        })
-    }
-
-    pub fn exists(&self, key: &str) -> Result<bool> {
-        match self.runtime.block_on(self.store.head(&self.key(key))) {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Copies an object to a local file (what OpenCV needs to decode a video); `false` when
-    /// there is no such key. Written beside `path` and renamed, so a reader never sees half.
-    pub fn fetch_to(&self, key: &str, path: &Path) -> Result<bool> {
-        let Some(bytes) = self.get(key)? else { return Ok(false) };
-        let partial = path.with_extension("part");
-        let io = |e: std::io::Error| MediaError::Io(format!("{}: {e}", path.display()));
-        std::fs::write(&partial, bytes).map_err(io)?;
-        std::fs::rename(&partial, path).map_err(io)?;
-        Ok(true)
-    }
+/// The key of a file under the data directory: its relative path, `/`-separated.
+pub fn key_of(data_dir: &Path, file: &Path) -> Result<String> {
+    let relative = file.strip_prefix(data_dir).map_err(|_| {
+        MediaError::Io(format!("{} is not under the data directory {}", file.display(), data_dir.display()))
+    })?;
+    let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    Ok(parts.join("/"))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "postgres"))]
 mod tests;

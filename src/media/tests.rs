@@ -20,9 +20,31 @@ fn cases(media: &MediaStore, scratch: &Path) {
     let copy = scratch.join("copy.mp4");
     assert!(media.fetch_to("videos/abc.mp4", &copy).unwrap());
     assert_eq!(std::fs::read(&copy).unwrap(), vec![7u8; 300_000]);
-    assert!(!copy.with_extension("part").exists());
+    let parts = std::fs::read_dir(scratch)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "part"));
+    assert_eq!(parts.count(), 0, "no half-written file left");
     assert!(!media.fetch_to("videos/none.mp4", &scratch.join("none.mp4")).unwrap());
     assert!(!scratch.join("none.mp4").exists());
+
+    // As a machine's data directory caches the store: published once, brought home where missing.
+    let machine_a = scratch.join("a");
+    let still = machine_a.join("stills/s1.jpg");
+    std::fs::create_dir_all(still.parent().unwrap()).unwrap();
+    std::fs::write(&still, b"stills").unwrap();
+    let key = key_of(&machine_a, &still).unwrap();
+    assert_eq!(key, "stills/s1.jpg");
+    media.publish(&key, &still).unwrap();
+    media.publish(&key, &still).unwrap();
+    let machine_b = scratch.join("b");
+    let there = machine_b.join(&key);
+    assert!(media.bring_home(&key, &there).unwrap(), "created its directory and fetched it");
+    assert_eq!(std::fs::read(&there).unwrap(), b"stills");
+    std::fs::write(&there, b"kept").unwrap();
+    assert!(media.bring_home(&key, &there).unwrap());
+    assert_eq!(std::fs::read(&there).unwrap(), b"kept", "a file already home is not fetched again");
+    assert!(!media.bring_home("stills/none.jpg", &machine_b.join("stills/none.jpg")).unwrap());
+    assert!(key_of(&machine_a, &there).is_err(), "a file outside the data directory has no key");
 }
 
 #[test]

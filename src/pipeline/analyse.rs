@@ -69,6 +69,9 @@ pub(super) fn run(
     if !finished {
         return Ok(false);
     }
+    if let Some(media) = ctx.shared_queue.and_then(|shared| shared.media) {
+        bring_home(ctx, media, &key, &shas)?;
+    }
     let (mut with_face, mut unreadable) = (0, 0);
     for sha in &shas {
         let Some(analysis) = store.video_analysis(sha, &key)? else { continue };
@@ -89,6 +92,30 @@ pub(super) fn run(
         &format!("Analysed {total} distinct videos: someone on camera in {with_face}{unreadable}"),
     )?;
     Ok(true)
+}
+
+/// The face crops and stills that workers on other machines made for these files, copied from
+/// the media store into this data directory, where the report and the exports read them.
+fn bring_home(
+    ctx: &Context<'_>,
+    media: &dyn crate::media::SharedFiles,
+    key: &str,
+    shas: &[String],
+) -> Result<(), PipelineError> {
+    let (faces, stills) = (ctx.faces_dir(), super::stills_dir(&ctx.data_dir));
+    for sha in shas {
+        let Some(analysis) = ctx.store.video_analysis(sha, key)? else { continue };
+        let face_files = analysis.face_file.iter().chain(analysis.tracks.iter().filter_map(|t| t.face_file.as_ref()));
+        let still_files = analysis.stills_file.iter().chain(analysis.frames_file.iter());
+        let files = face_files.map(|f| faces.join(f)).chain(still_files.map(|f| stills.join(f)));
+        for file in files {
+            let key = crate::media::key_of(&ctx.data_dir, &file)?;
+            if !media.bring_home(&key, &file)? {
+                return Err(PipelineError::Io(format!("{key} (of video {sha}) is not in the media store")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The videos analysed by this process's threads, through a work queue in memory.
@@ -228,7 +255,8 @@ fn on_shared_queue(
         for _ in 0..threads {
             scope.spawn(|| {
                 let mut worker = VideoWorker::new(store, ctx.data_dir.clone(), ctx.models_dir.clone(), cancel)
-                    .finishing_in_store(shared.queue);
+                    .finishing_in_store(shared.queue)
+                    .sharing_files(shared.media);
                 let stop = || cancel.is_cancelled() || waited.is_cancelled();
                 if let Err(e) =
                     queue::work_until_empty(shared.queue, &shared.settings, POLL, &stop, |t| worker.attempt(t))

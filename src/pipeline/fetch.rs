@@ -95,6 +95,17 @@ pub(super) fn run(
         })
         .collect();
     store.set_row_outcomes(run_id, &row_outcomes)?;
+    // Workers on other machines find the videos in the media store.
+    if let Some(media) = ctx.shared_queue.and_then(|shared| shared.media) {
+        let cache = VideoCache::new(&ctx.data_dir);
+        let mut published = std::collections::HashSet::new();
+        for video in outcomes.values().filter_map(FetchOutcome::video) {
+            if published.insert(video.sha256.as_str()) {
+                let path = cache.path(&video.sha256, video.container);
+                media.publish(&crate::media::key_of(&ctx.data_dir, &path)?, &path)?;
+            }
+        }
+    }
     let count = |status: RowStatus| row_outcomes.iter().filter(|o| o.status == status).count();
     store.add_event(
         run_id,

@@ -109,6 +109,11 @@ pub struct SharedQueue<'a> {
     pub embedded_worker: bool,
     /// The visibility timeout and takes this process's workers use.
     pub settings: crate::queue::QueueSettings,
+    /// Where the run's files are shared with workers on other machines (`IPS_MEDIA_URL`):
+    /// downloaded videos are published there, workers bring them home and publish their face
+    /// crops and stills, and the run brings those home before grouping. `None`: every process
+    /// shares this data directory (one machine).
+    pub media: Option<&'a dyn crate::media::SharedFiles>,
 }
 
 impl Context<'_> {
@@ -149,6 +154,8 @@ pub enum PipelineError {
     Io(String),
     #[error(transparent)]
     Queue(#[from] crate::queue::QueueError),
+    #[error(transparent)]
+    Media(#[from] crate::media::MediaError),
 }
 
 /// How [`execute`] left the run.

@@ -9,8 +9,9 @@
 //! whichever worker wrote it.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::analyse::{OutputDirs, analyse_video, settings_key};
 use super::{CancelFlag, PipelineError, PipelineSettings, run_settings};
@@ -19,6 +20,7 @@ use crate::faceapi::FaceModels;
 use crate::faces::FaceDetector;
 use crate::fetch::VideoCache;
 use crate::human::LivenessModels;
+use crate::media::{SharedFiles, key_of};
 use crate::queue::{Attempt, Delivery};
 use crate::store::{QueueMessage, Store};
 
@@ -46,6 +48,9 @@ pub struct VideoWorker<'a> {
     /// The pgmq queue whose messages this worker archives itself, with its result (see
     /// [`VideoWorker::finishing_in_store`]).
     finishing: Option<String>,
+    /// The media store this worker's files come from and go to (see
+    /// [`VideoWorker::sharing_files`]).
+    media: Option<&'a dyn SharedFiles>,
 }
 
 impl<'a> VideoWorker<'a> {
@@ -59,7 +64,16 @@ impl<'a> VideoWorker<'a> {
             clip: None,
             detectors: HashMap::new(),
             finishing: None,
+            media: None,
         }
+    }
+
+    /// Workers on other machines than the run's: the video is brought home from the media store
+    /// when this data directory lacks it, and the face crops and stills the analysis writes are
+    /// published there (then kept here too, as a cache).
+    pub fn sharing_files(mut self, media: Option<&'a dyn SharedFiles>) -> Self {
+        self.media = media;
+        self
     }
 
     /// When the work queue is pgmq in the store's own PostgreSQL database: each analysis is
@@ -106,16 +120,20 @@ impl<'a> VideoWorker<'a> {
             .video(&task.sha256)?
             .ok_or_else(|| PipelineError::Io(format!("video {} is not in the index", task.sha256)))?;
         let path = VideoCache::new(&self.data_dir).path(&task.sha256, video.container);
-        let dirs = OutputDirs { faces: super::faces_dir(&self.data_dir), stills: super::stills_dir(&self.data_dir) };
-        for dir in [&dirs.faces, &dirs.stills] {
-            std::fs::create_dir_all(dir).map_err(|e| PipelineError::Io(format!("{}: {e}", dir.display())))?;
+        let outputs = Outputs::new(&self.data_dir, self.media)?;
+        if let Some(media) = self.media
+            && !media.bring_home(&key_of(&self.data_dir, &path)?, &path)?
+        {
+            return Err(PipelineError::Io(format!("video {} is not in the media store", task.sha256)));
         }
+        let dirs = outputs.dirs();
         let (cancel, store, started) = (self.cancel, self.store, std::time::Instant::now());
         let (settings, detector) = self.detector(&key, settings)?;
         let analysis = analyse_video(&path, settings, detector, clip.as_deref(), &dirs, cancel);
         if cancel.is_cancelled() {
             return Ok(Finish::ByQueue);
         }
+        outputs.publish(&self.data_dir)?;
         let finish = match self.finishing.as_deref() {
             Some(queue) => {
                 let message = QueueMessage { queue, id: delivery.id, reads: delivery.reads };
@@ -173,5 +191,65 @@ impl<'a> VideoWorker<'a> {
         }
         let (settings, detector) = self.detectors.get_mut(key).expect("inserted above");
         Ok((settings, detector))
+    }
+}
+
+/// Where an analysis writes its face crops and stills. Without a media store, straight into the
+/// data directory's `faces/` and `stills/`. With one, into a scratch directory of this task:
+/// every file there is then published and moved into the data directory, so no file the
+/// analysis wrote is missed, whatever refers to it.
+struct Outputs<'a> {
+    home: OutputDirs,
+    /// The task's scratch directory (removed on drop) and where its files go.
+    scratch: Option<(PathBuf, &'a dyn SharedFiles)>,
+}
+
+impl<'a> Outputs<'a> {
+    fn new(data_dir: &Path, media: Option<&'a dyn SharedFiles>) -> Result<Self, PipelineError> {
+        static TASKS: AtomicU64 = AtomicU64::new(0);
+        let home = OutputDirs { faces: super::faces_dir(data_dir), stills: super::stills_dir(data_dir) };
+        let scratch = media.map(|media| {
+            let n = TASKS.fetch_add(1, Ordering::Relaxed);
+            (data_dir.join("tmp").join(format!("analysis-{}-{n}", std::process::id())), media)
+        });
+        let outputs = Self { home, scratch };
+        let dirs = outputs.dirs();
+        for dir in [&outputs.home.faces, &outputs.home.stills, &dirs.faces, &dirs.stills] {
+            std::fs::create_dir_all(dir).map_err(|e| PipelineError::Io(format!("{}: {e}", dir.display())))?;
+        }
+        Ok(outputs)
+    }
+
+    fn dirs(&self) -> OutputDirs {
+        match &self.scratch {
+            None => OutputDirs { faces: self.home.faces.clone(), stills: self.home.stills.clone() },
+            Some((scratch, _)) => OutputDirs { faces: scratch.join("faces"), stills: scratch.join("stills") },
+        }
+    }
+
+    /// Publishes what the analysis wrote and moves it home (a no-op without a media store).
+    fn publish(&self, data_dir: &Path) -> Result<(), PipelineError> {
+        let Some((_, media)) = &self.scratch else { return Ok(()) };
+        let dirs = self.dirs();
+        for (written, home) in [(&dirs.faces, &self.home.faces), (&dirs.stills, &self.home.stills)] {
+            let io = |e: std::io::Error| PipelineError::Io(format!("{}: {e}", written.display()));
+            for entry in std::fs::read_dir(written).map_err(io)? {
+                let file = entry.map_err(io)?.path();
+                let at_home = home.join(file.file_name().unwrap_or_default());
+                media.publish(&key_of(data_dir, &at_home)?, &file)?;
+                if !at_home.exists() {
+                    std::fs::rename(&file, &at_home).map_err(io)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Outputs<'_> {
+    fn drop(&mut self) {
+        if let Some((scratch, _)) = &self.scratch {
+            let _ = std::fs::remove_dir_all(scratch);
+        }
     }
 }

@@ -224,6 +224,7 @@ impl Store {
     /// on PostgreSQL, under an advisory lock on the run, so a second process finishing the same
     /// run (two servers resuming it) waits, then finds the stages done. On SQLite `f` runs at
     /// once: one machine, whose job runner runs a run once.
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
     pub fn finishing_run<T, E: From<StoreError>>(
         &self,
         run: RunId,
