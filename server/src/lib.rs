@@ -11,6 +11,7 @@ pub mod demo;
 pub mod edit_form;
 pub mod exports;
 pub mod jobs;
+pub mod media_files;
 pub mod same_origin;
 pub mod state;
 pub mod upload;

@@ -44,12 +44,14 @@ pub struct Server {
 /// the router. Must be called inside a tokio runtime.
 pub fn build(config: &Config) -> anyhow::Result<Server> {
     let store = Arc::new(config.open_store()?);
+    let shared = config.shared()?;
+    let media = shared.as_ref().and_then(|shared| shared.media.clone());
     let jobs = JobRunner::start(
         Arc::clone(&store),
         config.data_dir.clone(),
         config.models_dir.clone(),
         config.served_pipeline_settings(),
-        config.shared()?,
+        shared.clone(),
     );
     let resumed = jobs.recover(config.resume_on_start)?;
     if !resumed.is_empty() {
@@ -79,9 +81,8 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
         .route("/runs/{run}/export/{file}", get(crate::exports::export_file))
         .route("/api/runs/{run}", get(crate::exports::run_json))
         .route("/datasets/{dataset}/rejected.csv", get(crate::exports::rejected_rows))
-        .nest_service("/faces", immutable(ServeDir::new(ips_core::pipeline::faces_dir(&config.data_dir))))
-        .nest_service("/stills", immutable(ServeDir::new(ips_core::pipeline::stills_dir(&config.data_dir))))
         .nest_service("/demo", ServeDir::new(config.data_dir.join(crate::demo::DEMO_DIR)))
+        .merge(media_routes(config, media))
         .layer(DefaultBodyLimit::max(config.max_upload_mib * 1024 * 1024))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
             let options = leptos_options.clone();
@@ -93,6 +94,24 @@ pub fn build(config: &Config) -> anyhow::Result<Server> {
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state);
     Ok(Server { router, store, jobs })
+}
+
+/// `/faces/…` and `/stills/…`: from the data directory, or, with a media store, from there
+/// through the data directory (see [`crate::media_files`]).
+fn media_routes(config: &Config, media: Option<Arc<dyn ips_core::media::SharedFiles>>) -> Router<AppState> {
+    let (faces, stills) =
+        (ips_core::pipeline::faces_dir(&config.data_dir), ips_core::pipeline::stills_dir(&config.data_dir));
+    let Some(media) = media else {
+        return Router::new()
+            .nest_service("/faces", immutable(ServeDir::new(faces)))
+            .nest_service("/stills", immutable(ServeDir::new(stills)));
+    };
+    let route = |kind: &'static str| {
+        let files =
+            crate::media_files::MediaFiles { media: Arc::clone(&media), data_dir: config.data_dir.clone(), kind };
+        get(move |axum::extract::Path(name): axum::extract::Path<String>| files.clone().serve(name))
+    };
+    Router::new().route("/faces/{name}", route("faces")).route("/stills/{name}", route("stills"))
 }
 
 /// Face crops are content-addressed: a name never changes content, so browsers may keep them.

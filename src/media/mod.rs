@@ -6,7 +6,7 @@
 //! `file:///abs/dir` or `s3://bucket[/prefix]`; S3's endpoint and credentials come from the
 //! usual `AWS_*` variables (`AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 //! `AWS_REGION`, `AWS_ALLOW_HTTP`), or from `options` for tests. Synchronous like the store: it
-//! owns a small tokio runtime (not to be called from inside another runtime's async task).
+//! owns a small tokio runtime ([`crate::blocking`]).
 
 #[cfg(feature = "postgres")]
 mod object;

@@ -10,7 +10,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use super::{MediaError, Result, SharedFiles};
 
 pub struct MediaStore {
-    runtime: tokio::runtime::Runtime,
+    runtime: crate::blocking::BlockingRuntime,
     store: Arc<dyn ObjectStore>,
     /// Key prefix inside the bucket (`s3://bucket/prefix`), empty for none.
     prefix: String,
@@ -21,12 +21,8 @@ impl MediaStore {
     pub fn open(url: &str, options: &[(&str, &str)]) -> Result<Self> {
         let bad = |reason: String| MediaError::Url { url: url.to_string(), reason };
         let parsed = url::Url::parse(url).map_err(|e| bad(e.to_string()))?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("ips-media")
-            .enable_all()
-            .build()
-            .map_err(|e| MediaError::Io(e.to_string()))?;
+        // Usable from plain threads and from async code alike, and dropped anywhere.
+        let runtime = crate::blocking::BlockingRuntime::new("ips-media").map_err(|e| MediaError::Io(e.to_string()))?;
         let (store, prefix): (Arc<dyn ObjectStore>, String) = match parsed.scheme() {
             "file" => {
                 let dir = parsed.to_file_path().map_err(|()| bad("not an absolute local path".into()))?;

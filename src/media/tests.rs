@@ -78,3 +78,11 @@ fn a_bad_media_url_is_refused_with_its_reason() {
     assert!(err("ftp://host/x").contains("unknown scheme \"ftp\""), "{}", err("ftp://host/x"));
     assert!(err("not a url").contains("media URL \"not a url\""), "{}", err("not a url"));
 }
+
+#[tokio::test]
+async fn a_media_store_can_be_dropped_inside_async_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = MediaStore::open(&format!("file://{}", dir.path().display()), &[]).unwrap();
+    media.put("x/y.txt", b"y".to_vec()).unwrap();
+    drop(media);
+}
