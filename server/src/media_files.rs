@@ -10,6 +10,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ips_core::media::{SharedFiles, key_of};
 
+/// Face crops and stills are content-addressed: a name never changes content, so browsers may
+/// keep them.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
 /// Where one kind of file lives: `<data dir>/<kind>/<name>`, key `<kind>/<name>`.
 #[derive(Clone)]
 pub struct MediaFiles {
@@ -50,8 +54,7 @@ impl MediaFiles {
                 let mut response = Body::from(bytes).into_response();
                 let headers = response.headers_mut();
                 headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&name)));
-                // Content-addressed: a name never changes content.
-                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
                 response
             }
             Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
@@ -77,13 +80,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store_dir = dir.path().join("media");
         let media = ips_core::media::MediaStore::open(&format!("file://{}", store_dir.display()), &[]).unwrap();
-        let crop = b"\xff\xd8 a face \xff\xd9".to_vec();
-        let key =
-            tokio::task::spawn_blocking(move || media.put_content_addressed("faces", "jpg", crop).map(|k| (k, media)))
-                .await
-                .unwrap()
-                .unwrap();
-        let (key, media) = key;
+        // Usable inside async code too (it blocks on a runtime of its own).
+        let key = media.put_content_addressed("faces", "jpg", b"\xff\xd8 a face \xff\xd9".to_vec()).unwrap();
         let name = key.strip_prefix("faces/").unwrap().to_string();
         let data_dir = dir.path().join("server-data");
         let files = MediaFiles { media: Arc::new(media), data_dir: data_dir.clone(), kind: "faces" };

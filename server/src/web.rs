@@ -114,11 +114,11 @@ fn media_routes(config: &Config, media: Option<Arc<dyn ips_core::media::SharedFi
     Router::new().route("/faces/{name}", route("faces")).route("/stills/{name}", route("stills"))
 }
 
-/// Face crops are content-addressed: a name never changes content, so browsers may keep them.
+/// Face crops and stills never change (see [`crate::media_files::IMMUTABLE`]).
 fn immutable(service: ServeDir) -> SetResponseHeader<ServeDir, HeaderValue> {
     SetResponseHeader::overriding(
         service,
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
+        HeaderValue::from_static(crate::media_files::IMMUTABLE),
     )
 }

@@ -69,12 +69,13 @@ pub(super) fn run(
     if !finished {
         return Ok(false);
     }
-    if let Some(media) = ctx.shared_queue.and_then(|shared| shared.media) {
-        bring_home(ctx, media, &key, &shas)?;
-    }
+    let media = ctx.shared_queue.and_then(|shared| shared.media);
     let (mut with_face, mut unreadable) = (0, 0);
     for sha in &shas {
         let Some(analysis) = store.video_analysis(sha, &key)? else { continue };
+        if let Some(media) = media {
+            bring_home(ctx, media, sha, &analysis)?;
+        }
         with_face += usize::from(analysis.face_file.is_some());
         // Downloaded, yet not a single frame came out: the rows say so, with OpenCV's reason.
         if analysis.info.is_none() {
@@ -94,25 +95,22 @@ pub(super) fn run(
     Ok(true)
 }
 
-/// The face crops and stills that workers on other machines made for these files, copied from
+/// The face crops and stills that a worker on another machine made for file `sha`, copied from
 /// the media store into this data directory, where the report and the exports read them.
 fn bring_home(
     ctx: &Context<'_>,
     media: &dyn crate::media::SharedFiles,
-    key: &str,
-    shas: &[String],
+    sha: &str,
+    analysis: &VideoAnalysis,
 ) -> Result<(), PipelineError> {
     let (faces, stills) = (ctx.faces_dir(), super::stills_dir(&ctx.data_dir));
-    for sha in shas {
-        let Some(analysis) = ctx.store.video_analysis(sha, key)? else { continue };
-        let face_files = analysis.face_file.iter().chain(analysis.tracks.iter().filter_map(|t| t.face_file.as_ref()));
-        let still_files = analysis.stills_file.iter().chain(analysis.frames_file.iter());
-        let files = face_files.map(|f| faces.join(f)).chain(still_files.map(|f| stills.join(f)));
-        for file in files {
-            let key = crate::media::key_of(&ctx.data_dir, &file)?;
-            if !media.bring_home(&key, &file)? {
-                return Err(PipelineError::Io(format!("{key} (of video {sha}) is not in the media store")));
-            }
+    let face_files = analysis.face_file.iter().chain(analysis.tracks.iter().filter_map(|t| t.face_file.as_ref()));
+    let still_files = analysis.stills_file.iter().chain(analysis.frames_file.iter());
+    let files = face_files.map(|f| faces.join(f)).chain(still_files.map(|f| stills.join(f)));
+    for file in files {
+        let key = crate::media::key_of(&ctx.data_dir, &file)?;
+        if !media.bring_home(&key, &file)? {
+            return Err(PipelineError::Io(format!("{key} (of video {sha}) is not in the media store")));
         }
     }
     Ok(())
