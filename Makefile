@@ -32,6 +32,7 @@ bench: setup
 ## throwaway PostgreSQL (release build, ~2 minutes).
 bench-scale: setup
 	cargo bench -p ips-core --features postgres --bench scale
+	cargo bench -p ips-server --features postgres --bench scale_corpus
 
 ## Bounded load test (release build): 50 concurrent readers of report pages while runs write.
 soak: setup

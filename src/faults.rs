@@ -28,3 +28,26 @@ pub fn value_of(name: &str) -> Option<String> {
         None
     }
 }
+
+/// For tests that do something to the world while a process is at a known point (restart its
+/// database mid-stage, say): while the file `<data_dir>/faults/hold-<point>` exists, the
+/// process waits here (up to ten minutes). The file lives in the test's own data directory, so
+/// tests running side by side never hold each other. Nothing in builds without `test-support`.
+pub fn hold_while_flagged(data_dir: &std::path::Path, point: &str) {
+    #[cfg(feature = "test-support")]
+    {
+        let flag = hold_flag(data_dir, point);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+        while flag.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    #[cfg(not(feature = "test-support"))]
+    let _ = (data_dir, point);
+}
+
+/// The file that holds a process at `point` (see [`hold_while_flagged`]).
+#[cfg(feature = "test-support")]
+pub fn hold_flag(data_dir: &std::path::Path, point: &str) -> std::path::PathBuf {
+    data_dir.join("faults").join(format!("hold-{point}"))
+}

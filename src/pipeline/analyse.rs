@@ -269,9 +269,6 @@ fn on_shared_queue(
     })
 }
 
-/// How long the stage keeps waiting through database errors (a restart) before failing.
-const OUTAGE: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// How often the stage looks at how far the workers have got.
 const WAIT_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -313,7 +310,9 @@ fn wait_for_workers(
         match poll() {
             Ok(true) => return Ok(true),
             Ok(false) => unreachable_since = None,
-            Err(e) if unreachable_since.get_or_insert_with(std::time::Instant::now).elapsed() < OUTAGE => {
+            Err(e)
+                if unreachable_since.get_or_insert_with(std::time::Instant::now).elapsed() < super::outage::OUTAGE =>
+            {
                 tracing::warn!("analyse: waiting for the database: {e}");
             }
             Err(e) => return Err(e),

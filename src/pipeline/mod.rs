@@ -13,6 +13,7 @@ mod fetch;
 mod group;
 mod ingest;
 pub mod limits;
+mod outage;
 pub mod runs;
 mod statistics;
 mod video_worker;
@@ -166,9 +167,11 @@ pub enum Outcome {
 }
 
 /// Runs (or resumes) a run to its end. A stage error fails the run and is returned; the run's
-/// status in the store always says how it ended.
+/// status in the store always says how it ended. A database that goes away mid-run (PostgreSQL
+/// restarting) is waited for, and the run resumed from its stage (see [`outage`]).
 pub fn execute(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Result<Outcome, PipelineError> {
-    let result = execute_stages(ctx, run_id, cancel).and_then(|outcome| match outcome {
+    let stages = || outage::through_outages(ctx.store, run_id, || execute_stages(ctx, run_id, cancel));
+    let result = stages().and_then(|outcome| match outcome {
         // Succeeded is set together with catching up on edits made meanwhile.
         Outcome::Succeeded => edit::finish_run(ctx.store, run_id).map(|_| outcome),
         Outcome::Cancelled => Ok(outcome),
@@ -258,6 +261,7 @@ fn execute_stages(ctx: &Context<'_>, run_id: RunId, cancel: &CancelFlag) -> Resu
             }
             let started = std::time::Instant::now();
             store.add_event(run_id, &format!("Stage {}: started", stage.name()))?;
+            crate::faults::hold_while_flagged(&ctx.data_dir, &format!("stage-{}", stage.name()));
             let finished = match stage {
                 Stage::Ingest => ingest::run(store, run_id, run.dataset_id, cancel)?,
                 Stage::Fetch => fetch::run(ctx, &settings, run_id, run.dataset_id, cancel)?,

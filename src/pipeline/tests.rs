@@ -262,6 +262,31 @@ fn a_cancelled_run_stops_and_says_so() {
     assert!(store.events(run).unwrap().iter().any(|e| e.message == "Cancelled"));
 }
 
+/// A video task of a cancelled run, left on the shared queue, is done without analysing (and
+/// without failing); the same task of a live run is attempted (and fails here: the file was
+/// never downloaded), so the run's status is what decided.
+#[test]
+fn a_worker_drops_the_tasks_of_a_cancelled_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let dataset = dataset(&store, "http://127.0.0.1:9");
+    let (live, cancelled) = (store.create_run(dataset).unwrap(), store.create_run(dataset).unwrap());
+    for run in [live, cancelled] {
+        set_run_settings(&store, run, &local_settings()).unwrap();
+    }
+    store.set_run_status(cancelled, RunStatus::Cancelled, None).unwrap();
+    let cancel = CancelFlag::new();
+    let mut worker = VideoWorker::new(&store, dir.path().to_path_buf(), crate::testing::models_dir(), &cancel);
+    let task = |run: RunId| crate::queue::Delivery {
+        id: 1,
+        reads: 1,
+        task: crate::queue::VideoTask { run, sha256: "ab".repeat(32) },
+    };
+    assert_eq!(worker.attempt(&task(cancelled)), crate::queue::Attempt::Done);
+    assert!(matches!(worker.attempt(&task(live)), crate::queue::Attempt::Failed(e) if e.contains("not in the index")));
+    assert!(store.video_analysis(&"ab".repeat(32), &analysis_key(&local_settings())).unwrap().is_none());
+}
+
 mod broken_videos;
 
 #[test]
@@ -331,4 +356,85 @@ async fn two_processes_finishing_one_run_do_the_finishing_stages_once() {
         assert_eq!(count(&format!("Stage {name}: started")), 2, "{events:#?}");
         assert_eq!(count(&format!("Stage {name}: already done, skipped")), 1, "the other racer's: {events:#?}");
     }
+}
+
+/// PostgreSQL down for longer than the store waits for a connection, once in each of the
+/// stages that do not wait on workers (fetch, group, statistics): each time the run waits for
+/// the database, resumes from its stage and ends as a run without outages does.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_rides_out_the_database_going_away_in_each_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve_videos(dir.path()).await;
+    let postgres = crate::testing::TempPostgres::start().expect("a throwaway PostgreSQL starts");
+    let url = postgres.create_database().unwrap();
+    let data_dir = dir.path().join("data");
+    let process = |url: String, data_dir: std::path::PathBuf, run: RunId| {
+        std::thread::spawn(move || {
+            let store = Store::connect(&url).unwrap();
+            let ctx = Context {
+                store: &store,
+                data_dir,
+                models_dir: crate::testing::models_dir(),
+                settings: local_settings(),
+                shared_queue: None,
+            };
+            execute(&ctx, run, &CancelFlag::new()).map_err(|e| e.to_string())
+        })
+    };
+    tokio::task::spawn_blocking(move || {
+        let store = Store::connect(&url).unwrap();
+        let ads = dataset(&store, &served.base);
+        let steady = store.create_run(ads).unwrap();
+        assert_eq!(process(url.clone(), data_dir.clone(), steady).join().unwrap(), Ok(Outcome::Succeeded));
+
+        let run = store.create_run(ads).unwrap();
+        let held = [Stage::Fetch, Stage::Group, Stage::Statistics];
+        for stage in held {
+            let flag = crate::faults::hold_flag(&data_dir, &format!("stage-{}", stage.name()));
+            std::fs::create_dir_all(flag.parent().unwrap()).unwrap();
+            std::fs::write(&flag, b"").unwrap();
+        }
+        let outages = process(url.clone(), data_dir.clone(), run);
+        for stage in held {
+            let started = format!("Stage {}: started", stage.name());
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            while !store.events(run).unwrap().iter().any(|e| e.message == started) {
+                assert!(std::time::Instant::now() < deadline, "the run reaches stage {}", stage.name());
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            // Down as the stage goes on, for longer than a store call waits for a connection.
+            postgres.crash().unwrap();
+            std::fs::remove_file(crate::faults::hold_flag(&data_dir, &format!("stage-{}", stage.name()))).unwrap();
+            std::thread::sleep(std::time::Duration::from_secs(12));
+            postgres.start_again().unwrap();
+        }
+        assert_eq!(outages.join().unwrap(), Ok(Outcome::Succeeded));
+
+        let store = Store::connect(&url).unwrap();
+        assert_eq!(store.run(run).unwrap().status, RunStatus::Succeeded);
+        let events: Vec<String> = store.events(run).unwrap().into_iter().map(|e| e.message).collect();
+        let count = |text: &str| events.iter().filter(|m| *m == text).count();
+        assert_eq!(
+            count("The database was unreachable for a while; the run goes on from its stage"),
+            3,
+            "one outage per held stage: {events:#?}"
+        );
+        for stage in held {
+            assert_eq!(count(&format!("Stage {}: started", stage.name())), 2, "redone after its outage: {events:#?}");
+        }
+        // The same files and failures (the second run finds the videos cached, not downloaded).
+        let outcomes = |run: RunId| -> Vec<_> {
+            let rows = store.row_outcomes(run).unwrap();
+            rows.into_iter().map(|o| (o.row, o.sha256, o.detail, o.status.is_problem())).collect()
+        };
+        assert_eq!(outcomes(run), outcomes(steady));
+        for level in [StatsLevel::Video, StatsLevel::Creator] {
+            let (with, without) = (store.stats(run, level).unwrap(), store.stats(steady, level).unwrap());
+            assert!(!without.is_empty());
+            assert_eq!(format!("{with:?}"), format!("{without:?}"), "{level:?} statistics");
+        }
+    })
+    .await
+    .unwrap();
 }

@@ -6,7 +6,7 @@
 //! A task whose analysis is already stored (a late duplicate: its message came back after a
 //! slow worker's timeout and both finished it) is done without analysing again, and the store
 //! keeps one analysis per video and settings (an upsert on that key), so a run reads one row
-//! whichever worker wrote it.
+//! whichever worker wrote it. A task of a cancelled run is done without analysing.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,7 +22,7 @@ use crate::fetch::VideoCache;
 use crate::human::LivenessModels;
 use crate::media::{SharedFiles, key_of};
 use crate::queue::{Attempt, Delivery};
-use crate::store::{QueueMessage, Store};
+use crate::store::{QueueMessage, RunStatus, Store, StoreError};
 
 /// The name of the pgmq queue video tasks go through.
 pub const VIDEO_QUEUE: &str = "ips_videos";
@@ -104,6 +104,16 @@ impl<'a> VideoWorker<'a> {
         // of dead letters (compiled in only with `test-support`).
         if crate::faults::value_of("poisoned-video").as_deref() == Some(task.sha256.as_str()) {
             return Err(PipelineError::Io("this video always fails (fault injected)".into()));
+        }
+        // A cancelled run's videos stay on the queue (pgmq has no "delete where"): drop them
+        // here, unanalysed. Resuming the run queues what it still needs again.
+        match self.store.run(task.run) {
+            Ok(run) if run.status != RunStatus::Cancelled => {}
+            Ok(_) | Err(StoreError::NotFound { .. }) => {
+                tracing::info!(run = task.run, file = %task.sha256, "video worker: the run was cancelled (or deleted); skipped");
+                return Ok(Finish::ByQueue);
+            }
+            Err(e) => return Err(e.into()),
         }
         let settings = run_settings(self.store, task.run)?
             .ok_or_else(|| PipelineError::Settings(format!("run {} has no settings yet", task.run)))?;

@@ -60,6 +60,19 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, connection cut): worth
+    /// waiting for, unlike a refused or failed statement. Only PostgreSQL is reached over a
+    /// connection; SQLite's file is always there.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            #[cfg(feature = "postgres")]
+            StoreError::Postgres(e) => backend::is_connection_lost(e),
+            _ => false,
+        }
+    }
+}
+
 /// A handle on the database. Cheap to share behind an `Arc`; methods take `&self`.
 pub struct Store {
     backend: Backend,

@@ -77,6 +77,15 @@ impl TempPostgres {
         self.start_server()
     }
 
+    /// Stops the server at once, as a crash; [`TempPostgres::start_again`] brings it back.
+    pub fn crash(&self) -> Result<(), TempPostgresError> {
+        self.stop_server()
+    }
+
+    pub fn start_again(&self) -> Result<(), TempPostgresError> {
+        self.start_server()
+    }
+
     fn start_server(&self) -> Result<(), TempPostgresError> {
         // No TCP listener; fsync off (a test database is thrown away, and only an OS crash loses
         // what was not synced). Commits stay synchronous: a restart test kills the server itself.

@@ -6,5 +6,5 @@ mod postgres;
 mod sqlite;
 
 #[cfg(feature = "postgres")]
-pub(super) use postgres::PostgresBackend;
+pub(super) use postgres::{PostgresBackend, is_connection_lost};
 pub(super) use sqlite::SqliteBackend;

@@ -19,6 +19,20 @@ use crate::store::{Result, StoreError};
 /// Held while migrating, so processes starting together migrate once.
 const MIGRATE_LOCK: i64 = 0x1b5_0002;
 
+/// Whether `e` says the server could not be reached or went away (as opposed to refusing a
+/// statement): the connection broke, no connection could be had in time, or the server is
+/// shutting down or starting (SQLSTATE class 08, and 57P01–57P03).
+pub(in crate::store) fn is_connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
+    }
+}
+
 pub(in crate::store) struct PostgresBackend {
     /// `Some` until dropped (see `Drop`).
     pool: Option<PgPool>,
