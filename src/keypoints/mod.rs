@@ -160,42 +160,6 @@ pub fn extract_squeezed(frame: &Mat, content: Rect) -> Result<FrameFeatures, ope
     Ok(out)
 }
 
-fn hamming(a: &Descriptor, b: &Descriptor) -> u32 {
-    a.chunks_exact(8)
-        .zip(b.chunks_exact(8))
-        .map(|(x, y)| {
-            (u64::from_le_bytes(x.try_into().unwrap_or_default())
-                ^ u64::from_le_bytes(y.try_into().unwrap_or_default()))
-            .count_ones()
-        })
-        .sum()
-}
-
-/// Two descriptors further apart than this never match.
-const MAX_HAMMING: u32 = 64;
-/// Lowe's ratio test: the best match must be clearly better than the second best.
-const RATIO: f32 = 0.8;
-
-/// Matches of `a`'s keypoints in `b` that pass the ratio test: (index in a, index in b).
-pub fn ratio_matches(a: &FrameFeatures, b: &FrameFeatures) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    for (i, da) in a.descriptors.iter().enumerate() {
-        let (mut best, mut second, mut at) = (u32::MAX, u32::MAX, 0);
-        for (j, db) in b.descriptors.iter().enumerate() {
-            let d = hamming(da, db);
-            if d < best {
-                (second, best, at) = (best, d, j);
-            } else if d < second {
-                second = d;
-            }
-        }
-        if best <= MAX_HAMMING && (best as f32) < RATIO * second as f32 {
-            out.push((i, at));
-        }
-    }
-    out
-}
-
 /// What a stored keypoint blob does not decode as.
 #[derive(Debug, thiserror::Error)]
 #[error("keypoints blob: {0}")]
@@ -298,8 +262,11 @@ fn decode_list<'b>(
 
 mod edges;
 mod guided;
+mod matching;
 mod verify;
 pub use edges::away_from_edges;
+pub use matching::ratio_matches;
+use matching::{RATIO, hamming};
 pub use verify::{Screened, Transform, VerifySettings, screen_pooled, verify, verify_pooled, verify_pooled_maps};
 
 #[cfg(test)]
