@@ -29,7 +29,8 @@ bench: setup
 	cargo bench -p ips-server --bench report_render
 
 ## The pgmq work queue's overhead: 2,000 tasks of a fixed sleep, 1/2/4/8 worker processes on a
-## throwaway PostgreSQL (release build, ~2 minutes).
+## throwaway PostgreSQL (~2 minutes); then the replay corpus embedded and with 1 and 2
+## `ips worker`s (~10 minutes). Release builds with `postgres` (~25 minutes cold).
 bench-scale: setup
 	cargo bench -p ips-core --features postgres --bench scale
 	cargo bench -p ips-server --features postgres --bench scale_corpus

@@ -47,6 +47,7 @@ fn run_way(way: &Way, work: &Path, input: &Path, postgres: &TempPostgres, s3: &T
     let report = dir.join("report");
     let mut run = ips(&dir.join("data"));
     run.arg("run").arg(input).arg("--out").arg(&report).stdout(Stdio::null());
+    std::fs::create_dir_all(&dir)?;
     let mut workers: Vec<KillOnDrop> = Vec::new();
     if way.workers > 0 {
         let url = postgres.create_database()?;
@@ -66,7 +67,6 @@ fn run_way(way: &Way, work: &Path, input: &Path, postgres: &TempPostgres, s3: &T
             workers.push(worker.spawn()?.into());
         }
     }
-    std::fs::create_dir_all(&dir)?;
     let started = Instant::now();
     let output = run.output()?;
     let wall = started.elapsed();

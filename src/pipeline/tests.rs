@@ -294,6 +294,23 @@ fn the_per_video_and_finishing_stages_are_every_stage_in_order() {
     assert_eq!([&Stage::PER_VIDEO[..], &Stage::FINISHING[..]].concat(), Stage::ALL);
 }
 
+/// Executes `run` on a thread with a store connection of its own to the PostgreSQL database at
+/// `url`, as another process would.
+#[cfg(feature = "postgres")]
+fn process(url: String, data_dir: std::path::PathBuf, run: RunId) -> std::thread::JoinHandle<Result<Outcome, String>> {
+    std::thread::spawn(move || {
+        let store = Store::connect(&url).unwrap();
+        let ctx = Context {
+            store: &store,
+            data_dir,
+            models_dir: crate::testing::models_dir(),
+            settings: local_settings(),
+            shared_queue: None,
+        };
+        execute(&ctx, run, &CancelFlag::new()).map_err(|e| e.to_string())
+    })
+}
+
 /// Two processes finishing one run at once (two servers resuming it after a crash): both get
 /// past the videos' stages, one groups and computes the statistics, the other waits for it
 /// (PostgreSQL's advisory lock on the run) and then finds both stages done.
@@ -305,19 +322,6 @@ async fn two_processes_finishing_one_run_do_the_finishing_stages_once() {
     let postgres = crate::testing::TempPostgres::start().expect("a throwaway PostgreSQL starts");
     let url = postgres.create_database().unwrap();
     let data_dir = dir.path().join("data");
-    let process = |url: String, data_dir: std::path::PathBuf, run: RunId| {
-        std::thread::spawn(move || {
-            let store = Store::connect(&url).unwrap();
-            let ctx = Context {
-                store: &store,
-                data_dir,
-                models_dir: crate::testing::models_dir(),
-                settings: local_settings(),
-                shared_queue: None,
-            };
-            execute(&ctx, run, &CancelFlag::new()).map_err(|e| e.to_string())
-        })
-    };
     let events = tokio::task::spawn_blocking(move || {
         let store = Store::connect(&url).unwrap();
         let run = store.create_run(dataset(&store, &served.base)).unwrap();
@@ -369,19 +373,6 @@ async fn a_run_rides_out_the_database_going_away_in_each_stage() {
     let postgres = crate::testing::TempPostgres::start().expect("a throwaway PostgreSQL starts");
     let url = postgres.create_database().unwrap();
     let data_dir = dir.path().join("data");
-    let process = |url: String, data_dir: std::path::PathBuf, run: RunId| {
-        std::thread::spawn(move || {
-            let store = Store::connect(&url).unwrap();
-            let ctx = Context {
-                store: &store,
-                data_dir,
-                models_dir: crate::testing::models_dir(),
-                settings: local_settings(),
-                shared_queue: None,
-            };
-            execute(&ctx, run, &CancelFlag::new()).map_err(|e| e.to_string())
-        })
-    };
     tokio::task::spawn_blocking(move || {
         let store = Store::connect(&url).unwrap();
         let ads = dataset(&store, &served.base);
