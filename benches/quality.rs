@@ -55,8 +55,11 @@ fn pr(s: &PairScore) -> String {
 fn row(name: &str, s: &Scores) {
     let c = &s.creators;
     println!(
-        "| {name} | {} | {} | {} | {} of {} | {}/{} | {} | {} |",
+        "| {name} | {} | {} of {} | {} | {} | {} | {} of {} | {}/{} | {} | {} |",
         pr(&c.videos),
+        c.questions,
+        c.questions_one_person,
+        pr(&c.videos_after_answers),
         pr(&c.tracks),
         pr(&s.same_ad),
         c.rows_not_one_person,
@@ -70,9 +73,9 @@ fn row(name: &str, s: &Scores) {
 
 fn header() {
     println!(
-        "| grouping | video pairs sharing a creator: precision / recall | track pairs | same ad | rows not one person | prints kept out | rows mixing people | unique videos |"
+        "| grouping | video pairs sharing a creator: precision / recall | Same person? questions, of them one person | video pairs once they are answered | track pairs | same ad | rows not one person | prints kept out | rows mixing people | unique videos |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
 }
 
 /// Orders settings by how they do on the tuning half: no wrong creator pair first, then track F1,
@@ -186,6 +189,24 @@ fn main() {
     }
     for (k, (name, _)) in halves.iter().enumerate() {
         row(&format!("best on tuning, {name}"), &creators_with(k, &best));
+    }
+
+    // The question band: how many questions each upper bound asks, and how right the table is
+    // once they are answered.
+    println!("\n## Same person? questions by ask_max_distance (the other settings the defaults)");
+    println!("| ask_max_distance | half | questions | of them one person | video pairs once answered |");
+    println!("|---|---|---|---|---|");
+    for ask_max_distance in [0.45, 0.5, 0.55, 0.6] {
+        let s = CreatorSettings { ask_max_distance, ..defaults.creators.clone() };
+        for (k, (name, _)) in halves.iter().enumerate() {
+            let c = creators_with(k, &s).creators;
+            println!(
+                "| {ask_max_distance} | {name} | {} | {} | {} |",
+                c.questions,
+                c.questions_one_person,
+                pr(&c.videos_after_answers)
+            );
+        }
     }
 
     // Same ad: the keypoint settings.
