@@ -5,7 +5,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 ADDR ?= 127.0.0.1:3000
 LOGS := $(TARGET_DIR)/test-logs
 
-.PHONY: run test bench bench-scale soak setup models site site-release test-rust test-e2e fmt clean
+.PHONY: run test bench bench-prototype bench-scale soak setup models site site-release test-rust test-e2e fmt clean
 
 ## Set up, build the release site and server, and serve on $(ADDR).
 run: setup site-release
@@ -27,6 +27,12 @@ bench: setup
 	cargo bench -p ips-core --features test-support --bench corpus_run
 	cargo bench -p ips-core --features test-support --bench quality
 	cargo bench -p ips-server --bench report_render
+
+## The prototype's method (../shared/tools/prototype_method.py, ~15-20 minutes) and the corpus
+## run one after the other, and the ratio of their wall times. Makes the prototype's Python
+## environment the first time (~3 GB from PyPI, outside the clone).
+bench-prototype: setup
+	tools/bench-prototype.sh
 
 ## The pgmq work queue's overhead: 2,000 tasks of a fixed sleep, 1/2/4/8 worker processes on a
 ## throwaway PostgreSQL (~2 minutes); then the replay corpus embedded and with 1 and 2
