@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use ips_core::faceapi::{FaceModels, nn, rgb_map};
+use ips_core::faceapi::{FaceModels, Framing, nn, rgb_map};
 use ips_core::frames::{SampleSettings, sample};
 use ips_core::human::BlazeFace;
 
@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let rgb = rgb_map(&frame.image).map_err(|e| ips_core::frames::FramesError::Stopped(e.to_string()))?;
             let short = rgb.h.min(rgb.w) as f32;
             let t = Instant::now();
-            let all = ssd.detector.detect(&rgb, 0.01, 20).unwrap();
+            let all = ssd.detector.detect(&rgb, Framing::RUN, 0.01, 20).unwrap();
             let main_best = all.iter().map(|b| b.score).fold(0.0, f32::max);
             let main: Vec<f32> = all.iter().filter(|b| b.score >= MIN_SCORE).map(|b| b.height / short).collect();
             ssd_time += t.elapsed().as_secs_f64();
@@ -62,8 +62,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let pad = rgb.w / 2;
                 let padded = pad_all(&rgb, pad);
                 let t = Instant::now();
-                close_up =
-                    ssd.detector.detect(&padded, MIN_SCORE, 20).unwrap().iter().map(|b| b.height / short).collect();
+                close_up = ssd
+                    .detector
+                    .detect(&padded, Framing::RUN, MIN_SCORE, 20)
+                    .unwrap()
+                    .iter()
+                    .map(|b| b.height / short)
+                    .collect();
                 ssd_time += t.elapsed().as_secs_f64();
                 ssd_calls += 1;
             }

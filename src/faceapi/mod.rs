@@ -20,7 +20,7 @@ use opencv::prelude::*;
 
 pub use landmarks::FaceLandmark68Net;
 pub use recognition::FaceRecognitionNet;
-pub use ssd::{FaceBox, SsdMobilenetV1};
+pub use ssd::{FaceBox, Framing, SsdMobilenetV1};
 pub use weights::WeightMap;
 
 /// Where the package's files go, relative to the models directory.

@@ -68,6 +68,11 @@ impl Map {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Padding {
     Same,
+    /// `same`'s output size, with the leading padding an even-sized input gets,
+    /// `(k − stride) / 2`, whatever the size: on even sizes this is `Same`; on odd ones output
+    /// cell `i` still reads from input `i × stride − (k − stride) / 2`, where it would in a larger,
+    /// even-sized map. The SSD runs on part of its square with it and finds the square's cells.
+    SameAligned,
     Valid,
 }
 
@@ -80,6 +85,7 @@ pub fn window(input: usize, k: usize, stride: usize, padding: Padding) -> (usize
             let total = ((out - 1) * stride + k).saturating_sub(input);
             (out, total / 2)
         }
+        Padding::SameAligned => (input.div_ceil(stride), k.saturating_sub(stride) / 2),
         Padding::Valid => ((input - k) / stride + 1, 0),
     }
 }
@@ -332,7 +338,15 @@ pub fn resize_bilinear(x: &Map, oh: usize, ow: usize) -> Map {
     if (oh, ow) == (x.h, x.w) {
         return x.clone();
     }
-    let (sy, sx) = (x.h as f64 / oh as f64, x.w as f64 / ow as f64);
+    resize_bilinear_corner(x, (oh, ow), (oh, ow))
+}
+
+/// The top-left `keep` rows and columns of [`resize_bilinear`]`(x, size.0, size.1)`, computing
+/// only those.
+pub fn resize_bilinear_corner(x: &Map, size: (usize, usize), keep: (usize, usize)) -> Map {
+    let (oh, ow) = keep;
+    assert!(oh <= size.0 && ow <= size.1, "the corner kept lies inside the resized map");
+    let (sy, sx) = (x.h as f64 / size.0 as f64, x.w as f64 / size.1 as f64);
     let mut out = Map::zeros(oh, ow, x.c);
     for oy in 0..oh {
         let fy = oy as f64 * sy;
@@ -363,6 +377,12 @@ mod tests {
         assert_eq!(window(512, 3, 2, Padding::Same), (256, 0));
         assert_eq!(window(7, 3, 1, Padding::Same), (7, 1));
         assert_eq!(window(150, 7, 2, Padding::Valid), (72, 0));
+        // Aligned: the even size's leading padding on odd sizes too.
+        assert_eq!(window(512, 3, 2, Padding::SameAligned), window(512, 3, 2, Padding::Same));
+        assert_eq!(window(9, 3, 2, Padding::Same), (5, 1));
+        assert_eq!(window(9, 3, 2, Padding::SameAligned), (5, 0));
+        assert_eq!(window(7, 3, 1, Padding::SameAligned), (7, 1));
+        assert_eq!(window(5, 1, 1, Padding::SameAligned), (5, 0));
     }
 
     #[test]
@@ -380,6 +400,15 @@ mod tests {
         let x = Map::new(1, 2, 1, vec![0.0, 10.0]);
         // out x = 0, 0.5, 1.0, 1.5 in source coordinates; the last clamps to the right pixel.
         assert_eq!(resize_bilinear(&x, 1, 4).data, vec![0.0, 5.0, 10.0, 10.0]);
+    }
+
+    #[test]
+    fn a_resized_corner_is_the_corner_of_the_resized_map() {
+        let x = Map::new(5, 7, 2, (0..70).map(|v| (v * 37 % 11) as f32).collect());
+        let full = resize_bilinear(&x, 12, 9);
+        let corner = resize_bilinear_corner(&x, (12, 9), (8, 5));
+        assert_eq!((corner.h, corner.w), (8, 5));
+        assert_eq!(corner, crop(&full, 0, 0, 5, 8));
     }
 
     /// The convolution summed out by hand, TF's layout and padding.

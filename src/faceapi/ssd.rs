@@ -1,8 +1,9 @@
 //! face-api's face detector: SSD with a MobileNetV1 backbone at 512 × 512, its box decoding and
-//! its non-maximum suppression (`src/ssdMobilenetv1/` of the package), step for step.
+//! its non-maximum suppression (`src/ssdMobilenetv1/` of the package), step for step; and the
+//! same network run on the picture's part of its square only ([`Framing::Picture`]).
 
 use super::ModelError;
-use super::nn::{Conv, Depthwise, Map, Padding, pad_to_square, resize_bilinear};
+use super::nn::{Conv, Depthwise, Map, Padding, pad_to_square, resize_bilinear_corner};
 use super::weights::WeightMap;
 
 pub const MODEL: &str = "ssd_mobilenetv1_model";
@@ -21,6 +22,42 @@ pub struct FaceBox {
     pub width: f32,
     pub height: f32,
     pub score: f32,
+}
+
+/// The backbone's coarsest stride: a picture is run in whole cells of it.
+const CELL: usize = 32;
+
+/// Which part of the 512 × 512 square (the image scaled to fit, black below or to its right) the
+/// network runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// The whole square, as face-api runs it: every anchor.
+    Square,
+    /// The picture and `margin` input pixels of the black past it, rounded up to whole
+    /// [`CELL`]s: a 9 : 16 frame fills 288 × 512 of the square, so nearly half of face-api's work
+    /// is on black. Layers pad as the square's even sizes do ([`Padding::SameAligned`]), so
+    /// every cell computed is a cell of the square, decoded with that cell's anchors; what
+    /// differs is only what lies past the part run: zeros (grey, at the input) instead of black.
+    Picture { margin: usize },
+}
+
+impl Framing {
+    /// What a run uses: the picture and one cell of black (measured against the square on the
+    /// replay corpus's frames: `examples/ssd_framing.rs`, README "Speed").
+    pub const RUN: Framing = Framing::Picture { margin: CELL };
+
+    /// Rows and columns of the network's input for an `h × w` image.
+    fn input_size(self, h: usize, w: usize) -> (usize, usize) {
+        match self {
+            Framing::Square => (INPUT, INPUT),
+            Framing::Picture { margin } => {
+                // face-api's rounded "reshaped" size of the picture inside the square.
+                let scale = INPUT as f64 / h.max(w) as f64;
+                let fit = |n: usize| ((n as f64 * scale).round() as usize + margin).next_multiple_of(CELL).min(INPUT);
+                (fit(h), fit(w))
+            }
+        }
+    }
 }
 
 /// The network's decoded output before suppression: per anchor `[ymin, xmin, ymax, xmax]` in the
@@ -43,7 +80,7 @@ impl ConvBn {
     }
 
     fn forward(&self, x: &Map) -> Result<Map, ModelError> {
-        Ok(self.conv.forward(x, self.stride, Padding::Same)?.clip6())
+        Ok(self.conv.forward(x, self.stride, Padding::SameAligned)?.clip6())
     }
 }
 
@@ -69,7 +106,7 @@ impl DepthwiseBn {
     }
 
     fn forward(&self, x: &Map) -> Map {
-        self.conv.forward(x, self.stride, Padding::Same).affine(Some(&self.scale), &self.offset).clip6()
+        self.conv.forward(x, self.stride, Padding::SameAligned).affine(Some(&self.scale), &self.offset).clip6()
     }
 }
 
@@ -124,10 +161,12 @@ impl SsdMobilenetV1 {
         Ok(Self { stem, backbone, extra, predictors, anchors })
     }
 
-    /// Runs the network on an RGB image (`h × w × 3`, values 0..255) and decodes every anchor.
-    pub fn forward(&self, rgb: &Map) -> Result<RawDetections, ModelError> {
+    /// Runs the network on an RGB image (`h × w × 3`, values 0..255) and decodes the anchors of
+    /// the part of the square `framing` says (every anchor for [`Framing::Square`]).
+    pub fn forward(&self, rgb: &Map, framing: Framing) -> Result<RawDetections, ModelError> {
         let (square, _) = pad_to_square(rgb, false);
-        let x = resize_bilinear(&square, INPUT, INPUT).map(|v| v / 127.5 - 1.0);
+        let (h, w) = framing.input_size(rgb.h, rgb.w);
+        let x = resize_bilinear_corner(&square, (INPUT, INPUT), (h, w)).map(|v| v / 127.5 - 1.0);
         let mut out = self.stem.forward(&x)?;
         let mut conv11 = None;
         for (i, (depthwise, pointwise)) in self.backbone.iter().enumerate() {
@@ -147,24 +186,43 @@ impl SsdMobilenetV1 {
         }
         let mut encodings = Vec::with_capacity(ANCHORS * 4);
         let mut logits = Vec::with_capacity(ANCHORS * 3);
-        for (feature, predictor) in features.iter().zip(&self.predictors) {
+        let mut anchors = Vec::with_capacity(ANCHORS);
+        let mut first_of_layer = 0;
+        for (layer, (feature, predictor)) in features.iter().zip(&self.predictors).enumerate() {
             encodings.extend(predictor.encoding.forward(feature, 1, Padding::Same)?.data);
             logits.extend(predictor.class.forward(feature, 1, Padding::Same)?.data);
+            // The square's anchors run over its cells row by row, then per cell; this layer's
+            // map is the top-left `feature.h × feature.w` of its `grid × grid`.
+            let (grid, per_cell) = (INPUT / (16 << layer), predictor.encoding.out_channels() / 4);
+            if feature.h > grid || feature.w > grid {
+                return Err(ModelError::Format(MODEL.into(), format!("layer {layer} larger than the square's")));
+            }
+            for row in 0..feature.h {
+                let start = first_of_layer + row * grid * per_cell;
+                anchors.extend(self.anchors.get(start..start + feature.w * per_cell).into_iter().flatten());
+            }
+            first_of_layer += grid * grid * per_cell;
         }
-        if encodings.len() != ANCHORS * 4 || logits.len() != ANCHORS * 3 {
+        if first_of_layer != ANCHORS || encodings.len() != anchors.len() * 4 || logits.len() != anchors.len() * 3 {
             return Err(ModelError::Format(
                 MODEL.into(),
-                format!("{} box encodings for {ANCHORS} anchors", encodings.len() / 4),
+                format!("{} box encodings for {} anchors", encodings.len() / 4, anchors.len()),
             ));
         }
-        let boxes = self.anchors.iter().zip(encodings.chunks_exact(4)).map(|(a, e)| decode(a, e)).collect();
+        let boxes = anchors.iter().zip(encodings.chunks_exact(4)).map(|(a, e)| decode(a, e)).collect();
         let scores = logits.chunks_exact(3).map(|l| sigmoid(l[1])).collect();
         Ok(RawDetections { boxes, scores })
     }
 
     /// Faces in `rgb` scoring above `min_score`, best first, at most `max_results`, in pixels.
-    pub fn detect(&self, rgb: &Map, min_score: f32, max_results: usize) -> Result<Vec<FaceBox>, ModelError> {
-        let raw = self.forward(rgb)?;
+    pub fn detect(
+        &self,
+        rgb: &Map,
+        framing: Framing,
+        min_score: f32,
+        max_results: usize,
+    ) -> Result<Vec<FaceBox>, ModelError> {
+        let raw = self.forward(rgb, framing)?;
         Ok(to_pixels(&raw, &suppress(&raw, min_score, max_results), rgb.w, rgb.h))
     }
 }

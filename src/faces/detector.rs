@@ -7,7 +7,7 @@ use opencv::prelude::*;
 
 use super::{Detection, DetectorKind, FaceError, FaceSettings, HaarDetector};
 use crate::faceapi::align::{Landmarks, aligned_chip};
-use crate::faceapi::{FaceModels, nn, rgb_map};
+use crate::faceapi::{FaceModels, Framing, nn, rgb_map};
 use crate::human::{Antispoof, Liveness, LivenessModels, face_input};
 
 /// Faces smaller than this (pixels) carry too little for landmarks or a descriptor.
@@ -121,7 +121,7 @@ fn detect_ssd(
     let mut found = Vec::new();
     // Candidates come best first and suppression only lets a better box remove a worse one, so
     // reading further down leaves the kept boxes as they were.
-    let candidates = models.detector.detect(&rgb, min_score.min(look_down_to), 20)?;
+    let candidates = models.detector.detect(&rgb, Framing::RUN, min_score.min(look_down_to), 20)?;
     let best_candidate = candidates.iter().map(|b| b.score).fold(0.0, f32::max);
     for b in candidates.into_iter().filter(|b| b.score > min_score) {
         if b.width.min(b.height) < MIN_SSD_SIDE {

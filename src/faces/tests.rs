@@ -193,18 +193,17 @@ fn ssd_with(settings: &FaceSettings) -> FaceDetector {
     FaceDetector::new(settings, Some(std::sync::Arc::new(models)), None).unwrap()
 }
 
-/// sample1's right-hand face (sample_faces.toml: x 1470, y 210, w 235, h 255) 1.5 times a portrait
-/// frame's width, cut off at the sides (as c69 of the corpus), on grey.
+/// sample1's right-hand face (sample_faces.toml: x 1470, y 210, w 235, h 255) 1.2 times a portrait
+/// frame's width, cut off at the sides (as c69 of the corpus): the part of the photo around it
+/// that a 360 × 640 frame shows at that zoom.
 fn close_up_frame() -> Option<Mat> {
     let photo = sample_photo("sample1.jpg")?;
-    let side = 300;
+    let scale = 1.2 * 360.0 / 235.0;
+    let (w, h) = ((360.0 / scale) as i32, (640.0 / scale) as i32);
     let (cx, cy) = (1470 + 235 / 2, 210 + 255 / 2);
-    let square = Mat::roi(&photo, opencv::core::Rect::new(cx - side / 2, cy - side / 2, side, side)).unwrap();
-    let mut face = Mat::default();
-    imgproc::resize(&square, &mut face, Size::new(630, 630), 0.0, 0.0, imgproc::INTER_LINEAR).unwrap();
-    let mut frame = Mat::new_rows_cols_with_default(640, 360, CV_8UC3, Scalar::all(128.0)).unwrap();
-    let visible = Mat::roi(&face, opencv::core::Rect::new(135, 0, 360, 630)).unwrap();
-    visible.copy_to(&mut Mat::roi_mut(&mut frame, opencv::core::Rect::new(0, 5, 360, 630)).unwrap()).unwrap();
+    let window = Mat::roi(&photo, opencv::core::Rect::new(cx - w / 2, cy - h / 2, w, h)).unwrap();
+    let mut frame = Mat::default();
+    imgproc::resize(&window, &mut frame, Size::new(360, 640), 0.0, 0.0, imgproc::INTER_LINEAR).unwrap();
     Some(frame)
 }
 
