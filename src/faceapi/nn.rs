@@ -344,22 +344,37 @@ pub fn resize_bilinear(x: &Map, oh: usize, ow: usize) -> Map {
 /// The top-left `keep` rows and columns of [`resize_bilinear`]`(x, size.0, size.1)`, computing
 /// only those.
 pub fn resize_bilinear_corner(x: &Map, size: (usize, usize), keep: (usize, usize)) -> Map {
+    resize_bilinear_padded(x, (x.h, x.w), size, keep)
+}
+
+/// [`resize_bilinear_corner`] of `x` padded with zeros at the bottom and right to
+/// `padded.0 × padded.1` (face-api's [`pad_to_square`] before resizing), without making the
+/// padded copy.
+pub fn resize_bilinear_padded(x: &Map, padded: (usize, usize), size: (usize, usize), keep: (usize, usize)) -> Map {
     let (oh, ow) = keep;
     assert!(oh <= size.0 && ow <= size.1, "the corner kept lies inside the resized map");
-    let (sy, sx) = (x.h as f64 / size.0 as f64, x.w as f64 / size.1 as f64);
+    assert!(padded.0 >= x.h && padded.1 >= x.w, "padding only adds rows and columns");
+    // Source rows (or columns) and weight of each output row (or column), as TF takes them.
+    let taps = |out: usize, scale: f64, last: usize| -> Vec<(usize, usize, f64)> {
+        (0..out)
+            .map(|o| {
+                let f = o as f64 * scale;
+                (f.floor() as usize, (f.ceil() as usize).min(last), f - f.floor())
+            })
+            .collect()
+    };
+    let rows = taps(oh, padded.0 as f64 / size.0 as f64, padded.0 - 1);
+    let cols = taps(ow, padded.1 as f64 / size.1 as f64, padded.1 - 1);
+    let zeros = vec![0.0; x.c];
+    let at = |y: usize, col: usize| if y < x.h && col < x.w { x.at(y, col) } else { &zeros[..] };
     let mut out = Map::zeros(oh, ow, x.c);
-    for oy in 0..oh {
-        let fy = oy as f64 * sy;
-        let (y0, y1, dy) = (fy.floor() as usize, (fy.ceil() as usize).min(x.h - 1), fy - fy.floor());
-        for ox in 0..ow {
-            let fx = ox as f64 * sx;
-            let (x0, x1, dx) = (fx.floor() as usize, (fx.ceil() as usize).min(x.w - 1), fx - fx.floor());
+    for (oy, &(y0, y1, dy)) in rows.iter().enumerate() {
+        for (ox, &(x0, x1, dx)) in cols.iter().enumerate() {
             let dst = &mut out.data[(oy * ow + ox) * x.c..][..x.c];
+            let (tl, tr, bl, br) = (at(y0, x0), at(y0, x1), at(y1, x0), at(y1, x1));
             for ch in 0..x.c {
-                let (tl, tr) = (x.at(y0, x0)[ch] as f64, x.at(y0, x1)[ch] as f64);
-                let (bl, br) = (x.at(y1, x0)[ch] as f64, x.at(y1, x1)[ch] as f64);
-                let top = tl + (tr - tl) * dx;
-                let bottom = bl + (br - bl) * dx;
+                let top = tl[ch] as f64 + (tr[ch] as f64 - tl[ch] as f64) * dx;
+                let bottom = bl[ch] as f64 + (br[ch] as f64 - bl[ch] as f64) * dx;
                 dst[ch] = (top + (bottom - top) * dy) as f32;
             }
         }
@@ -409,6 +424,18 @@ mod tests {
         let corner = resize_bilinear_corner(&x, (12, 9), (8, 5));
         assert_eq!((corner.h, corner.w), (8, 5));
         assert_eq!(corner, crop(&full, 0, 0, 5, 8));
+    }
+
+    #[test]
+    fn resizing_with_virtual_padding_equals_resizing_the_padded_copy() {
+        let x = Map::new(5, 3, 2, (0..30).map(|v| (v * 37 % 11) as f32).collect());
+        let (square, _) = pad_to_square(&x, false);
+        assert_eq!(resize_bilinear_padded(&x, (5, 5), (8, 8), (8, 6)), resize_bilinear_corner(&square, (8, 8), (8, 6)));
+        let mut bigger = Map::zeros(9, 9, 2);
+        for y in 0..5 {
+            bigger.data[y * 9 * 2..][..3 * 2].copy_from_slice(&x.data[y * 3 * 2..][..3 * 2]);
+        }
+        assert_eq!(resize_bilinear_padded(&x, (9, 9), (4, 4), (3, 2)), resize_bilinear_corner(&bigger, (4, 4), (3, 2)));
     }
 
     /// The convolution summed out by hand, TF's layout and padding.

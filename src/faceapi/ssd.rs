@@ -3,7 +3,7 @@
 //! same network run on the picture's part of its square only ([`Framing::Picture`]).
 
 use super::ModelError;
-use super::nn::{Conv, Depthwise, Map, Padding, pad_to_square, resize_bilinear_corner};
+use super::nn::{Conv, Depthwise, Map, Padding, resize_bilinear_padded};
 use super::weights::WeightMap;
 
 pub const MODEL: &str = "ssd_mobilenetv1_model";
@@ -164,9 +164,11 @@ impl SsdMobilenetV1 {
     /// Runs the network on an RGB image (`h × w × 3`, values 0..255) and decodes the anchors of
     /// the part of the square `framing` says (every anchor for [`Framing::Square`]).
     pub fn forward(&self, rgb: &Map, framing: Framing) -> Result<RawDetections, ModelError> {
-        let (square, _) = pad_to_square(rgb, false);
+        // face-api pads the image to a square with zeros before resizing; the resize reads the
+        // zeros without the padded copy.
+        let side = rgb.h.max(rgb.w);
         let (h, w) = framing.input_size(rgb.h, rgb.w);
-        let x = resize_bilinear_corner(&square, (INPUT, INPUT), (h, w)).map(|v| v / 127.5 - 1.0);
+        let x = resize_bilinear_padded(rgb, (side, side), (INPUT, INPUT), (h, w)).map(|v| v / 127.5 - 1.0);
         let mut out = self.stem.forward(&x)?;
         let mut conv11 = None;
         for (i, (depthwise, pointwise)) in self.backbone.iter().enumerate() {
