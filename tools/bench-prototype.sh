@@ -15,6 +15,9 @@ venv="${IPS_PROTOTYPE_VENV:-/var/cache/ips/prototype-venv}"
 for need in "$corpus/assignment.csv" "$corpus/routes.csv" "$prototype"; do
     [ -e "$need" ] || { echo "bench-prototype: $need is missing" >&2; exit 1; }
 done
+# Absolute paths: the prototype's method changes directory before it reads its input.
+corpus="$(realpath "$corpus")"
+prototype="$(realpath "$prototype")"
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import torch, transformers, cv2, pandas, requests" 2>/dev/null; then
     echo "making the prototype's Python environment in $venv (once; ~3 GB from PyPI)"
     python3 -m venv "$venv"
