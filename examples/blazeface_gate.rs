@@ -60,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut close_up = Vec::new();
             if main.is_empty() {
                 let pad = rgb.w / 2;
-                let padded = pad_all(&rgb, pad);
+                let padded = nn::pad_border(&rgb, pad);
                 let t = Instant::now();
                 close_up = ssd
                     .detector
@@ -148,15 +148,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     found_best.sort_by(|a, b| a.0.total_cmp(&b.0));
     println!("main pass's best score on the frames where the close-up pass found faces: {found_best:?}");
     Ok(())
-}
-
-/// `rgb` inside a black border `pad` wide on every side.
-fn pad_all(rgb: &nn::Map, pad: usize) -> nn::Map {
-    let (h, w) = (rgb.h + 2 * pad, rgb.w + 2 * pad);
-    let mut out = nn::Map::zeros(h, w, rgb.c);
-    for y in 0..rgb.h {
-        out.data[((y + pad) * w + pad) * rgb.c..][..rgb.w * rgb.c]
-            .copy_from_slice(&rgb.data[y * rgb.w * rgb.c..][..rgb.w * rgb.c]);
-    }
-    out
 }

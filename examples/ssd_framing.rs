@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sample(path, &SampleSettings::default(), |frame| {
             let rgb = rgb_map(&frame.image).map_err(|e| ips_core::frames::FramesError::Stopped(e.to_string()))?;
             let pad = rgb.w / 2;
-            let padded = pad_all(&rgb, pad);
+            let padded = nn::pad_border(&rgb, pad);
             let at = format!("{name} {:.0} s", frame.time_s);
             let mut square_found = false;
             for (pass, looks) in [&main_looks[..], &close_looks[..]].into_iter().enumerate() {
@@ -133,15 +133,4 @@ fn iou(a: &FaceBox, b: &FaceBox) -> f32 {
     let iy = ((a.y + a.height).min(b.y + b.height) - a.y.max(b.y)).max(0.0);
     let inter = ix * iy;
     inter / (a.width * a.height + b.width * b.height - inter)
-}
-
-/// The frame inside a black border of `pad` pixels (the close-up look of `faces::detector`).
-fn pad_all(rgb: &nn::Map, pad: usize) -> nn::Map {
-    let (h, w) = (rgb.h + 2 * pad, rgb.w + 2 * pad);
-    let mut out = nn::Map::zeros(h, w, rgb.c);
-    for y in 0..rgb.h {
-        out.data[((y + pad) * w + pad) * rgb.c..][..rgb.w * rgb.c]
-            .copy_from_slice(&rgb.data[y * rgb.w * rgb.c..][..rgb.w * rgb.c]);
-    }
-    out
 }

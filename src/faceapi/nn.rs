@@ -332,6 +332,16 @@ pub fn pad_to_square(x: &Map, centre: bool) -> (Map, (usize, usize)) {
     (out, (top, left))
 }
 
+/// `x` inside a border of zeros (black) `pad` pixels wide on every side.
+pub fn pad_border(x: &Map, pad: usize) -> Map {
+    let w = x.w + 2 * pad;
+    let mut out = Map::zeros(x.h + 2 * pad, w, x.c);
+    for y in 0..x.h {
+        out.data[((y + pad) * w + pad) * x.c..][..x.w * x.c].copy_from_slice(&x.data[y * x.w * x.c..][..x.w * x.c]);
+    }
+    out
+}
+
 /// TF's `resizeBilinear` with `alignCorners = false, halfPixelCenters = false` (face-api's call):
 /// source = destination × (in / out), neighbours `floor` and `min(ceil, in − 1)`.
 pub fn resize_bilinear(x: &Map, oh: usize, ow: usize) -> Map {

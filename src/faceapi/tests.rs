@@ -318,15 +318,6 @@ mod framing {
         ix * iy / (a.width * a.height + b.width * b.height - ix * iy)
     }
 
-    fn inside_border(x: &Map, pad: usize) -> Map {
-        let w = x.w + 2 * pad;
-        let mut out = Map::zeros(x.h + 2 * pad, w, x.c);
-        for y in 0..x.h {
-            out.data[((y + pad) * w + pad) * x.c..][..x.w * x.c].copy_from_slice(&x.data[y * x.w * x.c..][..x.w * x.c]);
-        }
-        out
-    }
-
     #[test]
     fn on_a_square_image_the_picture_is_the_whole_square() {
         let models = models();
@@ -353,7 +344,7 @@ mod framing {
         for n in 1..=6 {
             let photo = sample(n);
             let portrait = nn::resize_bilinear(&photo, 640, 360);
-            let close_up = inside_border(&portrait, 180);
+            let close_up = nn::pad_border(&portrait, 180);
             for (shape, image) in [("photo", &photo), ("360 × 640", &portrait), ("close-up look", &close_up)] {
                 let whole = models.detector.detect(image, Framing::Square, 0.5, 100).unwrap();
                 let picture = models.detector.detect(image, Framing::RUN, 0.5, 100).unwrap();
