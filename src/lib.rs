@@ -11,6 +11,7 @@
 //! computes; the `server` crate wires it to HTTP and a job runner.
 
 pub mod align;
+pub mod allocator;
 #[cfg(feature = "postgres")]
 pub mod blocking;
 pub mod charts;
@@ -36,6 +37,7 @@ pub mod quality;
 pub mod queue;
 pub mod report;
 pub mod similarity;
+pub mod simd;
 pub mod stats;
 pub mod stills;
 pub mod store;

@@ -3,7 +3,7 @@
 //! same network run on the picture's part of its square only ([`Framing::Picture`]).
 
 use super::ModelError;
-use super::nn::{Conv, Depthwise, Map, Padding, resize_bilinear_padded};
+use super::nn::{Conv, Depthwise, Map, Padding, Then, resize_bilinear_padded};
 use super::weights::WeightMap;
 
 pub const MODEL: &str = "ssd_mobilenetv1_model";
@@ -106,7 +106,8 @@ impl DepthwiseBn {
     }
 
     fn forward(&self, x: &Map) -> Map {
-        self.conv.forward(x, self.stride, Padding::SameAligned).affine(Some(&self.scale), &self.offset).clip6()
+        let then = Then::AffineClip6 { scale: &self.scale, offset: &self.offset };
+        self.conv.forward_then(x, self.stride, Padding::SameAligned, then)
     }
 }
 

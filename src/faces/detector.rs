@@ -45,6 +45,8 @@ impl FaceDetector {
         models: Option<Arc<FaceModels>>,
         liveness: Option<Arc<LivenessModels>>,
     ) -> Result<Self, FaceError> {
+        // Each frame through the nets allocates and frees megabytes of feature maps.
+        crate::allocator::keep_freed_memory_for_reuse();
         let inner = match settings.detector {
             DetectorKind::Haar => Inner::Haar(Box::new(HaarDetector::new(settings)?)),
             DetectorKind::Ssd => Inner::Ssd {
