@@ -25,6 +25,7 @@ test: setup
 ## page's server time for a run with 1,000 creators.
 bench: setup
 	cargo bench -p ips-core --features test-support --bench corpus_run
+	cargo bench -p ips-core --features test-support --bench real_size_ads
 	cargo bench -p ips-core --features test-support --bench quality
 	cargo bench -p ips-server --bench report_render
 
