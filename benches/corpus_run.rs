@@ -12,13 +12,6 @@ use ips_core::quality::corpus::{AnalysedCorpus, CorpusLabels};
 use ips_core::store::{NewDataset, Store};
 use ips_core::testing::{CorpusServer, corpus_dir};
 
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 fn main() {
     let Some(dir) = corpus_dir() else {
         eprintln!("SKIPPED: the replay corpus (../shared/corpus) is absent");
@@ -58,7 +51,7 @@ fn main() {
         previous = finished;
     }
     println!("  {:<11} {:>7.2} s", "total", wall);
-    if let Some(rss) = peak_rss_mib() {
+    if let Some(rss) = ips_core::testing::peak_rss_mib() {
         println!("  peak RSS    {rss:>7.0} MiB");
     }
 

@@ -61,13 +61,6 @@ fn plain_decode_s(path: &Path) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 fn main() {
     let Some(corpus) = corpus_dir() else {
         eprintln!("SKIPPED: the replay corpus (../shared/corpus) is absent");
@@ -119,7 +112,7 @@ fn main() {
         previous = finished;
     }
     println!("  {:<11} {:>7.2} s  ({:.2} s an ad)", "total", wall, wall / names.len() as f64);
-    if let Some(rss) = peak_rss_mib() {
+    if let Some(rss) = ips_core::testing::peak_rss_mib() {
         println!("  peak RSS    {rss:>7.0} MiB");
     }
     println!("  {} unique videos, {} creators", grouping.videos.len(), grouping.creators.len());

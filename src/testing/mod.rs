@@ -102,3 +102,11 @@ pub fn with_overrides(
     }
     Ok(serde_json::from_value(value)?)
 }
+
+/// The process's peak resident memory so far (`VmHWM`), for benches to print beside a time.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
