@@ -4,7 +4,8 @@
 //! kept in the target directory, not timed), serves them on 127.0.0.1 and runs the whole
 //! pipeline on them from a cold cache. It prints ads per minute and the decode share: how much
 //! of the run a plain single-threaded ffmpeg decode of the same files, spread over the cores,
-//! would take. Run with `make bench` (release build).
+//! would take, and the same for the referenced pictures only (IPS leaves the others undecoded).
+//! Run with `make bench` (release build).
 //!
 //! `IPS_REAL_SIZE_ADS` sets how many ads (default 6, at most 20).
 
@@ -48,11 +49,15 @@ fn real_size_clip(corpus: &Path, dir: &Path, name: &str) -> PathBuf {
     out
 }
 
-/// Seconds a plain single-threaded ffmpeg decode of `path`'s video takes.
-fn plain_decode_s(path: &Path) -> f64 {
+/// Seconds a plain single-threaded ffmpeg decode of `path`'s video takes; with `skip_noref`,
+/// of its referenced pictures only (what sampling decodes: src/frames/pictures.rs).
+fn plain_decode_s(path: &Path, skip_noref: bool) -> f64 {
     let started = Instant::now();
+    let skip: &[&str] = if skip_noref { &["-skip_frame", "noref"] } else { &[] };
     let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-threads", "1", "-i"])
+        .args(["-v", "error", "-threads", "1"])
+        .args(skip)
+        .arg("-i")
         .arg(path)
         .args(["-an", "-f", "null", "-"])
         .status()
@@ -99,8 +104,10 @@ fn main() {
 
     let grouping = store.grouping(run).expect("grouping");
     assert_eq!(grouping.video_of_row.len(), names.len(), "every real-size ad has its video");
-    let decode: f64 = clips.iter().map(|c| plain_decode_s(c)).sum();
+    let decode: f64 = clips.iter().map(|c| plain_decode_s(c, false)).sum();
     let decode_bound = decode / workers as f64;
+    let referenced: f64 = clips.iter().map(|c| plain_decode_s(c, true)).sum();
+    let referenced_bound = referenced / workers as f64;
     println!(
         "real-size ads: {} ads of 1080x1920, 30 fps, {SECONDS} s, GOP 250; {workers} cores, cold cache",
         names.len()
@@ -122,5 +129,11 @@ fn main() {
         decode / names.len() as f64,
         100.0 * decode_bound / wall,
         names.len() as f64 * 60.0 / decode_bound
+    );
+    println!(
+        "  referenced pictures only (ffmpeg -skip_frame noref, what IPS decodes) {referenced:.1} s for all, {:.2} s an ad; over {workers} cores {referenced_bound:.1} s = {:.0} % of the run; decoding alone would allow {:.1} ads per minute",
+        referenced / names.len() as f64,
+        100.0 * referenced_bound / wall,
+        names.len() as f64 * 60.0 / referenced_bound
     );
 }

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Cargo.toml
 # postgresql: the tests of the PostgreSQL work queue start a throwaway server of their own (the
 # Debian package's cluster is not used, and nothing is started at boot for IPS's sake).
-APT_PACKAGES=(pkg-config clang libclang-dev libopencv-dev opencv-data ffmpeg chromium nodejs npm python3 curl postgresql python3-venv time)
+APT_PACKAGES=(pkg-config clang libclang-dev libopencv-dev opencv-data libavcodec-dev libavformat-dev libswscale-dev ffmpeg chromium nodejs npm python3 curl postgresql python3-venv time)
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

@@ -1,15 +1,20 @@
-//! Frames: a video file becomes a sequence of still frames, sampled N per second, plus the first
-//! and the last frame.
+//! Frames: a video file becomes a sequence of still frames, sampled N per second, plus the last
+//! frame.
 //!
-//! Every frame is `grab()`bed (demuxed and decoded) but only sampled ones are `retrieve()`d
-//! (converted to BGR): seeking per sample is 5–6× slower on real GOPs, because each seek
-//! decodes from the previous keyframe again. Frames are handed to a visitor one at a time, so
-//! memory stays flat whatever the video's length, and downscaled so the long side is at most
-//! [`SampleSettings::max_side`].
+//! The file is read once, front to back ([`pictures`]): seeking per sample is 5–6× slower on
+//! real GOPs, because each seek decodes from the previous keyframe again. When at most every
+//! other picture is sampled, the H.264 pictures no other picture refers to are not decoded at
+//! all, but for the ones sampling wants; a sample is the first decoded picture at or after its
+//! time (on a constant frame rate, the very picture every picture's decoding would give). Only
+//! sampled pictures are converted to BGR. Frames are handed to a visitor one at a time, so memory stays flat whatever the
+//! video's length, and downscaled so the long side is at most [`SampleSettings::max_side`].
+
+mod pictures;
 
 use opencv::core::{Mat, Size};
+use opencv::imgproc;
 use opencv::prelude::*;
-use opencv::{imgproc, videoio};
+use pictures::Skipping;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,9 +34,9 @@ impl Default for SampleSettings {
 
 /// One sampled frame.
 pub struct Frame {
-    /// 0-based index of the frame in the video.
+    /// 0-based index of the frame in the video (its presentation time × fps, rounded).
     pub index: u64,
-    /// Presentation time in seconds (index / fps).
+    /// Presentation time in seconds from the stream's start.
     pub time_s: f64,
     /// BGR image, long side at most `max_side`.
     pub image: Mat,
@@ -43,7 +48,8 @@ pub struct VideoInfo {
     pub width: i32,
     pub height: i32,
     pub fps: f64,
-    /// Frames actually decoded.
+    /// Pictures actually decoded (fewer than the video holds when unreferenced ones were
+    /// skipped).
     pub frames_decoded: u64,
     pub duration_s: f64,
     /// Frames handed to the visitor.
@@ -58,56 +64,56 @@ pub enum FramesError {
     NoFrames,
     #[error("decoding failed: {0}")]
     OpenCv(#[from] opencv::Error),
+    #[error("decoding failed: {0}")]
+    Decode(String),
     /// The visitor stopped the sampling (cancelled, or its own work failed).
     #[error("{0}")]
     Stopped(String),
 }
 
-/// Samples `path` and calls `visit` for each sampled frame, in order. The last frame is sampled
-/// too when the container reports its frame count.
+/// Samples `path` and calls `visit` for each sampled frame, in order; the video's last
+/// decoded picture is sampled too.
 pub fn sample(
     path: &std::path::Path,
     settings: &SampleSettings,
     mut visit: impl FnMut(Frame) -> Result<(), FramesError>,
 ) -> Result<VideoInfo, FramesError> {
-    let path_str = path.to_str().ok_or(FramesError::Open)?;
-    let mut capture = videoio::VideoCapture::from_file(path_str, videoio::CAP_FFMPEG)?;
-    if !capture.is_opened()? {
-        return Err(FramesError::Open);
-    }
-    let fps = capture.get(videoio::CAP_PROP_FPS)?;
-    let fps = if fps.is_finite() && fps > 0.0 { fps } else { 25.0 };
-    let reported_frames = capture.get(videoio::CAP_PROP_FRAME_COUNT)?;
-    let last_index = (reported_frames.is_finite() && reported_frames >= 1.0).then(|| reported_frames as u64 - 1);
-    let step = fps / settings.per_second.max(1e-3);
-
-    let mut info = VideoInfo {
-        width: capture.get(videoio::CAP_PROP_FRAME_WIDTH)? as i32,
-        height: capture.get(videoio::CAP_PROP_FRAME_HEIGHT)? as i32,
-        fps,
-        frames_decoded: 0,
-        duration_s: 0.0,
-        frames_sampled: 0,
+    let per_second = settings.per_second.max(1e-3);
+    // At most every other picture wanted: the unreferenced ones need not be decoded.
+    let skipping = |fps: f64| {
+        let every = fps / per_second;
+        if every >= 2.0 { Skipping::UnreferencedExceptEvery(every) } else { Skipping::None }
+    };
+    let mut pictures = pictures::Pictures::open(path, skipping)?;
+    let fps = pictures.fps;
+    let step = fps / per_second;
+    let (width, height) = pictures.size();
+    let mut info = VideoInfo { width, height, fps, frames_decoded: 0, duration_s: 0.0, frames_sampled: 0 };
+    let mut hand_out = |pictures: &mut pictures::Pictures, picture: &pictures::Picture, index: u64| {
+        let image = downscale(&pictures.bgr(picture)?, settings.max_side)?;
+        info.frames_sampled += 1;
+        visit(Frame { index, time_s: picture.time_s, image })
     };
     let mut next_sample = 0.0f64;
-    let mut raw = Mat::default();
-    let mut index = 0u64;
-    while capture.grab()? {
-        let is_sample = index as f64 >= next_sample || Some(index) == last_index;
-        if is_sample {
-            if index as f64 >= next_sample {
-                next_sample += step;
-            }
-            if capture.retrieve(&mut raw, 0)? && !raw.empty() {
-                let image = downscale(&raw, settings.max_side)?;
-                visit(Frame { index, time_s: index as f64 / fps, image })?;
-                info.frames_sampled += 1;
-            }
+    // The latest picture not sampled: handed out at the end as the video's last frame.
+    let mut unsampled: Option<(pictures::Picture, u64)> = None;
+    let mut last_index = 0u64;
+    while let Some(picture) = pictures.next()? {
+        let index = (picture.time_s * fps).round().max(0.0) as u64;
+        last_index = last_index.max(index);
+        if index as f64 >= next_sample {
+            next_sample += step;
+            hand_out(&mut pictures, &picture, index)?;
+            unsampled = None;
+        } else {
+            unsampled = Some((picture, index));
         }
-        index += 1;
     }
-    info.frames_decoded = index;
-    info.duration_s = index as f64 / fps;
+    if let Some((picture, index)) = unsampled {
+        hand_out(&mut pictures, &picture, index)?;
+    }
+    info.frames_decoded = pictures.decoded;
+    info.duration_s = (last_index + 1) as f64 / fps;
     if info.frames_sampled == 0 {
         return Err(FramesError::NoFrames);
     }

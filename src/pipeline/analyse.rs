@@ -26,7 +26,7 @@ use crate::stills;
 use crate::store::{RunId, VideoAnalysis};
 
 /// What an analysis computes; bumped when that changes, so old analyses are redone.
-const ANALYSIS_VERSION: u32 = 13;
+const ANALYSIS_VERSION: u32 = 14;
 
 /// Identifies the analysis settings, so a change of settings means a new analysis.
 pub(super) fn settings_key(settings: &PipelineSettings) -> String {
