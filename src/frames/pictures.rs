@@ -47,7 +47,7 @@ pub struct Pictures {
     pub decoded: u64,
     /// With [`Skipping::UnreferencedExceptEvery`] on H.264: the sampling step, in pictures.
     keep_every: Option<f64>,
-    /// The last picture's index, from the container's count (0 when it gives none).
+    /// The last picture's index, from the container's count (−1 when it gives none).
     last_index: i64,
     last_time_s: Option<f64>,
     eof_sent: bool,
