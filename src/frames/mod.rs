@@ -6,8 +6,9 @@
 //! other picture is sampled, the H.264 pictures no other picture refers to are not decoded at
 //! all, but for the ones sampling wants; a sample is the first decoded picture at or after its
 //! time (on a constant frame rate, the very picture every picture's decoding would give). Only
-//! sampled pictures are converted to BGR. Frames are handed to a visitor one at a time, so memory stays flat whatever the
-//! video's length, and downscaled so the long side is at most [`SampleSettings::max_side`].
+//! sampled pictures are converted to BGR. Frames are handed to a visitor one at a time, so
+//! memory stays flat whatever the video's length, and downscaled so the long side is at most
+//! [`SampleSettings::max_side`].
 
 mod pictures;
 
