@@ -1,14 +1,17 @@
-//! CLIP ViT-B/32 image-tower throughput in candle, f32, batch 32, on random weights of the real
+//! CLIP ViT-B/32 image-tower throughput in candle, batch 32, on random weights of the real
 //! shape (the real weights cannot be had here; speed does not depend on their values): IPS's
-//! tower (`ips_core::clip::tower`) and, for comparison, candle-transformers' plain one.
-//! Prints images per second; `bench/clip_speed.sh` runs it beside the PyTorch reference.
+//! tower (`ips_core::clip::tower`) in f32 and, where the CPU has AVX-512 BF16, in bf16 (with
+//! the cosine of its embeddings to f32's, asserted ≥ 0.999), and, with `CLIP_PLAIN`,
+//! candle-transformers' plain one. Prints images per second; `bench/clip_speed.sh` runs it
+//! beside the PyTorch references.
 
 use std::time::Instant;
 
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::clip::vision_model::{ClipVisionConfig, ClipVisionTransformer};
-use ips_core::clip::tower::ImageTower;
+use ips_core::clip::bf16;
+use ips_core::clip::tower::{ImageTower, Precision};
 
 fn main() -> candle_core::Result<()> {
     let batch: usize = std::env::var("CLIP_BATCH").ok().and_then(|b| b.parse().ok()).unwrap_or(32);
@@ -36,15 +39,33 @@ fn main() -> candle_core::Result<()> {
     let vb = VarBuilder::from_tensors(weights, DType::F32, &device);
     let projection = candle_nn::linear_no_bias(768, 512, vb.pp("visual_projection"))?;
     let pixels = Tensor::randn(0f32, 1f32, (batch, 3, 224, 224), &device)?;
-    let ours = ImageTower::load(vb.pp("vision_model"), &config)?;
+    let ours = ImageTower::load(vb.pp("vision_model"), &config, Precision::F32)?;
     let rate = images_per_second(&ours, &projection, &pixels, rounds)?;
     println!("candle f32 batch {batch}: {rate:.1} images/s (median of {rounds}; IPS's tower)");
+    if bf16::available() {
+        let half = ImageTower::load(vb.pp("vision_model"), &config, Precision::Bf16)?;
+        let rate = images_per_second(&half, &projection, &pixels, rounds)?;
+        let f32_embeds: Vec<Vec<f32>> = projection.forward(&ours.forward(&pixels)?)?.to_vec2()?;
+        let bf16_embeds: Vec<Vec<f32>> = projection.forward(&half.forward(&pixels)?)?.to_vec2()?;
+        let worst = f32_embeds.iter().zip(&bf16_embeds).map(|(a, b)| cosine(a, b)).fold(1.0, f32::min);
+        println!(
+            "candle bf16 batch {batch}: {rate:.1} images/s (median of {rounds}; IPS's tower), lowest cosine to f32 {worst:.5}"
+        );
+        assert!(worst >= 0.999, "bf16 embeddings drifted from f32: cosine {worst}");
+    } else {
+        println!("candle bf16: this CPU has no AVX-512 BF16");
+    }
     if std::env::var_os("CLIP_PLAIN").is_some() {
         let plain = ClipVisionTransformer::new(vb.pp("vision_model"), &config)?;
         let rate = images_per_second(&plain, &projection, &pixels, rounds)?;
         println!("candle f32 batch {batch}: {rate:.1} images/s (median of {rounds}; candle-transformers' tower)");
     }
     Ok(())
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    dot / (a.iter().map(|x| x * x).sum::<f32>().sqrt() * b.iter().map(|x| x * x).sum::<f32>().sqrt())
 }
 
 fn images_per_second(

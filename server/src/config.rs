@@ -178,7 +178,7 @@ impl Config {
     }
 
     /// `IPS_DATA_DIR`, `IPS_DATABASE_URL`, `IPS_MEDIA_URL`, `IPS_EMBEDDED_WORKER`, `IPS_QUEUE_VISIBILITY_S`, `IPS_ADDR`, `IPS_SITE_ROOT`, `IPS_MAX_UPLOAD_MIB`, `IPS_RESUME_ON_START`,
-    /// `IPS_DEMO`, `IPS_ACCESS_TOKEN`, `IPS_ALLOW_HOSTS`, `IPS_FETCH_CONCURRENCY`, `IPS_WORKERS`, `IPS_MODELS_DIR`.
+    /// `IPS_DEMO`, `IPS_ACCESS_TOKEN`, `IPS_ALLOW_HOSTS`, `IPS_FETCH_CONCURRENCY`, `IPS_WORKERS`, `IPS_CLIP_PRECISION`, `IPS_MODELS_DIR`.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(v) = var("IPS_DATA_DIR") {
             self.data_dir = v.into();
@@ -228,6 +228,10 @@ impl Config {
         }
         if let Some(v) = var("IPS_WORKERS") {
             self.pipeline.workers = v.parse().with_context(|| format!("IPS_WORKERS={v} is not a whole number"))?;
+        }
+        if let Some(v) = var("IPS_CLIP_PRECISION") {
+            self.pipeline.clip_precision = serde_json::from_value(serde_json::Value::String(v.clone()))
+                .with_context(|| format!("IPS_CLIP_PRECISION={v} is not auto, f32 or bf16"))?;
         }
         Ok(())
     }
@@ -294,6 +298,19 @@ mod tests {
         assert!(err.contains("media_url (s3://ips-media/runs) needs database_url"), "{err}");
         config.media_url = None;
         assert!(config.open_media().unwrap().is_none(), "unset: every process uses its data dir");
+    }
+
+    #[test]
+    fn clip_precision_comes_from_the_file_or_the_environment() {
+        use ips_core::clip::ClipPrecision;
+        assert_eq!(Config::default().pipeline.clip_precision, ClipPrecision::Auto);
+        let mut config: Config = toml::from_str("[pipeline]\nclip_precision = \"f32\"\n").unwrap();
+        assert_eq!(config.pipeline_settings().clip_precision, ClipPrecision::F32);
+        config.apply_env(|k| (k == "IPS_CLIP_PRECISION").then(|| "bf16".into())).unwrap();
+        assert_eq!(config.pipeline_settings().clip_precision, ClipPrecision::Bf16);
+        let err = config.apply_env(|k| (k == "IPS_CLIP_PRECISION").then(|| "fp8".into())).unwrap_err();
+        assert!(err.to_string().contains("IPS_CLIP_PRECISION=fp8 is not auto, f32 or bf16"), "{err}");
+        assert!(toml::from_str::<Config>("[pipeline]\nclip_precision = \"fp8\"\n").is_err());
     }
 
     #[test]

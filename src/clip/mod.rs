@@ -3,6 +3,7 @@
 //! `config.json`, the Hugging Face checkpoint) when the user has put the weights there. IPS
 //! cannot download them; without them [`ClipImageEncoder::load`] says CLIP is off.
 
+pub mod bf16;
 pub mod resize;
 pub mod tower;
 
@@ -15,7 +16,7 @@ use candle_transformers::models::clip::vision_model::ClipVisionConfig;
 use opencv::core::Mat;
 use opencv::imgproc;
 use opencv::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Where the weights go, relative to the models directory.
 pub const MODEL_DIR: &str = "clip-vit-base-patch32";
@@ -34,6 +35,33 @@ pub enum ClipError {
     Candle(#[from] candle_core::Error),
     #[error("CLIP preprocessing: {0}")]
     Image(#[from] opencv::Error),
+}
+
+/// The arithmetic CLIP's dense layers use (`pipeline.clip_precision`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClipPrecision {
+    /// bf16 where the CPU has AVX-512 BF16, else f32.
+    #[default]
+    Auto,
+    F32,
+    /// bf16, falling back to f32 (with a warning) on a CPU without AVX-512 BF16.
+    Bf16,
+}
+
+impl ClipPrecision {
+    /// What this CPU will run.
+    pub fn resolve(self) -> tower::Precision {
+        match self {
+            Self::F32 => tower::Precision::F32,
+            Self::Auto | Self::Bf16 if bf16::available() => tower::Precision::Bf16,
+            Self::Auto => tower::Precision::F32,
+            Self::Bf16 => {
+                tracing::warn!("clip_precision = \"bf16\" but this CPU has no AVX-512 BF16: CLIP runs in f32");
+                tower::Precision::F32
+            }
+        }
+    }
 }
 
 /// The parts of a Hugging Face `config.json` the image tower needs.
@@ -63,14 +91,16 @@ fn three() -> usize {
 
 pub struct ClipImageEncoder {
     vision: tower::ImageTower,
+    precision: tower::Precision,
     projection: Linear,
     image_size: usize,
     device: Device,
 }
 
 impl ClipImageEncoder {
-    /// Loads `dir/config.json` and `dir/model.safetensors` (memory-mapped).
-    pub fn load(dir: &Path) -> Result<Self, ClipError> {
+    /// Loads `dir/config.json` and `dir/model.safetensors` (memory-mapped), for the dense
+    /// layers' arithmetic `precision` asks.
+    pub fn load(dir: &Path, precision: ClipPrecision) -> Result<Self, ClipError> {
         let (config_path, weights) = (dir.join("config.json"), dir.join("model.safetensors"));
         for path in [&config_path, &weights] {
             if !path.is_file() {
@@ -102,9 +132,15 @@ impl ClipImageEncoder {
         if !vb.contains_tensor("vision_model.embeddings.class_embedding") {
             return Err(ClipError::Config("the checkpoint has no vision_model.embeddings.class_embedding".into()));
         }
-        let vision = tower::ImageTower::load(vb.pp("vision_model"), &config)?;
+        let precision = precision.resolve();
+        let vision = tower::ImageTower::load(vb.pp("vision_model"), &config, precision)?;
         let projection = candle_nn::linear_no_bias(v.hidden_size, hf.projection_dim, vb.pp("visual_projection"))?;
-        Ok(Self { vision, projection, image_size: v.image_size, device })
+        Ok(Self { vision, precision, projection, image_size: v.image_size, device })
+    }
+
+    /// The arithmetic the dense layers run in.
+    pub fn precision(&self) -> tower::Precision {
+        self.precision
     }
 
     /// CLIP's preprocessing of a BGR image, as Hugging Face's `CLIPImageProcessor` does it:

@@ -58,7 +58,7 @@ fn image(colour: [f64; 3], w: i32, h: i32) -> Mat {
 fn a_checkpoint_with_the_real_names_loads_and_embeds() {
     let dir = tempfile::tempdir().unwrap();
     write_tiny_checkpoint(dir.path());
-    let encoder = ClipImageEncoder::load(dir.path()).unwrap();
+    let encoder = ClipImageEncoder::load(dir.path(), ClipPrecision::Auto).unwrap();
     let images = [image([20.0, 80.0, 200.0], 360, 640), image([200.0, 60.0, 10.0], 640, 360)];
     let embeddings = encoder.embed(&images).unwrap();
     assert_eq!(embeddings.len(), 2);
@@ -71,7 +71,7 @@ fn a_checkpoint_with_the_real_names_loads_and_embeds() {
 
     // The same weights loaded again give the same numbers (no randomness at inference), and an
     // image's embedding does not depend on the batch it is in (up to float rounding).
-    let reloaded = ClipImageEncoder::load(dir.path()).unwrap();
+    let reloaded = ClipImageEncoder::load(dir.path(), ClipPrecision::Auto).unwrap();
     assert_eq!(reloaded.embed(&images).unwrap(), embeddings);
     let alone = reloaded.embed(&images[..1]).unwrap();
     assert!(alone[0].iter().zip(&embeddings[0]).all(|(a, b)| (a - b).abs() < 1e-4));
@@ -84,7 +84,7 @@ fn a_checkpoint_with_the_real_names_loads_and_embeds() {
 fn preprocessing_is_openai_s_resize_crop_and_normalise() {
     let dir = tempfile::tempdir().unwrap();
     write_tiny_checkpoint(dir.path());
-    let encoder = ClipImageEncoder::load(dir.path()).unwrap();
+    let encoder = ClipImageEncoder::load(dir.path(), ClipPrecision::Auto).unwrap();
     let grey = Mat::new_rows_cols_with_default(300, 100, CV_8UC3, Scalar::all(128.0)).unwrap();
     let chw = encoder.preprocess(&grey).unwrap();
     assert_eq!(chw.len(), 3 * 64 * 64);
@@ -97,7 +97,7 @@ fn preprocessing_is_openai_s_resize_crop_and_normalise() {
 #[test]
 fn without_weights_clip_is_off_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
-    let err = ClipImageEncoder::load(dir.path()).err().expect("no weights");
+    let err = ClipImageEncoder::load(dir.path(), ClipPrecision::Auto).err().expect("no weights");
     assert!(err.to_string().starts_with("CLIP is off:"), "{err}");
 }
 
@@ -105,7 +105,7 @@ fn without_weights_clip_is_off_with_a_message() {
 fn a_checkpoint_without_class_embedding_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     write_checkpoint(dir.path(), false);
-    let err = ClipImageEncoder::load(dir.path()).err().expect("refused");
+    let err = ClipImageEncoder::load(dir.path(), ClipPrecision::Auto).err().expect("refused");
     assert!(err.to_string().contains("class_embedding"), "{err}");
 }
 
@@ -119,7 +119,7 @@ fn matches_the_transformers_reference() {
     let shape: Vec<usize> = serde_json::from_value(reference["pixel_shape"].clone()).unwrap();
     let pixels: Vec<f32> = serde_json::from_value(reference["pixel_values"].clone()).unwrap();
     let expected: Vec<Vec<f32>> = serde_json::from_value(reference["image_embeds"].clone()).unwrap();
-    let encoder = ClipImageEncoder::load(&dir).unwrap();
+    let encoder = ClipImageEncoder::load(&dir, ClipPrecision::F32).unwrap();
     let input = Tensor::from_vec(pixels, shape.as_slice(), &Device::Cpu).unwrap();
     let got: Vec<Vec<f32>> = encoder.project(&input).unwrap().to_vec2().unwrap();
     let max_diff = got.iter().flatten().zip(expected.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
@@ -153,7 +153,7 @@ fn the_fast_tower_matches_candle_transformers() {
     let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, &Device::Cpu).unwrap() };
     let config = tiny_config();
     let plain = ClipVisionTransformer::new(vb.pp("vision_model"), &config).unwrap();
-    let fast = tower::ImageTower::load(vb.pp("vision_model"), &config).unwrap();
+    let fast = tower::ImageTower::load(vb.pp("vision_model"), &config, tower::Precision::F32).unwrap();
     for batch in [1, 3] {
         let pixels = Tensor::randn(0f32, 1f32, (batch, 3, 64, 64), &Device::Cpu).unwrap();
         let want: Vec<Vec<f32>> = plain.forward(&pixels).unwrap().to_vec2().unwrap();
@@ -161,5 +161,84 @@ fn the_fast_tower_matches_candle_transformers() {
         assert_eq!((got.len(), got[0].len()), (batch, 32));
         let diff = got.iter().flatten().zip(want.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
         assert!(diff <= 1e-5, "batch {batch}: max abs difference {diff}");
+    }
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    dot / (a.iter().map(|x| x * x).sum::<f32>().sqrt() * b.iter().map(|x| x * x).sum::<f32>().sqrt())
+}
+
+/// A small deterministic spread of values in [-0.5, 0.5).
+fn numbers(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        })
+        .collect()
+}
+
+/// The bf16 kernel sums exactly the products of bf16-rounded inputs and weights (up to f32
+/// summation), with bias, on sizes that leave partial tiles, odd inputs and partial panels.
+#[test]
+fn bf16_dense_layers_sum_the_rounded_products() {
+    if !bf16::available() {
+        // Said, and the fallback checked instead: this CPU cannot run the kernel.
+        eprintln!("this CPU has no AVX-512 BF16: checking the f32 fallback");
+        assert_eq!(ClipPrecision::Auto.resolve(), tower::Precision::F32);
+        assert_eq!(ClipPrecision::Bf16.resolve(), tower::Precision::F32);
+        return;
+    }
+    let round = |v: f32| half::bf16::from_f32(v).to_f32() as f64;
+    for (rows, inputs, outputs, with_bias) in
+        [(13, 71, 45, true), (12, 64, 32, false), (1, 1, 1, true), (30, 200, 70, true)]
+    {
+        let x = numbers(rows * inputs, 7 + rows as u64);
+        let w = numbers(inputs * outputs, 11 + inputs as u64);
+        let bias = numbers(outputs, 13);
+        let packed = bf16::PackedWeight::pack(&w, inputs, outputs);
+        let got = packed.matmul(&x, rows, with_bias.then_some(bias.as_slice()));
+        assert_eq!(got.len(), rows * outputs);
+        let mut worst = 0f64;
+        for r in 0..rows {
+            for j in 0..outputs {
+                let want = (0..inputs).map(|k| round(x[r * inputs + k]) * round(w[k * outputs + j])).sum::<f64>()
+                    + if with_bias { bias[j] as f64 } else { 0.0 };
+                worst = worst.max((want - got[r * outputs + j] as f64).abs());
+            }
+        }
+        assert!(worst <= 1e-5, "{rows}×{inputs}×{outputs}: max abs difference {worst}");
+    }
+}
+
+/// The bf16 tower against transformers' f32 embeddings (the tiny reference): the README states
+/// the cosine each embedding reaches and this bound, the issue's.
+#[test]
+fn the_bf16_tower_stays_within_the_f32_embeddings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/clip/testdata/tiny");
+    if !bf16::available() {
+        eprintln!("this CPU has no AVX-512 BF16: checking that bf16 falls back to f32");
+        let encoder = ClipImageEncoder::load(&dir, ClipPrecision::Bf16).unwrap();
+        assert_eq!(encoder.precision(), tower::Precision::F32);
+        return;
+    }
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap()).unwrap();
+    let shape: Vec<usize> = serde_json::from_value(reference["pixel_shape"].clone()).unwrap();
+    let pixels: Vec<f32> = serde_json::from_value(reference["pixel_values"].clone()).unwrap();
+    let expected: Vec<Vec<f32>> = serde_json::from_value(reference["image_embeds"].clone()).unwrap();
+    let encoder = ClipImageEncoder::load(&dir, ClipPrecision::Bf16).unwrap();
+    assert_eq!(encoder.precision(), tower::Precision::Bf16);
+    let input = Tensor::from_vec(pixels, shape.as_slice(), &Device::Cpu).unwrap();
+    let got: Vec<Vec<f32>> = encoder.project(&input).unwrap().to_vec2().unwrap();
+    assert_eq!(got.len(), expected.len());
+    for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+        let c = cosine(g, e);
+        eprintln!("bf16 CLIP, image {i}: cosine {c:.6} to transformers' f32");
+        assert!(c >= 0.999, "image {i}: cosine {c}");
     }
 }

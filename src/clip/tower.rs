@@ -16,25 +16,83 @@ use candle_nn::{LayerNorm, VarBuilder};
 use candle_transformers::models::clip::vision_model::ClipVisionConfig;
 use rayon::prelude::*;
 
-/// A dense layer with its weight stored transposed, `(in, out)`, and contiguous.
-struct Dense {
-    weight_t: Tensor,
-    bias: Option<Tensor>,
+use super::bf16;
+
+/// The arithmetic of the dense layers (everything else stays f32, as under PyTorch's autocast).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    F32,
+    /// Weights and inputs rounded to bf16, products summed in f32 ([`bf16`]); only where
+    /// [`bf16::available`] says the CPU can.
+    Bf16,
+}
+
+/// A dense layer with its weight stored transposed, `(in, out)`, and contiguous; in bf16 it is
+/// packed for [`bf16::PackedWeight::matmul`] instead.
+enum Dense {
+    F32 { weight_t: Tensor, bias: Option<Tensor> },
+    Bf16 { weight: bf16::PackedWeight, bias: Option<Vec<f32>> },
 }
 
 impl Dense {
-    fn load(vb: &VarBuilder, inputs: usize, outputs: usize) -> Result<Self> {
+    fn load(vb: &VarBuilder, inputs: usize, outputs: usize, precision: Precision) -> Result<Self> {
         let weight_t = vb.get((outputs, inputs), "weight")?.t()?.contiguous()?;
-        Ok(Self { weight_t, bias: Some(vb.get(outputs, "bias")?) })
+        Self::new(weight_t, Some(vb.get(outputs, "bias")?), precision)
+    }
+
+    /// `weight_t`: `(in, out)`, contiguous.
+    fn new(weight_t: Tensor, bias: Option<Tensor>, precision: Precision) -> Result<Self> {
+        Ok(match precision {
+            Precision::F32 => Self::F32 { weight_t, bias },
+            Precision::Bf16 => {
+                let (inputs, outputs) = weight_t.dims2()?;
+                let weight = bf16::PackedWeight::pack(&weight_t.flatten_all()?.to_vec1()?, inputs, outputs);
+                Self::Bf16 { weight, bias: bias.map(|b| b.to_vec1()).transpose()? }
+            }
+        })
     }
 
     /// `x`: `(rows, in)`.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = x.matmul(&self.weight_t)?;
-        match &self.bias {
-            Some(bias) => y.broadcast_add(bias),
-            None => Ok(y),
+        match self {
+            Self::F32 { weight_t, bias } => {
+                let y = x.matmul(weight_t)?;
+                match bias {
+                    Some(bias) => y.broadcast_add(bias),
+                    None => Ok(y),
+                }
+            }
+            Self::Bf16 { weight, bias } => x.apply_op1_no_bwd(&Bf16Dense { weight, bias: bias.as_deref() }),
         }
+    }
+}
+
+/// [`Dense::forward`] in bf16, as a candle op on `(rows, in)` f32 input.
+struct Bf16Dense<'a> {
+    weight: &'a bf16::PackedWeight,
+    bias: Option<&'a [f32]>,
+}
+
+impl CustomOp1 for Bf16Dense<'_> {
+    fn name(&self) -> &'static str {
+        "bf16-dense"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let CpuStorage::F32(data) = storage else {
+            return Err(candle_core::Error::Msg("bf16-dense: f32 input only".into()));
+        };
+        let (Some((start, end)), [rows, inputs]) = (layout.contiguous_offsets(), layout.dims()) else {
+            return Err(candle_core::Error::Msg("bf16-dense: contiguous (rows, inputs) input only".into()));
+        };
+        if *inputs != self.weight.inputs() {
+            return Err(candle_core::Error::Msg(format!(
+                "bf16-dense: {inputs} inputs for a layer of {}",
+                self.weight.inputs()
+            )));
+        }
+        let out = self.weight.matmul(&data[start..end], *rows, self.bias);
+        Ok((CpuStorage::F32(out), Shape::from((*rows, self.weight.outputs()))))
     }
 }
 
@@ -44,13 +102,14 @@ struct EncoderLayer {
     qkv: Dense,
     out: Dense,
     norm2: LayerNorm,
-    fc1_weight_t: Tensor,
+    /// Without its bias: that goes with the activation ([`BiasQuickGelu`]).
+    fc1: Dense,
     fc1_bias: Vec<f32>,
     fc2: Dense,
 }
 
 impl EncoderLayer {
-    fn load(vb: VarBuilder, c: &ClipVisionConfig) -> Result<Self> {
+    fn load(vb: VarBuilder, c: &ClipVisionConfig, precision: Precision) -> Result<Self> {
         let d = c.embed_dim;
         let attn = vb.pp("self_attn");
         let scale = ((d / c.num_attention_heads) as f64).powf(-0.5);
@@ -62,20 +121,21 @@ impl EncoderLayer {
         let (q_w, q_b) = projection("q_proj", scale)?;
         let (k_w, k_b) = projection("k_proj", 1.0)?;
         let (v_w, v_b) = projection("v_proj", 1.0)?;
-        let qkv = Dense {
-            weight_t: Tensor::cat(&[q_w, k_w, v_w], 0)?.t()?.contiguous()?,
-            bias: Some(Tensor::cat(&[q_b, k_b, v_b], 0)?),
-        };
+        let qkv = Dense::new(
+            Tensor::cat(&[q_w, k_w, v_w], 0)?.t()?.contiguous()?,
+            Some(Tensor::cat(&[q_b, k_b, v_b], 0)?),
+            precision,
+        )?;
         let mlp = vb.pp("mlp");
         let fc1 = mlp.pp("fc1");
         Ok(Self {
             norm1: candle_nn::layer_norm(d, 1e-5, vb.pp("layer_norm1"))?,
             qkv,
-            out: Dense::load(&attn.pp("out_proj"), d, d)?,
+            out: Dense::load(&attn.pp("out_proj"), d, d, precision)?,
             norm2: candle_nn::layer_norm(d, 1e-5, vb.pp("layer_norm2"))?,
-            fc1_weight_t: fc1.get((c.intermediate_size, d), "weight")?.t()?.contiguous()?,
+            fc1: Dense::new(fc1.get((c.intermediate_size, d), "weight")?.t()?.contiguous()?, None, precision)?,
             fc1_bias: fc1.get(c.intermediate_size, "bias")?.to_vec1()?,
-            fc2: Dense::load(&mlp.pp("fc2"), c.intermediate_size, d)?,
+            fc2: Dense::load(&mlp.pp("fc2"), c.intermediate_size, d, precision)?,
         })
     }
 
@@ -101,7 +161,7 @@ impl EncoderLayer {
         let residual = if class_only { x.narrow(1, 0, 1)? } else { x.clone() };
         let x = (self.out.forward(&attended)?.reshape((b, queries, d))? + residual)?;
         let normed = self.norm2.forward(&x)?.reshape((b * queries, d))?;
-        let hidden = normed.matmul(&self.fc1_weight_t)?.apply_op1_no_bwd(&BiasQuickGelu(&self.fc1_bias))?;
+        let hidden = self.fc1.forward(&normed)?.apply_op1_no_bwd(&BiasQuickGelu(&self.fc1_bias))?;
         x + self.fc2.forward(&hidden)?.reshape((b, queries, d))?
     }
 }
@@ -144,7 +204,7 @@ pub struct ImageTower {
     patch_size: usize,
     heads: usize,
     /// `(channels · patch², d)`: the patch convolution as one matrix product.
-    patch_weight_t: Tensor,
+    patch: Dense,
     class_embedding: Tensor,
     /// `(tokens, d)`, the class token's first.
     positions: Tensor,
@@ -154,15 +214,19 @@ pub struct ImageTower {
 }
 
 impl ImageTower {
-    /// `vb` points at `vision_model` in a Hugging Face CLIP checkpoint.
-    pub fn load(vb: VarBuilder, c: &ClipVisionConfig) -> Result<Self> {
+    /// `vb` points at `vision_model` in a Hugging Face CLIP checkpoint. [`Precision::Bf16`] needs
+    /// a CPU where [`bf16::available`].
+    pub fn load(vb: VarBuilder, c: &ClipVisionConfig, precision: Precision) -> Result<Self> {
+        if precision == Precision::Bf16 && !bf16::available() {
+            return Err(candle_core::Error::Msg("bf16 needs a CPU with AVX-512 BF16".into()));
+        }
         let (d, p, channels) = (c.embed_dim, c.patch_size, c.num_channels);
         let embeddings = vb.pp("embeddings");
         let tokens = (c.image_size / p).pow(2) + 1;
         let patch_weight_t =
             embeddings.pp("patch_embedding").get((d, channels, p, p), "weight")?.reshape((d, ()))?.t()?.contiguous()?;
         let layers = (0..c.num_hidden_layers)
-            .map(|i| EncoderLayer::load(vb.pp(format!("encoder.layers.{i}")), c))
+            .map(|i| EncoderLayer::load(vb.pp(format!("encoder.layers.{i}")), c, precision))
             .collect::<Result<Vec<_>>>()?;
         if layers.is_empty() {
             return Err(candle_core::Error::Msg("a CLIP tower needs at least one layer".into()));
@@ -170,7 +234,7 @@ impl ImageTower {
         Ok(Self {
             patch_size: p,
             heads: c.num_attention_heads,
-            patch_weight_t,
+            patch: Dense::new(patch_weight_t, None, precision)?,
             class_embedding: embeddings.get(d, "class_embedding")?,
             positions: embeddings.pp("position_embedding").get((tokens, d), "weight")?,
             pre_norm: candle_nn::layer_norm(d, 1e-5, vb.pp("pre_layrnorm"))?,
@@ -192,7 +256,7 @@ impl Module for ImageTower {
             .permute((0, 2, 4, 1, 3, 5))?
             .contiguous()?
             .reshape((b * rows * cols, c * p * p))?;
-        let patch_embeds = patches.matmul(&self.patch_weight_t)?.reshape((b, rows * cols, d))?;
+        let patch_embeds = self.patch.forward(&patches)?.reshape((b, rows * cols, d))?;
         let class = self.class_embedding.reshape((1, 1, d))?.broadcast_as((b, 1, d))?.contiguous()?;
         let x = Tensor::cat(&[&class, &patch_embeds], 1)?.broadcast_add(&self.positions)?;
         let mut x = self.pre_norm.forward(&x)?;

@@ -50,7 +50,7 @@ pub(super) fn run(
         .filter(|sha| seen.insert(sha.clone()))
         .collect();
     let total = shas.len() as u64;
-    let clip = load_clip(ctx, run_id)?;
+    let clip = load_clip(ctx, settings, run_id)?;
     let mut todo = Vec::new();
     for sha in &shas {
         match store.video_analysis(sha, &key)? {
@@ -323,10 +323,19 @@ fn wait_for_workers(
 
 /// The CLIP encoder when its weights are in `models/`; otherwise the run says CLIP is off (a
 /// broken checkpoint is said too, without failing the run: CLIP is optional).
-fn load_clip(ctx: &Context<'_>, run_id: RunId) -> Result<Option<Arc<ClipImageEncoder>>, PipelineError> {
-    match ClipImageEncoder::load(&ctx.models_dir.join(crate::clip::MODEL_DIR)) {
+fn load_clip(
+    ctx: &Context<'_>,
+    settings: &PipelineSettings,
+    run_id: RunId,
+) -> Result<Option<Arc<ClipImageEncoder>>, PipelineError> {
+    match ClipImageEncoder::load(&ctx.models_dir.join(crate::clip::MODEL_DIR), settings.clip_precision) {
         Ok(encoder) => {
-            ctx.store.add_event(run_id, "CLIP is on: videos get embeddings and similar creatives")?;
+            let precision = match encoder.precision() {
+                crate::clip::tower::Precision::F32 => "f32",
+                crate::clip::tower::Precision::Bf16 => "bf16",
+            };
+            ctx.store
+                .add_event(run_id, &format!("CLIP is on ({precision}): videos get embeddings and similar creatives"))?;
             Ok(Some(Arc::new(encoder)))
         }
         Err(ClipError::Missing(_)) => {

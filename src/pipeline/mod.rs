@@ -79,6 +79,9 @@ pub struct PipelineSettings {
     pub creators: CreatorSettings,
     /// Videos analysed in parallel; 0 means one per CPU core.
     pub workers: usize,
+    /// CLIP's arithmetic, when its weights are present. Not part of an analysis's key: the two
+    /// give embeddings within 0.001 in cosine of each other, so switching redoes nothing.
+    pub clip_precision: crate::clip::ClipPrecision,
 }
 
 impl PipelineSettings {

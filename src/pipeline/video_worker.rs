@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::analyse::{OutputDirs, analyse_video, settings_key};
 use super::{CancelFlag, PipelineError, PipelineSettings, run_settings};
-use crate::clip::ClipImageEncoder;
+use crate::clip::{ClipImageEncoder, ClipPrecision};
 use crate::faceapi::FaceModels;
 use crate::faces::FaceDetector;
 use crate::fetch::VideoCache;
@@ -118,7 +118,7 @@ impl<'a> VideoWorker<'a> {
         let settings = run_settings(self.store, task.run)?
             .ok_or_else(|| PipelineError::Settings(format!("run {} has no settings yet", task.run)))?;
         let key = settings_key(&settings);
-        let clip = self.clip()?;
+        let clip = self.clip(settings.clip_precision)?;
         if let Some(done) = self.store.video_analysis(&task.sha256, &key)? {
             if clip.is_none() || done.clip_embedding.is_some() || done.info.is_none() {
                 tracing::info!(run = task.run, file = %task.sha256, "video worker: already analysed, skipped");
@@ -164,10 +164,12 @@ impl<'a> VideoWorker<'a> {
         Ok(finish)
     }
 
-    fn clip(&mut self) -> Result<Option<Arc<ClipImageEncoder>>, PipelineError> {
+    /// The encoder, loaded at the first video (in the precision that video's run asked).
+    fn clip(&mut self, precision: ClipPrecision) -> Result<Option<Arc<ClipImageEncoder>>, PipelineError> {
         if self.clip.is_none() {
             // As the analyse stage: no weights, or unusable ones, means CLIP is off.
-            let loaded = ClipImageEncoder::load(&self.models_dir.join(crate::clip::MODEL_DIR)).ok().map(Arc::new);
+            let loaded =
+                ClipImageEncoder::load(&self.models_dir.join(crate::clip::MODEL_DIR), precision).ok().map(Arc::new);
             self.clip = Some(loaded);
         }
         Ok(self.clip.clone().flatten())
