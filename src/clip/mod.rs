@@ -3,6 +3,7 @@
 //! `config.json`, the Hugging Face checkpoint) when the user has put the weights there. IPS
 //! cannot download them; without them [`ClipImageEncoder::load`] says CLIP is off.
 
+pub mod attention;
 pub mod bf16;
 pub mod resize;
 pub mod tower;

@@ -183,7 +183,8 @@ fn numbers(n: usize, seed: u64) -> Vec<f32> {
 }
 
 /// The bf16 kernel sums exactly the products of bf16-rounded inputs and weights (up to f32
-/// summation), with bias, on sizes that leave partial tiles, odd inputs and partial panels.
+/// summation), with bias and quick-GELU, on sizes that leave partial tiles, odd inputs,
+/// partial panels and several row chunks.
 #[test]
 fn bf16_dense_layers_sum_the_rounded_products() {
     if !bf16::available() {
@@ -194,24 +195,34 @@ fn bf16_dense_layers_sum_the_rounded_products() {
         return;
     }
     let round = |v: f32| half::bf16::from_f32(v).to_f32() as f64;
-    for (rows, inputs, outputs, with_bias) in
-        [(13, 71, 45, true), (12, 64, 32, false), (1, 1, 1, true), (30, 200, 70, true)]
-    {
+    // The last case has rows in several chunks (each 3 blocks of its 3,001 inputs).
+    let cases = [
+        (13, 71, 45, true, false),
+        (12, 64, 32, false, false),
+        (1, 1, 1, true, true),
+        (30, 200, 70, true, true),
+        (200, 3001, 40, true, false),
+    ];
+    for (rows, inputs, outputs, with_bias, gelu) in cases {
         let x = numbers(rows * inputs, 7 + rows as u64);
         let w = numbers(inputs * outputs, 11 + inputs as u64);
         let bias = numbers(outputs, 13);
         let packed = bf16::PackedWeight::pack(&w, inputs, outputs);
-        let got = packed.matmul(&x, rows, with_bias.then_some(bias.as_slice()));
+        let activation = if gelu { bf16::Activation::QuickGelu } else { bf16::Activation::None };
+        let got = packed.matmul(&x, rows, with_bias.then_some(bias.as_slice()), activation);
         assert_eq!(got.len(), rows * outputs);
+        // f32 sums drift with their length: the bound is 2^-20 of the sum of |products|.
         let mut worst = 0f64;
         for r in 0..rows {
             for j in 0..outputs {
-                let want = (0..inputs).map(|k| round(x[r * inputs + k]) * round(w[k * outputs + j])).sum::<f64>()
-                    + if with_bias { bias[j] as f64 } else { 0.0 };
-                worst = worst.max((want - got[r * outputs + j] as f64).abs());
+                let products = (0..inputs).map(|k| round(x[r * inputs + k]) * round(w[k * outputs + j]));
+                let magnitude = products.clone().map(f64::abs).sum::<f64>() + 1.0;
+                let sum = products.sum::<f64>() + if with_bias { bias[j] as f64 } else { 0.0 };
+                let want = if gelu { sum / (1.0 + (-1.702 * sum).exp()) } else { sum };
+                worst = worst.max((want - got[r * outputs + j] as f64).abs() / magnitude);
             }
         }
-        assert!(worst <= 1e-5, "{rows}×{inputs}×{outputs}: max abs difference {worst}");
+        assert!(worst <= 1.0 / f64::from(1 << 20), "{rows}×{inputs}×{outputs}: relative difference {worst}");
     }
 }
 
@@ -240,5 +251,45 @@ fn the_bf16_tower_stays_within_the_f32_embeddings() {
         let c = cosine(g, e);
         eprintln!("bf16 CLIP, image {i}: cosine {c:.6} to transformers' f32");
         assert!(c >= 0.999, "image {i}: cosine {c}");
+    }
+}
+
+/// The fused attention against the textbook formula in f64, all queries and the class token only.
+#[test]
+fn fused_attention_is_softmax_weighted_values() {
+    if !bf16::available() {
+        eprintln!("this CPU has no AVX-512 BF16: the fused attention (bf16 tower only) never runs here");
+        assert_eq!(ClipPrecision::Auto.resolve(), tower::Precision::F32);
+        return;
+    }
+    let (batch, tokens, heads, head_dim) = (2, 7, 3, 5);
+    let d = heads * head_dim;
+    let qkv: Vec<f32> = numbers(batch * tokens * 3 * d, 17).iter().map(|v| v * 4.0).collect();
+    for queries in [tokens, 1] {
+        let shape = attention::Heads { batch, tokens, heads, head_dim, queries };
+        let got = attention::attend(&qkv, shape);
+        assert_eq!(got.len(), batch * queries * d);
+        let at = |image: usize, token: usize, which: usize, head: usize, c: usize| {
+            qkv[(image * tokens + token) * 3 * d + which * d + head * head_dim + c] as f64
+        };
+        let mut worst = 0f64;
+        for image in 0..batch {
+            for head in 0..heads {
+                for i in 0..queries {
+                    let scores: Vec<f64> = (0..tokens)
+                        .map(|j| (0..head_dim).map(|c| at(image, i, 0, head, c) * at(image, j, 1, head, c)).sum())
+                        .collect();
+                    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let weights: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+                    let total: f64 = weights.iter().sum();
+                    for c in 0..head_dim {
+                        let want = (0..tokens).map(|j| weights[j] * at(image, j, 2, head, c)).sum::<f64>() / total;
+                        let g = got[(image * queries + i) * d + head * head_dim + c] as f64;
+                        worst = worst.max((want - g).abs());
+                    }
+                }
+            }
+        }
+        assert!(worst <= 1e-5, "{queries} queries: max abs difference {worst}");
     }
 }

@@ -16,7 +16,7 @@ use candle_nn::{LayerNorm, VarBuilder};
 use candle_transformers::models::clip::vision_model::ClipVisionConfig;
 use rayon::prelude::*;
 
-use super::bf16;
+use super::{attention, bf16};
 
 /// The arithmetic of the dense layers (everything else stays f32, as under PyTorch's autocast).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +62,20 @@ impl Dense {
                     None => Ok(y),
                 }
             }
-            Self::Bf16 { weight, bias } => x.apply_op1_no_bwd(&Bf16Dense { weight, bias: bias.as_deref() }),
+            Self::Bf16 { weight, bias } => {
+                x.apply_op1_no_bwd(&Bf16Dense { weight, bias: bias.as_deref(), activation: bf16::Activation::None })
+            }
+        }
+    }
+
+    /// `quick_gelu(x·W + bias)`, `bias` given here (a layer built without one): in f32 as a
+    /// product then one pass ([`BiasQuickGelu`]), in bf16 inside the kernel.
+    fn forward_quick_gelu(&self, x: &Tensor, bias: &[f32]) -> Result<Tensor> {
+        match self {
+            Self::F32 { .. } => self.forward(x)?.apply_op1_no_bwd(&BiasQuickGelu(bias)),
+            Self::Bf16 { weight, .. } => {
+                x.apply_op1_no_bwd(&Bf16Dense { weight, bias: Some(bias), activation: bf16::Activation::QuickGelu })
+            }
         }
     }
 }
@@ -71,6 +84,7 @@ impl Dense {
 struct Bf16Dense<'a> {
     weight: &'a bf16::PackedWeight,
     bias: Option<&'a [f32]>,
+    activation: bf16::Activation,
 }
 
 impl CustomOp1 for Bf16Dense<'_> {
@@ -91,7 +105,7 @@ impl CustomOp1 for Bf16Dense<'_> {
                 self.weight.inputs()
             )));
         }
-        let out = self.weight.matmul(&data[start..end], *rows, self.bias);
+        let out = self.weight.matmul(&data[start..end], *rows, self.bias, self.activation);
         Ok((CpuStorage::F32(out), Shape::from((*rows, self.weight.outputs()))))
     }
 }
@@ -102,7 +116,7 @@ struct EncoderLayer {
     qkv: Dense,
     out: Dense,
     norm2: LayerNorm,
-    /// Without its bias: that goes with the activation ([`BiasQuickGelu`]).
+    /// Without its bias: that goes with the activation ([`Dense::forward_quick_gelu`]).
     fc1: Dense,
     fc1_bias: Vec<f32>,
     fc2: Dense,
@@ -145,24 +159,61 @@ impl EncoderLayer {
         let (b, n, d) = x.dims3()?;
         let head_dim = d / heads;
         let normed = self.norm1.forward(x)?.reshape((b * n, d))?;
-        // (3, batch, heads, tokens, head_dim)
-        let qkv = self.qkv.forward(&normed)?.reshape((b, n, 3, heads, head_dim))?.permute((2, 0, 3, 1, 4))?;
         let queries = if class_only { 1 } else { n };
-        let q = qkv.get(0)?.narrow(2, 0, queries)?.contiguous()?.reshape((b * heads, queries, head_dim))?;
-        let k = qkv.get(1)?.contiguous()?.reshape((b * heads, n, head_dim))?;
-        let v = qkv.get(2)?.contiguous()?.reshape((b * heads, n, head_dim))?;
-        let weights = candle_nn::ops::softmax_last_dim(&q.matmul(&k.t()?)?)?;
-        let attended = weights
-            .matmul(&v)?
-            .reshape((b, heads, queries, head_dim))?
-            .transpose(1, 2)?
-            .contiguous()?
-            .reshape((b * queries, d))?;
+        let qkv = self.qkv.forward(&normed)?;
+        let attended = match self.qkv {
+            // The bf16 tower runs only on AVX-512 CPUs, where the fused attention can.
+            Dense::Bf16 { .. } => qkv.apply_op1_no_bwd(&FusedAttention(attention::Heads {
+                batch: b,
+                tokens: n,
+                heads,
+                head_dim,
+                queries,
+            }))?,
+            Dense::F32 { .. } => {
+                // (3, batch, heads, tokens, head_dim)
+                let qkv = qkv.reshape((b, n, 3, heads, head_dim))?.permute((2, 0, 3, 1, 4))?;
+                let q = qkv.get(0)?.narrow(2, 0, queries)?.contiguous()?.reshape((b * heads, queries, head_dim))?;
+                let k = qkv.get(1)?.contiguous()?.reshape((b * heads, n, head_dim))?;
+                let v = qkv.get(2)?.contiguous()?.reshape((b * heads, n, head_dim))?;
+                let weights = candle_nn::ops::softmax_last_dim(&q.matmul(&k.t()?)?)?;
+                weights
+                    .matmul(&v)?
+                    .reshape((b, heads, queries, head_dim))?
+                    .transpose(1, 2)?
+                    .contiguous()?
+                    .reshape((b * queries, d))?
+            }
+        };
         let residual = if class_only { x.narrow(1, 0, 1)? } else { x.clone() };
         let x = (self.out.forward(&attended)?.reshape((b, queries, d))? + residual)?;
         let normed = self.norm2.forward(&x)?.reshape((b * queries, d))?;
-        let hidden = self.fc1.forward(&normed)?.apply_op1_no_bwd(&BiasQuickGelu(&self.fc1_bias))?;
+        let hidden = self.fc1.forward_quick_gelu(&normed, &self.fc1_bias)?;
         x + self.fc2.forward(&hidden)?.reshape((b, queries, d))?
+    }
+}
+
+/// [`attention::attend`] as a candle op on the `(rows, 3d)` query/key/value product.
+struct FusedAttention(attention::Heads);
+
+impl CustomOp1 for FusedAttention {
+    fn name(&self) -> &'static str {
+        "fused-attention"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+        let CpuStorage::F32(data) = storage else {
+            return Err(candle_core::Error::Msg("fused-attention: f32 input only".into()));
+        };
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            return Err(candle_core::Error::Msg("fused-attention: contiguous input only".into()));
+        };
+        let h = self.0;
+        let d = h.heads * h.head_dim;
+        if layout.dims() != [h.batch * h.tokens, 3 * d] {
+            return Err(candle_core::Error::Msg(format!("fused-attention: input {:?} is not {h:?}", layout.dims())));
+        }
+        Ok((CpuStorage::F32(attention::attend(&data[start..end], h)), Shape::from((h.batch * h.queries, d))))
     }
 }
 
