@@ -142,20 +142,13 @@ struct SharedOut(*mut f32);
 // SAFETY: the panels write disjoint elements (see `matmul`).
 unsafe impl Sync for SharedOut {}
 
-/// `x` `(rows, inputs)` f32 → bf16 pairs in blocks of [`ROWS`] rows: block b, step p holds the
-/// pairs (x[r][2p], x[r][2p+1]) of its rows one after another, zero past the last row/input.
+/// `x` `(rows, inputs)` f32 → bf16 pairs (x[r][2p], x[r][2p+1]), row by row, zero past the
+/// last input and in the rows that pad the last block to [`ROWS`].
 fn pack_rows(x: &[f32], rows: usize, inputs: usize, pairs: usize) -> Vec<u32> {
-    let mut packed = vec![0u32; rows.div_ceil(ROWS) * pairs * ROWS];
-    packed.par_chunks_mut(pairs * ROWS).enumerate().for_each(|(block, out)| {
-        let mut row_pairs = vec![0u32; pairs];
-        for r in 0..ROWS.min(rows - block * ROWS) {
-            let row = &x[(block * ROWS + r) * inputs..][..inputs];
-            // SAFETY: only called where `available()` holds (from `matmul`).
-            unsafe { kernel::to_pairs(row, &mut row_pairs) };
-            for (p, pair) in row_pairs.iter().enumerate() {
-                out[p * ROWS + r] = *pair;
-            }
-        }
+    let mut packed = vec![0u32; rows.div_ceil(ROWS) * ROWS * pairs];
+    packed.par_chunks_mut(pairs).zip(x.par_chunks(inputs.max(1))).for_each(|(out, row)| {
+        // SAFETY: only called where `available()` holds (from `matmul`).
+        unsafe { kernel::to_pairs(row, out) };
     });
     packed
 }
@@ -166,6 +159,16 @@ pub fn exp_in_place(values: &mut [f32]) {
     assert!(available(), "vector exp on a CPU without AVX-512");
     // SAFETY: AVX-512F checked just above.
     unsafe { kernel::exp_slice(values) }
+}
+
+/// e^x for each lane of `x` (within 2 ulp of `f32::exp`).
+///
+/// # Safety
+/// The CPU has AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub unsafe fn exp_lanes(x: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
+    kernel::exp(x)
 }
 
 /// Scalar rounding of `row` into bf16 pairs, for the tail the vector loop leaves.
@@ -218,9 +221,8 @@ mod kernel {
             unsafe {
                 let w0: __m512bh = std::mem::transmute(_mm512_loadu_si512(w.add(p * PANEL).cast()));
                 let w1: __m512bh = std::mem::transmute(_mm512_loadu_si512(w.add(p * PANEL + 16).cast()));
-                let row = a.add(p * ROWS);
                 for (r, acc) in acc.iter_mut().enumerate() {
-                    let x: __m512bh = std::mem::transmute(_mm512_set1_epi32(*row.add(r) as i32));
+                    let x: __m512bh = std::mem::transmute(_mm512_set1_epi32(*a.add(r * pairs + p) as i32));
                     acc[0] = _mm512_dpbf16_ps(acc[0], x, w0);
                     acc[1] = _mm512_dpbf16_ps(acc[1], x, w1);
                 }

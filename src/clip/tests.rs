@@ -254,7 +254,8 @@ fn the_bf16_tower_stays_within_the_f32_embeddings() {
     }
 }
 
-/// The fused attention against the textbook formula in f64, all queries and the class token only.
+/// The fused attention against the textbook formula in f64, all queries and the class token
+/// only.
 #[test]
 fn fused_attention_is_softmax_weighted_values() {
     if !bf16::available() {
@@ -262,10 +263,12 @@ fn fused_attention_is_softmax_weighted_values() {
         assert_eq!(ClipPrecision::Auto.resolve(), tower::Precision::F32);
         return;
     }
-    let (batch, tokens, heads, head_dim) = (2, 7, 3, 5);
-    let d = heads * head_dim;
-    let qkv: Vec<f32> = numbers(batch * tokens * 3 * d, 17).iter().map(|v| v * 4.0).collect();
-    for queries in [tokens, 1] {
+    // A small odd shape (the plain loops) and ViT-B/32's (the register version).
+    for (batch, tokens, heads, head_dim, queries) in
+        [(2, 7, 3, 5, 7), (2, 7, 3, 5, 1), (2, 50, 2, 64, 50), (1, 50, 2, 64, 1)]
+    {
+        let d = heads * head_dim;
+        let qkv: Vec<f32> = numbers(batch * tokens * 3 * d, 17).iter().map(|v| v * 4.0).collect();
         let shape = attention::Heads { batch, tokens, heads, head_dim, queries };
         let got = attention::attend(&qkv, shape);
         assert_eq!(got.len(), batch * queries * d);
