@@ -5,7 +5,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 ADDR ?= 127.0.0.1:3000
 LOGS := $(TARGET_DIR)/test-logs
 
-.PHONY: run test bench bench-prototype bench-scale soak setup models site site-release test-rust test-e2e fmt clean
+.PHONY: run test bench bench-prototype bench-goals bench-scale soak setup models site site-release test-rust test-e2e fmt clean
 
 ## Set up, build the release site and server, and serve on $(ADDR).
 run: setup site-release
@@ -34,6 +34,12 @@ bench: setup
 ## environment the first time (~3 GB from PyPI, outside the clone).
 bench-prototype: setup
 	tools/bench-prototype.sh
+
+## Issue #18's goals in one sitting (~30 minutes): bench-prototype, the real-size ads, and CLIP
+## f32/bf16 against PyTorch eager/bf16 autocast (in the prototype's Python environment).
+bench-goals: bench-prototype
+	cargo bench -p ips-core --features test-support --bench real_size_ads
+	CLIP_BENCH_VENV=$${IPS_PROTOTYPE_VENV:-/var/cache/ips/prototype-venv} bash bench/clip_speed.sh
 
 ## The pgmq work queue's overhead: 2,000 tasks of a fixed sleep, 1/2/4/8 worker processes on a
 ## throwaway PostgreSQL (~2 minutes); then the replay corpus embedded and with 1 and 2
