@@ -49,7 +49,7 @@ fn main() {
         let mut overheads_us: Vec<i128> = Vec::new();
         let mut finished = 0;
         for child in children {
-            let output = child.wait_with_output().expect("the worker ran");
+            let output = child.into_inner().wait_with_output().expect("the worker ran");
             assert!(output.status.success());
             let text = String::from_utf8_lossy(&output.stdout);
             let starts: Vec<i128> =
