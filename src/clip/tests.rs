@@ -109,19 +109,44 @@ fn a_checkpoint_without_class_embedding_is_refused() {
     assert!(err.to_string().contains("class_embedding"), "{err}");
 }
 
+/// `tools/clip_reference.py`'s tiny random CLIP image tower (its directory), and what it saved
+/// with it: the preprocessed images' shape and pixels and the embeddings transformers computed.
+struct TinyReference {
+    dir: std::path::PathBuf,
+    json: serde_json::Value,
+    shape: Vec<usize>,
+    expected: Vec<Vec<f32>>,
+}
+
+impl TinyReference {
+    fn load() -> Self {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/clip/testdata/tiny");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap()).unwrap();
+        let shape = serde_json::from_value(json["pixel_shape"].clone()).unwrap();
+        let expected = serde_json::from_value(json["image_embeds"].clone()).unwrap();
+        Self { dir, json, shape, expected }
+    }
+
+    fn pixels(&self) -> Vec<f32> {
+        serde_json::from_value(self.json["pixel_values"].clone()).unwrap()
+    }
+
+    /// The embeddings the encoder loaded in `precision` computes for the reference's pixels.
+    fn embed(&self, precision: ClipPrecision) -> (tower::Precision, Vec<Vec<f32>>) {
+        let encoder = ClipImageEncoder::load(&self.dir, precision).unwrap();
+        let input = Tensor::from_vec(self.pixels(), self.shape.as_slice(), &Device::Cpu).unwrap();
+        (encoder.precision(), encoder.project(&input).unwrap().to_vec2().unwrap())
+    }
+}
+
 /// Parity with Hugging Face transformers: `tools/clip_reference.py` saved a tiny random CLIP image
 /// tower, two preprocessed images and the embeddings transformers computed for them.
 #[test]
 fn matches_the_transformers_reference() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/clip/testdata/tiny");
-    let reference: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap()).unwrap();
-    let shape: Vec<usize> = serde_json::from_value(reference["pixel_shape"].clone()).unwrap();
-    let pixels: Vec<f32> = serde_json::from_value(reference["pixel_values"].clone()).unwrap();
-    let expected: Vec<Vec<f32>> = serde_json::from_value(reference["image_embeds"].clone()).unwrap();
-    let encoder = ClipImageEncoder::load(&dir, ClipPrecision::F32).unwrap();
-    let input = Tensor::from_vec(pixels, shape.as_slice(), &Device::Cpu).unwrap();
-    let got: Vec<Vec<f32>> = encoder.project(&input).unwrap().to_vec2().unwrap();
+    let reference = TinyReference::load();
+    let (shape, expected) = (&reference.shape, &reference.expected);
+    let (_, got) = reference.embed(ClipPrecision::F32);
     let max_diff = got.iter().flatten().zip(expected.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
     assert_eq!(got.len(), expected.len());
     eprintln!("CLIP parity: max abs difference {max_diff:e}");
@@ -130,7 +155,8 @@ fn matches_the_transformers_reference() {
 
     // Preprocessing: ours (Pillow's bicubic reproduced byte for byte) against transformers', on
     // noise (image 0) and a gradient (image 1).
-    let pixels: Vec<f32> = serde_json::from_value(reference["pixel_values"].clone()).unwrap();
+    let pixels = reference.pixels();
+    let (dir, encoder) = (&reference.dir, ClipImageEncoder::load(&reference.dir, ClipPrecision::F32).unwrap());
     let plane = 3 * shape[2] * shape[3];
     for i in 0..shape[0] {
         let image =
@@ -230,24 +256,16 @@ fn bf16_dense_layers_sum_the_rounded_products() {
 /// the cosine each embedding reaches and this bound, the issue's.
 #[test]
 fn the_bf16_tower_stays_within_the_f32_embeddings() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/clip/testdata/tiny");
+    let reference = TinyReference::load();
+    let (precision, got) = reference.embed(ClipPrecision::Bf16);
     if !bf16::available() {
         eprintln!("this CPU has no AVX-512 BF16: checking that bf16 falls back to f32");
-        let encoder = ClipImageEncoder::load(&dir, ClipPrecision::Bf16).unwrap();
-        assert_eq!(encoder.precision(), tower::Precision::F32);
+        assert_eq!(precision, tower::Precision::F32);
         return;
     }
-    let reference: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap()).unwrap();
-    let shape: Vec<usize> = serde_json::from_value(reference["pixel_shape"].clone()).unwrap();
-    let pixels: Vec<f32> = serde_json::from_value(reference["pixel_values"].clone()).unwrap();
-    let expected: Vec<Vec<f32>> = serde_json::from_value(reference["image_embeds"].clone()).unwrap();
-    let encoder = ClipImageEncoder::load(&dir, ClipPrecision::Bf16).unwrap();
-    assert_eq!(encoder.precision(), tower::Precision::Bf16);
-    let input = Tensor::from_vec(pixels, shape.as_slice(), &Device::Cpu).unwrap();
-    let got: Vec<Vec<f32>> = encoder.project(&input).unwrap().to_vec2().unwrap();
-    assert_eq!(got.len(), expected.len());
-    for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+    assert_eq!(precision, tower::Precision::Bf16);
+    assert_eq!(got.len(), reference.expected.len());
+    for (i, (g, e)) in got.iter().zip(&reference.expected).enumerate() {
         let c = cosine(g, e);
         eprintln!("bf16 CLIP, image {i}: cosine {c:.6} to transformers' f32");
         assert!(c >= 0.999, "image {i}: cosine {c}");
